@@ -1,0 +1,218 @@
+"""MicroSpaceGen: create the app and run it. Wiring only; the work lives in ``dashboard/``.
+
+    python app.py                      # serve on http://127.0.0.1:8050
+    python app.py user add ada --role scientist
+    python app.py --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import dash
+import diskcache
+from dash import Dash, DiskcacheManager
+from flask import Flask
+
+import dashboard.pages
+from dashboard import __version__
+from dashboard.api import init_api
+from dashboard.auth import AppState, init_auth, page_rules
+from dashboard.config import ConfigError, Settings, load_settings
+from dashboard.db import Database
+from dashboard.security import init_security_headers
+from dashboard.services import ServiceError, accounts
+from dashboard.services.actor import ALL_ROLES, cli_actor
+from dashboard.shell import serve_layout
+
+ROOT = Path(__file__).resolve().parent
+ASSETS = ROOT / "assets"
+# Served from our own assets/ (no CDN); listed here so they load before assets/app.css.
+STYLESHEETS = [
+    "/assets/vendor/bootstrap/bootstrap.min.css",
+    "/assets/vendor/bootstrap-icons/bootstrap-icons.min.css",
+]
+# Dash's page skeleton, with our icon and language.
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+{%metas%}
+<title>{%title%}</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+{%css%}
+</head>
+<body>
+{%app_entry%}
+<footer>
+{%config%}
+{%scripts%}
+{%renderer%}
+</footer>
+</body>
+</html>"""
+log = logging.getLogger("microspacegen")
+
+
+def _register_pages() -> None:
+    for module in pkgutil.iter_modules(dashboard.pages.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"dashboard.pages.{module.name}")
+
+
+def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Dash:
+    """Build the Dash app on its Flask server: database, logins, pages, API, headers."""
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    if upgrade:
+        db.upgrade()
+    server = Flask("microspacegen", root_path=str(ROOT))
+    background = DiskcacheManager(diskcache.Cache(str(settings.cache_dir)))
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        assets_path_ignore=["vendor"],
+        index_string=INDEX,
+        external_stylesheets=STYLESHEETS,
+        serve_locally=True,
+        title="MicroSpaceGen",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        background_callback_manager=background,
+    )
+    _register_pages()
+    app.layout = serve_layout
+    init_auth(server, AppState(settings, db), page_rules(dash.page_registry.values()))
+    init_api(server, settings.api_max_body_bytes)
+    init_security_headers(server, app.csp_hashes)
+    return app
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="MicroSpaceGen dashboard. Without a command, serves the app.",
+    )
+    parser.add_argument("--host", help="interface to listen on (MICROSPACEGEN_HOST)")
+    parser.add_argument("--port", type=int, help="TCP port (MICROSPACEGEN_PORT)")
+    parser.add_argument("--data-dir", help="data directory (MICROSPACEGEN_DATA_DIR, ./var)")
+    parser.add_argument("--version", action="version", version=f"MicroSpaceGen {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="serve the dashboard (the default)")
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", metavar="ACTION", required=True)
+    add = user.add_parser("add", help="create a user (prints a generated password once)")
+    add.add_argument("name")
+    add.add_argument("--role", action="append", default=[], choices=[r.value for r in ALL_ROLES],
+                     help="role to grant; repeat for several")
+    add.add_argument("--display-name", default="")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of generating one")
+    passwd = user.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input instead of prompting")
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", metavar="ACTION", required=True)
+    create = token.add_parser("create", help="create an API token for a user (printed once)")
+    create.add_argument("name", help="the user the token acts as")
+    create.add_argument("--label", default="cli", help="what the token is for")
+
+    database = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True)
+    database.add_parser("upgrade", help="apply database migrations")
+    return parser
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Again: "):
+        raise SystemExit("error: the two passwords differ; nothing was changed")
+    return first
+
+
+def _serve(settings: Settings) -> None:
+    from waitress import serve
+
+    app = create_app(settings)
+    db = Database(settings.database_url)
+    generated = accounts.ensure_initial_admin(db, settings.admin_password)
+    if generated:
+        print("=" * 64)
+        print("First start: created user 'admin' with password (shown once):")
+        print(f"    {generated}")
+        print("Log in and change it under Account, or set MICROSPACEGEN_ADMIN_PASSWORD.")
+        print("=" * 64, flush=True)
+    print(f"MicroSpaceGen {__version__} on http://{settings.host}:{settings.port} "
+          f"(data: {settings.data_dir}, database: {db.engine.url.render_as_string()})",
+          flush=True)
+    try:
+        serve(app.server, host=settings.host, port=settings.port, threads=settings.threads,
+              ident="MicroSpaceGen", clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        raise SystemExit(
+            f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "choose another with --port or MICROSPACEGEN_PORT"
+        ) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(host=args.host, port=args.port, data_dir=args.data_dir)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command in (None, "serve"):
+        _serve(settings)
+        return 0
+    db = Database(settings.database_url)
+    db.upgrade()
+    actor = cli_actor(getpass.getuser())
+    try:
+        if args.command == "db":
+            print(f"database at revision {db.current_revision()}")
+        elif args.command == "user" and args.user_command == "add":
+            password = (_read_password(True) if args.password_stdin
+                        else accounts.generate_password())
+            row = accounts.create_user(db, actor, args.name, password, args.role,
+                                       args.display_name)
+            print(f"created user {row.username} with roles {', '.join(row.roles) or 'none'}")
+            if not args.password_stdin:
+                print(f"password (shown once): {password}")
+        elif args.command == "user" and args.user_command == "passwd":
+            user_id = accounts.user_id_by_name(db, args.name)
+            accounts.set_password(db, actor, user_id, _read_password(args.password_stdin))
+            print(f"password of {args.name} changed; their open sessions have ended")
+        elif args.command == "token":
+            user_id = accounts.user_id_by_name(db, args.name)
+            row, secret = accounts.create_token(db, actor, user_id, args.label)
+            print(f"token {row.name!r} for {row.username} (shown once; send as "
+                  f"'Authorization: Bearer <token>'):")
+            print(secret)
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

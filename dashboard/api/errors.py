@@ -1,0 +1,79 @@
+"""One JSON error shape for the whole API: ``{"error": {"code": ..., "message": ...}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from dashboard.services.errors import ServiceError, TooManyAttempts
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_attempts",
+    500: "internal_error",
+}
+API_PREFIX = "/api/"
+log = logging.getLogger("microspacegen.errors")
+
+
+def error_response(
+    status: int, message: str, *, code: str | None = None, field: str | None = None,
+    details: object = None,
+) -> Response:
+    """Build the JSON error response."""
+    body: dict[str, object] = {"code": code or CODES.get(status, "error"), "message": message}
+    if field:
+        body["field"] = field
+    if details:
+        body["details"] = details
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith(API_PREFIX):
+        return exc  # pages keep Flask's HTML errors
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    message = exc.description or "Error"
+    if messages:
+        message = "The request does not match the schema; see details."
+    if status == 413:
+        message = "The request body is too large."
+    return error_response(status, message, details=messages)
+
+
+def _service_error(exc: ServiceError) -> Response:
+    # Raised by services from API routes and from Dash callbacks alike (e.g. a refused role).
+    response = error_response(exc.status, exc.message, code=exc.code, field=exc.field)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response | Exception:
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    if not request.path.startswith(API_PREFIX):
+        return InternalServerError()
+    return error_response(500, "Internal error; it was logged on the server.")
+
+
+def register_error_handlers(server: Flask) -> None:
+    """Install the handlers (after flask-smorest's, which they replace)."""
+    server.register_error_handler(HTTPException, _http_error)
+    server.register_error_handler(ServiceError, _service_error)
+    server.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,71 @@
+"""Logins, sessions, bearer tokens and the gate in front of every route."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Request, session
+from flask_login import LoginManager
+from werkzeug.wrappers import Response as BaseResponse
+
+from dashboard.services import accounts
+
+from .current import EXTENSION, AppState, WebUser, current_actor, current_db, current_principal
+from .guard import PageRule, check_request, may_open, page_rules
+from .views import bp
+
+__all__ = [
+    "AppState",
+    "PageRule",
+    "current_actor",
+    "current_db",
+    "current_principal",
+    "init_auth",
+    "may_open",
+    "page_rules",
+]
+
+
+def _load_session_user(user_key: str) -> WebUser | None:
+    try:
+        user_id, version = (int(part) for part in user_key.split("."))
+    except ValueError:
+        return None
+    principal = accounts.load_principal(current_db(), user_id, version)
+    return WebUser(principal) if principal else None
+
+
+def _load_bearer_user(req: Request) -> WebUser | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    principal = accounts.principal_for_token(current_db(), token.strip())
+    return WebUser(principal) if principal else None
+
+
+def init_auth(server: Flask, state: AppState, rules: list[PageRule]) -> None:
+    """Wire Flask-Login, the login pages and the request gate into ``server``."""
+    settings = state.settings
+    server.extensions[EXTENSION] = state
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="microspacegen_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    manager = LoginManager(server)
+    manager.session_protection = "basic"
+    manager.user_loader(_load_session_user)
+    manager.request_loader(_load_bearer_user)
+    server.register_blueprint(bp)
+
+    @server.before_request
+    def _gate() -> BaseResponse | None:
+        session.permanent = True
+        return check_request(rules)
+

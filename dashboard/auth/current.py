@@ -1,0 +1,72 @@
+"""The database, user and actor of the current request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context, request
+from flask_login import UserMixin, current_user
+
+from dashboard.config import Settings
+from dashboard.db import Database
+from dashboard.services.accounts import Principal
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AuthenticationFailed
+
+EXTENSION = "microspacegen"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the app keeps on the Flask object: settings and the database."""
+
+    settings: Settings
+    db: Database
+
+
+class WebUser(UserMixin):
+    """Flask-Login's view of a :class:`Principal`."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    def get_id(self) -> str:
+        # The version makes old cookies invalid after a password change or deactivation.
+        return f"{self.principal.id}.{self.principal.auth_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.principal.is_active
+
+
+def app_state() -> AppState:
+    """Settings and database of the running app."""
+    state: AppState = current_app.extensions[EXTENSION]
+    return state
+
+
+def current_db() -> Database:
+    """The database of the running app."""
+    return app_state().db
+
+
+def client_ip() -> str | None:
+    """Address of the client of the current request."""
+    return request.remote_addr if has_request_context() else None
+
+
+def current_principal() -> Principal | None:
+    """The logged-in user, or None."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    principal: Principal = current_user.principal
+    return principal
+
+
+def current_actor() -> Actor:
+    """The logged-in user acting through this request (raises when nobody is logged in)."""
+    principal = current_principal()
+    if principal is None:
+        raise AuthenticationFailed("Log in first.")
+    channel = "api" if request.path.startswith("/api/") else "web"
+    return principal.actor(client_ip(), channel)

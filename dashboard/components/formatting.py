@@ -1,0 +1,25 @@
+"""Small formatters used by tables and cards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def when(moment: datetime | None) -> str:
+    """A UTC timestamp as ``2026-11-26 09:58 UTC`` (empty for None)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def gravity(value_g: float) -> str:
+    """Gravity level for people: µg for (near) zero, otherwise in g."""
+    return "µg" if value_g < 1e-3 else f"{value_g:g} g"
+
+
+def detail_text(detail: dict[str, object]) -> str:
+    """An audit detail mapping in one compact line."""
+    parts = []
+    for key, value in detail.items():
+        parts.append(f"{key}={value}")
+    return "; ".join(parts)

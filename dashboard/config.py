@@ -1,0 +1,156 @@
+"""Configuration read once at start-up from arguments and ``MICROSPACEGEN_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_PREFIX = "MICROSPACEGEN_"
+SECRET_KEY_FILE = "secret_key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to know about where it runs.
+
+    Built by :func:`load_settings`; nothing else reads the environment.
+    """
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 8050
+    admin_password: str | None = None
+    secure_cookies: bool = False
+    session_hours: float = 12.0
+    api_max_body_bytes: int = 1024 * 1024
+    threads: int = 8
+
+    @property
+    def cache_dir(self) -> Path:
+        """Directory of the diskcache used by background callbacks."""
+        return self.data_dir / "cache"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is an embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+# name -> (default shown in the README, description); the README table is tested against this.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "HOST": ("127.0.0.1", "Interface the server listens on."),
+    "PORT": ("8050", "TCP port of the server."),
+    "DATA_DIR": ("./var", "Where the SQLite database, secret key and caches live."),
+    "DATABASE_URL": (
+        "sqlite:///<data dir>/microspacegen.sqlite3",
+        "SQLAlchemy URL; e.g. `postgresql+psycopg://user@host/db`.",
+    ),
+    "SECRET_KEY": (
+        "generated into `<data dir>/secret_key`",
+        "Signs session cookies. Set the same value on every worker.",
+    ),
+    "ADMIN_PASSWORD": (
+        "random, printed once",
+        "Password of the `admin` user created on first start.",
+    ),
+    "SECURE_COOKIES": ("0", "Set to 1 behind HTTPS so cookies carry the Secure flag."),
+    "SESSION_HOURS": ("12", "How long a login session lasts."),
+    "THREADS": ("8", "Worker threads of the WSGI server."),
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _env(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else None
+
+
+def _as_int(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_PREFIX}{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _as_float(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_PREFIX}{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _as_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean (use 1 or 0)")
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """Return the secret key kept in the data directory, creating it atomically once."""
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < 32:
+            raise ConfigError(f"{path} holds a secret shorter than 32 characters; delete it")
+        return value
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        # link() fails if another process won the race; then its key is the key.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: str | Path | None = None,
+) -> Settings:
+    """Build :class:`Settings`: explicit arguments win over the environment, then defaults."""
+    env = os.environ if environ is None else environ
+    directory = Path(data_dir or _env(env, "DATA_DIR") or "./var").expanduser().resolve()
+    database_url = _env(env, "DATABASE_URL") or f"sqlite:///{directory / 'microspacegen.sqlite3'}"
+    if database_url.startswith("sqlite"):
+        directory.mkdir(parents=True, exist_ok=True)
+    secret = _env(env, "SECRET_KEY") or load_or_create_secret(directory)
+    raw_port = str(port) if port is not None else (_env(env, "PORT") or "8050")
+    return Settings(
+        data_dir=directory,
+        database_url=database_url,
+        secret_key=secret,
+        host=host or _env(env, "HOST") or "127.0.0.1",
+        port=_as_int("PORT", raw_port, 1, 65535),
+        admin_password=_env(env, "ADMIN_PASSWORD"),
+        secure_cookies=_as_bool("SECURE_COOKIES", _env(env, "SECURE_COOKIES") or "0"),
+        session_hours=_as_float("SESSION_HOURS", _env(env, "SESSION_HOURS") or "12", 0.1, 720),
+        threads=_as_int("THREADS", _env(env, "THREADS") or "8", 1, 64),
+    )

@@ -1,0 +1,19 @@
+"""SQLAlchemy 2 data model; the schema itself is owned by the Alembic migrations."""
+
+from .accounts import ApiToken, Role, User, user_roles
+from .audit import AuditEvent
+from .base import Base, UTCDateTime, utcnow
+from .experiments import Experiment, ExperimentArm
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Experiment",
+    "ExperimentArm",
+    "Role",
+    "UTCDateTime",
+    "User",
+    "user_roles",
+    "utcnow",
+]

@@ -1,0 +1,532 @@
+"""Users, roles, passwords, logins and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from dashboard.db import Database
+from dashboard.models import ApiToken, User, utcnow
+from dashboard.models import Role as RoleRow
+
+from . import audit
+from .actor import ALL_ROLES, Actor, Role
+from .authz import require_role
+from .errors import (
+    AuthenticationFailed,
+    Conflict,
+    NotFound,
+    TooManyAttempts,
+    ValidationFailed,
+)
+
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
+DISPLAY_NAME_MAX = 100
+TOKEN_NAME_MAX = 100
+TOKEN_PREFIX = "msg_"
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_NAME_AND_IP = 5
+MAX_FAILURES_PER_IP = 20
+# Checked against when the username does not exist, so both paths cost one scrypt.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user as the web layer keeps it for one request."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    is_active: bool
+    auth_version: int
+
+    def actor(self, source_ip: str | None, channel: str = "web") -> Actor:
+        """This user acting from ``source_ip`` over ``channel``."""
+        return Actor(self.id, self.username, self.roles, source_ip, channel)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as the admin page and API list it (never the hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """An API token's public facts; the secret is returned only by :func:`create_token`."""
+
+    id: int
+    user_id: int
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def normalize_username(raw: object) -> str:
+    """Return the canonical (lower-case) username or raise :class:`ValidationFailed`."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationFailed("Username is required.", field="username")
+    name = raw.strip().lower()
+    if not USERNAME_RE.fullmatch(name):
+        raise ValidationFailed(
+            "Username must be 3–32 characters: a letter, then letters, digits, '.', '_' or '-'.",
+            field="username",
+        )
+    return name
+
+
+def check_password_rules(password: object, *, field: str = "password") -> str:
+    """Return ``password`` if it is acceptable, else raise :class:`ValidationFailed`."""
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("Password is required.", field=field)
+    if len(password) < PASSWORD_MIN:
+        raise ValidationFailed(f"Password must have at least {PASSWORD_MIN} characters.", field=field)
+    if len(password) > PASSWORD_MAX:
+        raise ValidationFailed(f"Password must have at most {PASSWORD_MAX} characters.", field=field)
+    return password
+
+
+def normalize_roles(raw: Iterable[object] | None) -> list[str]:
+    """Return sorted, de-duplicated role names or raise :class:`ValidationFailed`."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    names: set[str] = set()
+    known = {r.value for r in ALL_ROLES}
+    for item in raw:
+        if not isinstance(item, str) or item.strip().lower() not in known:
+            raise ValidationFailed(
+                f"Unknown role {item!r}; choose from {', '.join(sorted(known))}.", field="roles"
+            )
+        names.add(item.strip().lower())
+    return sorted(names)
+
+
+def _display_name(raw: object) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValidationFailed("Display name must be text.", field="display_name")
+    value = raw.strip()
+    if len(value) > DISPLAY_NAME_MAX:
+        raise ValidationFailed(
+            f"Display name must have at most {DISPLAY_NAME_MAX} characters.", field="display_name"
+        )
+    return value
+
+
+# --- helpers taking a session ---------------------------------------------------------------
+
+
+def _principal(user: User) -> Principal:
+    return Principal(
+        user.id, user.username, user.display_name, user.role_names, user.is_active, user.auth_version
+    )
+
+
+def _user_row(user: User) -> UserRow:
+    return UserRow(
+        user.id,
+        user.username,
+        user.display_name,
+        sorted(user.role_names),
+        user.is_active,
+        user.created_at,
+        user.last_login_at,
+    )
+
+
+def _token_row(token: ApiToken) -> TokenRow:
+    return TokenRow(
+        token.id,
+        token.user_id,
+        token.user.username,
+        token.name,
+        token.prefix,
+        token.created_at,
+        token.last_used_at,
+        token.revoked_at,
+    )
+
+
+def _get_user(s: Session, user_id: int) -> User:
+    user = s.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+def _find_user(s: Session, username: str) -> User | None:
+    return s.scalar(select(User).where(User.username == username))
+
+
+def _role_rows(s: Session, names: list[str]) -> list[RoleRow]:
+    return list(s.scalars(select(RoleRow).where(RoleRow.name.in_(names)).order_by(RoleRow.name)))
+
+
+def _active_admin_count(s: Session) -> int:
+    return (
+        s.scalar(
+            select(func.count(User.id))
+            .join(User.roles)
+            .where(User.is_active.is_(True), RoleRow.name == Role.ADMIN.value)
+        )
+        or 0
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def create_user(
+    db: Database,
+    actor: Actor,
+    username: object,
+    password: object,
+    roles: Iterable[object] | None,
+    display_name: object = "",
+) -> UserRow:
+    """Create a user with ``roles`` (admins only)."""
+    require_role(db, actor, "user.create", Role.ADMIN)
+    name = normalize_username(username)
+    secret = check_password_rules(password)
+    role_names = normalize_roles(roles)
+    shown = _display_name(display_name)
+    with db.begin() as s:
+        if _find_user(s, name) is not None:
+            raise Conflict(f"A user named {name!r} already exists.", field="username")
+        user = User(
+            username=name,
+            display_name=shown,
+            password_hash=generate_password_hash(secret),
+            is_active=True,
+            auth_version=1,
+            created_at=utcnow(),
+        )
+        user.roles = _role_rows(s, role_names)
+        s.add(user)
+        s.flush()
+        audit.add(
+            s, actor, "user.create", target_type="user", target_id=user.id,
+            detail={"username": name, "roles": role_names},
+        )
+        return _user_row(user)
+
+
+def list_users(db: Database, actor: Actor) -> list[UserRow]:
+    """All users, by name (admins only)."""
+    require_role(db, actor, "user.list", Role.ADMIN)
+    with db.read() as s:
+        return [_user_row(u) for u in s.scalars(select(User).order_by(User.username))]
+
+
+def get_user(db: Database, actor: Actor, user_id: int) -> UserRow:
+    """One user; anyone may read themselves, admins anyone."""
+    if actor.user_id != user_id:
+        require_role(db, actor, "user.read", Role.ADMIN, target=("user", user_id))
+    with db.read() as s:
+        return _user_row(_get_user(s, user_id))
+
+
+def update_user(
+    db: Database,
+    actor: Actor,
+    user_id: int,
+    *,
+    roles: Iterable[object] | None = None,
+    is_active: bool | None = None,
+    display_name: object = None,
+) -> UserRow:
+    """Change a user's roles, active flag or display name (admins only).
+
+    The last active admin can neither lose the role nor be deactivated, so the
+    installation never locks itself out.
+    """
+    require_role(db, actor, "user.update", Role.ADMIN, target=("user", user_id))
+    role_names = None if roles is None else normalize_roles(roles)
+    if is_active is not None and not isinstance(is_active, bool):
+        raise ValidationFailed("is_active must be true or false.", field="is_active")
+    with db.begin() as s:
+        user = _get_user(s, user_id)
+        before = {"roles": sorted(user.role_names), "is_active": user.is_active}
+        was_admin = user.is_active and Role.ADMIN in user.role_names
+        if role_names is not None:
+            user.roles = _role_rows(s, role_names)
+        if display_name is not None:
+            user.display_name = _display_name(display_name)
+        if is_active is not None and is_active != user.is_active:
+            user.is_active = is_active
+            user.auth_version += 1  # ends the user's open sessions
+        s.flush()
+        still_admin = user.is_active and Role.ADMIN in user.role_names
+        if was_admin and not still_admin and _active_admin_count(s) == 0:
+            raise Conflict(
+                "This is the last active admin; make another user admin first.", field="roles"
+            )
+        after = {"roles": sorted(user.role_names), "is_active": user.is_active}
+        audit.add(
+            s, actor, "user.update", target_type="user", target_id=user.id,
+            detail={"username": user.username, "before": before, "after": after},
+        )
+        return _user_row(user)
+
+
+def set_password(
+    db: Database,
+    actor: Actor,
+    user_id: int,
+    new_password: object,
+    *,
+    current_password: object = None,
+) -> None:
+    """Set a password: admins for anyone, users for themselves with their current one."""
+    is_self = actor.user_id == user_id
+    if not is_self:
+        require_role(db, actor, "user.password", Role.ADMIN, target=("user", user_id))
+    secret = check_password_rules(new_password, field="new_password")
+    with db.begin() as s:
+        user = _get_user(s, user_id)
+        if is_self and not actor.has_any(Role.ADMIN):
+            if not isinstance(current_password, str) or not check_password_hash(
+                user.password_hash, current_password
+            ):
+                raise ValidationFailed("Current password is wrong.", field="current_password")
+        user.password_hash = generate_password_hash(secret)
+        user.auth_version += 1
+        audit.add(
+            s, actor, "user.password", target_type="user", target_id=user.id,
+            detail={"username": user.username},
+        )
+
+
+def generate_password() -> str:
+    """A random password of 20 URL-safe characters."""
+    return secrets.token_urlsafe(15)
+
+
+def ensure_initial_admin(db: Database, password: str | None) -> str | None:
+    """Create user ``admin`` when there are no users; return the password if one was generated."""
+    generated = None
+    if password is None:
+        generated = generate_password()
+    secret = check_password_rules(password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD")
+    with db.begin() as s:
+        if s.scalar(select(func.count(User.id))):
+            return None
+        user = User(
+            username="admin",
+            display_name="Administrator",
+            password_hash=generate_password_hash(secret),
+            is_active=True,
+            auth_version=1,
+            created_at=utcnow(),
+        )
+        user.roles = _role_rows(s, [Role.ADMIN.value])
+        s.add(user)
+        s.flush()
+        system = Actor(None, "system", frozenset({Role.ADMIN}), None, "cli")
+        audit.add(s, system, "user.create", target_type="user", target_id=user.id,
+                  detail={"username": "admin", "roles": ["admin"], "initial": True})
+    return generated
+
+
+# --- logins ---------------------------------------------------------------------------------
+
+
+def _throttle(s: Session, username: str, source_ip: str | None) -> None:
+    checks = [
+        (username, source_ip, MAX_FAILURES_PER_NAME_AND_IP),
+        (None, source_ip, MAX_FAILURES_PER_IP),
+    ]
+    for name, ip, limit in checks:
+        if ip is None and name is None:
+            continue
+        times = audit.recent_failure_times(
+            s, action="auth.login", window=LOGIN_WINDOW, username=name, source_ip=ip, limit=limit
+        )
+        if len(times) >= limit:
+            retry_at = times[limit - 1] + LOGIN_WINDOW
+            wait_s = max(1, math.ceil((retry_at - utcnow()).total_seconds()))
+            raise TooManyAttempts(
+                f"Too many failed logins; try again in {math.ceil(wait_s / 60)} minute(s).",
+                retry_after_s=wait_s,
+            )
+
+
+def authenticate(
+    db: Database, username: object, password: object, source_ip: str | None, channel: str = "web"
+) -> Principal:
+    """Check a username and password; audit the attempt; slow down repeated failures."""
+    who = Actor(None, "anonymous", frozenset(), source_ip, channel)
+    name = username.strip().lower()[:64] if isinstance(username, str) else ""
+    secret = password if isinstance(password, str) else ""
+    with db.read() as s:
+        try:
+            _throttle(s, name, source_ip)
+        except TooManyAttempts:
+            audit.record(db, who, "auth.login", "denied", detail={"username": name,
+                                                                  "reason": "throttled"})
+            raise
+    with db.begin() as s:
+        user = _find_user(s, name) if name else None
+        # Always pay for one hash check, so a missing user cannot be told apart by timing.
+        is_match = check_password_hash(user.password_hash if user else _DUMMY_HASH, secret[:1024])
+        if user is None or not is_match or not user.is_active:
+            reason = "inactive" if (user is not None and is_match) else "bad credentials"
+            audit.add(s, who, "auth.login", "failed", detail={"username": name, "reason": reason})
+            failure = AuthenticationFailed("Wrong username or password.")
+        else:
+            user.last_login_at = utcnow()
+            principal = _principal(user)
+            audit.add(s, principal.actor(source_ip, channel), "auth.login",
+                      target_type="user", target_id=user.id)
+            return principal
+    raise failure
+
+
+def load_principal(db: Database, user_id: int, auth_version: int) -> Principal | None:
+    """The active user for a session cookie, or None when it no longer holds."""
+    with db.read() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.is_active or user.auth_version != auth_version:
+            return None
+        return _principal(user)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tuple[TokenRow, str]:
+    """Create an API token for ``user_id``; returns the row and the secret (shown once)."""
+    if actor.user_id != user_id:
+        require_role(db, actor, "token.create", Role.ADMIN, target=("user", user_id))
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed("Token name is required.", field="name")
+    label = name.strip()
+    if len(label) > TOKEN_NAME_MAX:
+        raise ValidationFailed(
+            f"Token name must have at most {TOKEN_NAME_MAX} characters.", field="name"
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with db.begin() as s:
+        user = _get_user(s, user_id)
+        if not user.is_active:
+            raise Conflict(f"User {user.username!r} is deactivated.", field="user")
+        token = ApiToken(
+            user_id=user.id,
+            name=label,
+            token_sha256=_digest(secret),
+            prefix=secret[:12],
+            created_at=utcnow(),
+        )
+        token.user = user
+        s.add(token)
+        s.flush()
+        audit.add(s, actor, "token.create", target_type="token", target_id=token.id,
+                  detail={"username": user.username, "name": label, "prefix": token.prefix})
+        return _token_row(token), secret
+
+
+def list_tokens(db: Database, actor: Actor, user_id: int) -> list[TokenRow]:
+    """Tokens of ``user_id`` (their own, or any user's for admins)."""
+    if actor.user_id != user_id:
+        require_role(db, actor, "token.list", Role.ADMIN, target=("user", user_id))
+    with db.read() as s:
+        _get_user(s, user_id)
+        tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+        return [_token_row(t) for t in tokens]
+
+
+def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenRow:
+    """Revoke a token (its owner or an admin); revoking twice is harmless."""
+    with db.begin() as s:
+        token = s.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"No API token with id {token_id}.")
+        owner = token.user_id
+    if actor.user_id != owner:
+        require_role(db, actor, "token.revoke", Role.ADMIN, target=("token", token_id))
+    with db.begin() as s:
+        token = s.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"No API token with id {token_id}.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            audit.add(s, actor, "token.revoke", target_type="token", target_id=token.id,
+                      detail={"username": token.user.username, "prefix": token.prefix})
+        return _token_row(token)
+
+
+def principal_for_token(db: Database, token: str) -> Principal | None:
+    """The active user a bearer token belongs to, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    with db.begin() as s:
+        row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+        if row is None or row.revoked_at is not None or not row.user.is_active:
+            return None
+        now = utcnow()
+        # Coarse last-used stamp: one write a minute at most, not one per request.
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            row.last_used_at = now
+        return _principal(row.user)
+
+
+def user_id_by_name(db: Database, username: object) -> int:
+    """Look up a user's id by name (for the CLI)."""
+    name = normalize_username(username)
+    with db.read() as s:
+        user = _find_user(s, name)
+        if user is None:
+            raise NotFound(f"No user named {name!r}.")
+        return user.id
+
+
+__all__ = [
+    "Principal",
+    "TokenRow",
+    "UserRow",
+    "authenticate",
+    "create_token",
+    "create_user",
+    "ensure_initial_admin",
+    "get_user",
+    "list_tokens",
+    "list_users",
+    "load_principal",
+    "principal_for_token",
+    "revoke_token",
+    "set_password",
+    "update_user",
+    "user_id_by_name",
+]

@@ -1,0 +1,245 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from dashboard.db import Database
+from dashboard.models import AuditEvent, utcnow
+
+from . import authz
+from .actor import Actor, Role
+
+RESULTS = ("ok", "denied", "failed", "error")
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit event as the pages and API show it."""
+
+    id: int
+    occurred_at: datetime
+    username: str
+    source_ip: str | None
+    channel: str
+    action: str
+    result: str
+    target_type: str | None
+    target_id: str | None
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to list; empty fields do not filter."""
+
+    username: str | None = None
+    action: str | None = None
+    result: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of events, newest first, with the number that matched."""
+
+    rows: list[AuditRow]
+    total: int
+    offset: int
+    limit: int
+
+
+def add(
+    s: Session,
+    actor: Actor,
+    action: str,
+    result: str = "ok",
+    *,
+    target_type: str | None = None,
+    target_id: object = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Add an event to the caller's transaction, so it commits together with the change."""
+    if result not in RESULTS:
+        raise ValueError(f"unknown audit result {result!r}")
+    s.add(
+        AuditEvent(
+            occurred_at=utcnow(),
+            user_id=actor.user_id,
+            username=actor.username[:64],
+            source_ip=(actor.source_ip or None),
+            channel=actor.channel,
+            action=action,
+            result=result,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id)[:64],
+            detail=detail or {},
+        )
+    )
+
+
+def record(db: Database, actor: Actor, action: str, result: str, **kwargs: object) -> None:
+    """Write an event in its own transaction (for refusals and failures that roll back)."""
+    with db.begin() as s:
+        add(s, actor, action, result, **kwargs)  # type: ignore[arg-type]
+
+
+def _to_row(event: AuditEvent) -> AuditRow:
+    return AuditRow(
+        id=event.id,
+        occurred_at=event.occurred_at,
+        username=event.username,
+        source_ip=event.source_ip,
+        channel=event.channel,
+        action=event.action,
+        result=event.result,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        detail=dict(event.detail or {}),
+    )
+
+
+def _filtered(query: Select[tuple[AuditEvent]], f: AuditFilter) -> Select[tuple[AuditEvent]]:
+    if f.username:
+        query = query.where(AuditEvent.username == f.username)
+    if f.action:
+        # "user." matches every user action; an exact name matches itself.
+        if f.action.endswith("."):
+            query = query.where(AuditEvent.action.startswith(f.action, autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == f.action)
+    if f.result:
+        query = query.where(AuditEvent.result == f.result)
+    if f.since:
+        query = query.where(AuditEvent.occurred_at >= f.since)
+    if f.until:
+        query = query.where(AuditEvent.occurred_at < f.until)
+    if f.target_type:
+        query = query.where(AuditEvent.target_type == f.target_type)
+    if f.target_id:
+        query = query.where(AuditEvent.target_id == f.target_id)
+    return query
+
+
+def search(
+    db: Database, actor: Actor, f: AuditFilter, *, offset: int = 0, limit: int = 50
+) -> AuditPage:
+    """List audit events matching ``f``, newest first (admins only)."""
+    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    offset = max(0, offset)
+    limit = max(1, min(limit, MAX_PAGE))
+    base = _filtered(select(AuditEvent), f)
+    with db.read() as s:
+        total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+        events = s.scalars(
+            base.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return AuditPage([_to_row(e) for e in events], total, offset, limit)
+
+
+def distinct_values(db: Database, actor: Actor) -> dict[str, list[str]]:
+    """Usernames and actions that occur in the log, for filter menus (admins only)."""
+    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    with db.read() as s:
+        names = s.scalars(select(AuditEvent.username).distinct().order_by(AuditEvent.username))
+        actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+        return {"usernames": list(names), "actions": list(actions)}
+
+
+def recent_experiment_activity(db: Database, limit: int = 10) -> list[AuditRow]:
+    """Latest successful experiment changes, which every logged-in user may see."""
+    with db.read() as s:
+        events = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.startswith("experiment."), AuditEvent.result == "ok")
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        ).all()
+        return [_to_row(e) for e in events]
+
+
+def recent_failure_times(
+    s: Session,
+    *,
+    action: str,
+    window: timedelta,
+    username: str | None,
+    source_ip: str | None,
+    limit: int,
+) -> list[datetime]:
+    """Times of the latest ``failed`` events of ``action`` for a name and/or address, newest first."""
+    query = select(AuditEvent.occurred_at).where(
+        AuditEvent.action == action,
+        AuditEvent.result == "failed",
+        AuditEvent.occurred_at >= utcnow() - window,
+    )
+    if username is not None:
+        query = query.where(AuditEvent.detail["username"].as_string() == username)
+    if source_ip is not None:
+        query = query.where(AuditEvent.source_ip == source_ip)
+    return list(s.scalars(query.order_by(AuditEvent.occurred_at.desc()).limit(limit)))
+
+
+def search_target(db: Database, target_type: str, target_id: str, limit: int = 50) -> list[AuditRow]:
+    """Successful events about one object (its change history), newest first."""
+    with db.read() as s:
+        events = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target_type == target_type, AuditEvent.target_id == target_id,
+                   AuditEvent.result == "ok")
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        ).all()
+        return [_to_row(e) for e in events]
+
+
+EXPORT_MAX_ROWS = 100_000
+CSV_COLUMNS = ("id", "occurred_at", "username", "source_ip", "channel", "action", "result",
+               "target_type", "target_id", "detail")
+
+
+def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
+    """The matching events as CSV (newest first, at most EXPORT_MAX_ROWS) and the row count."""
+    authz.require_role(db, actor, "audit.export", Role.ADMIN)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    with db.read() as s:
+        query = _filtered(select(AuditEvent), f).order_by(AuditEvent.occurred_at.desc(),
+                                                          AuditEvent.id.desc())
+        for event in s.scalars(query.limit(EXPORT_MAX_ROWS)):
+            row = _to_row(event)
+            writer.writerow([row.id, row.occurred_at.isoformat(), row.username, row.source_ip or "",
+                             row.channel, row.action, row.result, row.target_type or "",
+                             row.target_id or "", json.dumps(row.detail, sort_keys=True)])
+            count += 1
+    with db.begin() as s:
+        add(s, actor, "audit.export", detail={"rows": count})
+    return buffer.getvalue(), count
+
+
+def daily_counts(db: Database, actor: Actor, f: AuditFilter) -> dict[str, dict[str, int]]:
+    """Events per UTC day and result for the filter: ``{"2026-11-26": {"ok": 3}}``."""
+    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    counts: dict[str, dict[str, int]] = {}
+    with db.read() as s:
+        query = _filtered(select(AuditEvent.occurred_at, AuditEvent.result), f)
+        for occurred_at, result in s.execute(query.limit(EXPORT_MAX_ROWS)):
+            day = occurred_at.date().isoformat()
+            counts.setdefault(day, {})
+            counts[day][result] = counts[day].get(result, 0) + 1
+    return dict(sorted(counts.items()))

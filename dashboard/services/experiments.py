@@ -1,0 +1,305 @@
+"""Experiments and their arms: validation, listing, creation and edits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from dashboard.db import Database
+from dashboard.models import Experiment, ExperimentArm, utcnow
+
+from . import audit
+from .actor import Actor, Role
+from .authz import require_role
+from .errors import Conflict, NotFound, ValidationFailed
+
+SPACEFLIGHT_VALUES = ("Space Flight", "Ground Control")  # GeneLab Factor Value[Spaceflight]
+NAME_MAX, ORGANISM_MAX, DESCRIPTION_MAX = 120, 200, 10_000
+ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MAX = 80, 500, 20
+GRAVITY_MAX_G = 20.0
+EDITORS = (Role.SCIENTIST,)
+
+
+@dataclass(frozen=True)
+class ArmInput:
+    """A validated arm, ready to store."""
+
+    name: str
+    spaceflight: str
+    gravity_g: float
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ExperimentInput:
+    """A validated experiment, ready to store."""
+
+    name: str
+    organism: str
+    description: str
+    arms: tuple[ArmInput, ...]
+
+
+@dataclass(frozen=True)
+class ArmView:
+    """An arm as pages and the API show it."""
+
+    id: int
+    name: str
+    spaceflight: str
+    gravity_g: float
+    description: str
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    """An experiment as pages and the API show it."""
+
+    id: int
+    name: str
+    organism: str
+    description: str
+    arms: tuple[ArmView, ...]
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def default_arms() -> list[dict[str, object]]:
+    """The usual pair: flight in microgravity beside a 1 g ground control."""
+    return [
+        {"name": "flight µg", "spaceflight": "Space Flight", "gravity_g": 0.0, "description": ""},
+        {"name": "ground 1 g", "spaceflight": "Ground Control", "gravity_g": 1.0, "description": ""},
+    ]
+
+
+def _text(data: Mapping[str, object], key: str, label: str, limit: int, *, required: bool,
+          field: str | None = None) -> str:
+    raw = data.get(key)
+    field = field or key
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        raise ValidationFailed(f"{label} must be text.", field=field)
+    value = raw.strip()
+    if required and not value:
+        raise ValidationFailed(f"{label} is required.", field=field)
+    if len(value) > limit:
+        raise ValidationFailed(
+            f"{label} must have at most {limit} characters (got {len(value)}).", field=field
+        )
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise ValidationFailed(f"{label} contains control characters.", field=field)
+    return value
+
+
+def _gravity(raw: object, field: str) -> float:
+    if isinstance(raw, bool) or raw is None or raw == "":
+        raise ValidationFailed("Gravity (g) is required: 0 for microgravity, 1 for Earth.",
+                               field=field)
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"Gravity must be a number of g, not {raw!r}.", field=field) from None
+    if not math.isfinite(value) or not 0.0 <= value <= GRAVITY_MAX_G:
+        raise ValidationFailed(f"Gravity must be between 0 and {GRAVITY_MAX_G:g} g.", field=field)
+    return value
+
+
+def parse_arm(raw: object, index: int) -> ArmInput:
+    """Validate one arm given as a mapping; ``index`` locates errors."""
+    where = f"arms[{index}]"
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed(f"Arm {index + 1} must be an object.", field=where)
+    name = _text(raw, "name", f"Arm {index + 1} name", ARM_NAME_MAX, required=True,
+                 field=f"{where}.name")
+    spaceflight = raw.get("spaceflight")
+    if spaceflight not in SPACEFLIGHT_VALUES:
+        raise ValidationFailed(
+            f"Arm {index + 1} spaceflight must be one of {', '.join(SPACEFLIGHT_VALUES)}.",
+            field=f"{where}.spaceflight",
+        )
+    return ArmInput(
+        name=name,
+        spaceflight=str(spaceflight),
+        gravity_g=_gravity(raw.get("gravity_g"), f"{where}.gravity_g"),
+        description=_text(raw, "description", f"Arm {index + 1} description",
+                          ARM_DESCRIPTION_MAX, required=False, field=f"{where}.description"),
+    )
+
+
+def parse_experiment(data: Mapping[str, object]) -> ExperimentInput:
+    """Validate an experiment given as a mapping (form or JSON body)."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed("Experiment must be an object.")
+    arms_raw = data.get("arms")
+    if not isinstance(arms_raw, Sequence) or isinstance(arms_raw, str) or not arms_raw:
+        raise ValidationFailed("An experiment needs at least one arm (e.g. flight and ground).",
+                               field="arms")
+    if len(arms_raw) > ARMS_MAX:
+        raise ValidationFailed(f"At most {ARMS_MAX} arms.", field="arms")
+    arms = tuple(parse_arm(arm, i) for i, arm in enumerate(arms_raw))
+    seen: set[str] = set()
+    for i, arm in enumerate(arms):
+        if arm.name.casefold() in seen:
+            raise ValidationFailed(f"Two arms are named {arm.name!r}; arm names must differ.",
+                                   field=f"arms[{i}].name")
+        seen.add(arm.name.casefold())
+    return ExperimentInput(
+        name=_text(data, "name", "Name", NAME_MAX, required=True),
+        organism=_text(data, "organism", "Organism", ORGANISM_MAX, required=True),
+        description=_text(data, "description", "Description", DESCRIPTION_MAX, required=False),
+        arms=arms,
+    )
+
+
+def _view(e: Experiment) -> ExperimentView:
+    return ExperimentView(
+        id=e.id,
+        name=e.name,
+        organism=e.organism,
+        description=e.description,
+        arms=tuple(ArmView(a.id, a.name, a.spaceflight, a.gravity_g, a.description)
+                   for a in e.arms),
+        created_by=e.created_by.username if e.created_by else None,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+        version=e.version,
+    )
+
+
+def _arm_rows(arms: Sequence[ArmInput]) -> list[ExperimentArm]:
+    return [
+        ExperimentArm(position=i, name=a.name, spaceflight=a.spaceflight, gravity_g=a.gravity_g,
+                      description=a.description)
+        for i, a in enumerate(arms)
+    ]
+
+
+def _as_dict(spec: ExperimentInput) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "organism": spec.organism,
+        "arms": [a.name for a in spec.arms],
+    }
+
+
+def can_edit(actor: Actor) -> bool:
+    """Whether ``actor`` may create and edit experiments (for showing the buttons)."""
+    return actor.has_any(*EDITORS)
+
+
+def list_experiments(db: Database, *, limit: int | None = None) -> list[ExperimentView]:
+    """Experiments, newest first."""
+    with db.read() as s:
+        query = select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        return [_view(e) for e in s.scalars(query)]
+
+
+def count_experiments(db: Database) -> int:
+    """How many experiments exist."""
+    with db.read() as s:
+        return s.scalar(select(func.count(Experiment.id))) or 0
+
+
+def get_experiment(db: Database, experiment_id: int) -> ExperimentView:
+    """One experiment or :class:`NotFound`."""
+    with db.read() as s:
+        experiment = s.get(Experiment, experiment_id)
+        if experiment is None:
+            raise NotFound(f"No experiment with id {experiment_id}.")
+        return _view(experiment)
+
+
+def _name_taken(message_name: str) -> Conflict:
+    return Conflict(f"An experiment named {message_name!r} already exists.", field="name")
+
+
+def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) -> ExperimentView:
+    """Create an experiment (scientists and admins)."""
+    require_role(db, actor, "experiment.create", *EDITORS)
+    spec = parse_experiment(data)
+    try:
+        with db.begin() as s:
+            if s.scalar(select(Experiment.id).where(Experiment.name == spec.name)) is not None:
+                raise _name_taken(spec.name)
+            now = utcnow()
+            experiment = Experiment(
+                name=spec.name,
+                organism=spec.organism,
+                description=spec.description,
+                created_by_id=actor.user_id,
+                created_at=now,
+                updated_at=now,
+                version=1,
+                arms=_arm_rows(spec.arms),
+            )
+            s.add(experiment)
+            s.flush()
+            audit.add(s, actor, "experiment.create", target_type="experiment",
+                      target_id=experiment.id, detail=_as_dict(spec))
+            s.refresh(experiment)
+            return _view(experiment)
+    except IntegrityError:
+        # Another request inserted the same name between our check and our insert.
+        raise _name_taken(spec.name) from None
+
+
+def update_experiment(
+    db: Database, actor: Actor, experiment_id: int, data: Mapping[str, object],
+    expected_version: object,
+) -> ExperimentView:
+    """Replace an experiment's fields and arms if nobody changed it since ``expected_version``."""
+    require_role(db, actor, "experiment.update", *EDITORS, target=("experiment", experiment_id))
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationFailed("version (the version you edited) is required.", field="version")
+    spec = parse_experiment(data)
+    try:
+        with db.begin() as s:
+            experiment = s.get(Experiment, experiment_id)
+            if experiment is None:
+                raise NotFound(f"No experiment with id {experiment_id}.")
+            if experiment.version != expected_version:
+                raise Conflict(
+                    f"Experiment {experiment.name!r} was changed by someone else "
+                    f"(now version {experiment.version}, you edited {expected_version}); "
+                    "reload and apply your edit again.",
+                    field="version",
+                )
+            clash = s.scalar(select(Experiment.id).where(Experiment.name == spec.name,
+                                                         Experiment.id != experiment_id))
+            if clash is not None:
+                raise _name_taken(spec.name)
+            before = {"name": experiment.name, "organism": experiment.organism,
+                      "arms": [a.name for a in experiment.arms]}
+            experiment.name = spec.name
+            experiment.organism = spec.organism
+            experiment.description = spec.description
+            experiment.arms.clear()
+            s.flush()  # delete old arms before inserting new ones with the same names
+            experiment.arms.extend(_arm_rows(spec.arms))
+            experiment.version += 1
+            experiment.updated_at = utcnow()
+            s.flush()
+            audit.add(s, actor, "experiment.update", target_type="experiment",
+                      target_id=experiment.id,
+                      detail={"before": before, "after": _as_dict(spec),
+                              "version": experiment.version})
+            s.refresh(experiment)
+            return _view(experiment)
+    except IntegrityError:
+        raise _name_taken(spec.name) from None
+
+
+def history(db: Database, experiment_id: int, limit: int = 50) -> list[audit.AuditRow]:
+    """Successful changes to one experiment, newest first."""
+    rows = audit.search_target(db, "experiment", str(experiment_id), limit=limit)
+    return rows

@@ -1,0 +1,53 @@
+"""What the overview page shows: real counts and the latest activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from dashboard.db import Database
+from dashboard.models import Experiment, ExperimentArm, User
+
+from . import audit, experiments
+from .actor import Actor
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Counts, newest experiments and recent experiment activity."""
+
+    experiment_count: int
+    flight_arm_count: int
+    ground_arm_count: int
+    organism_count: int
+    active_user_count: int
+    latest: list[experiments.ExperimentView]
+    activity: list[audit.AuditRow]
+    can_create: bool
+
+
+def summary(db: Database, actor: Actor, *, latest: int = 8) -> Overview:
+    """Everything the overview needs in a few queries."""
+    with db.read() as s:
+        experiment_count = s.scalar(select(func.count(Experiment.id))) or 0
+        organism_count = s.scalar(select(func.count(func.distinct(Experiment.organism)))) or 0
+        by_factor: dict[str, int] = {
+            factor: count
+            for factor, count in s.execute(
+                select(ExperimentArm.spaceflight, func.count(ExperimentArm.id)).group_by(
+                    ExperimentArm.spaceflight
+                )
+            )
+        }
+        users = s.scalar(select(func.count(User.id)).where(User.is_active.is_(True))) or 0
+    return Overview(
+        experiment_count=experiment_count,
+        flight_arm_count=by_factor.get("Space Flight", 0),
+        ground_arm_count=by_factor.get("Ground Control", 0),
+        organism_count=organism_count,
+        active_user_count=users,
+        latest=experiments.list_experiments(db, limit=latest),
+        activity=audit.recent_experiment_activity(db, limit=10),
+        can_create=experiments.can_edit(actor),
+    )
