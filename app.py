@@ -1,8 +1,8 @@
 """MicroSpaceGen: create the app and run it. Wiring only; the work lives in ``dashboard/``.
 
-    python app.py                      # serve on http://127.0.0.1:8050
-    python app.py user add ada --role scientist
-    python app.py --help
+python app.py                      # serve on http://127.0.0.1:8050
+python app.py user add ada --role scientist
+python app.py --help
 """
 
 from __future__ import annotations
@@ -113,27 +113,41 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="serve the dashboard (the default)")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(
-        dest="user_command", metavar="ACTION", required=True)
+        dest="user_command", metavar="ACTION", required=True
+    )
     add = user.add_parser("add", help="create a user (prints a generated password once)")
     add.add_argument("name")
-    add.add_argument("--role", action="append", default=[], choices=[r.value for r in ALL_ROLES],
-                     help="role to grant; repeat for several")
+    add.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        choices=[r.value for r in ALL_ROLES],
+        help="role to grant; repeat for several",
+    )
     add.add_argument("--display-name", default="")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from standard input instead of generating one")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of generating one",
+    )
     passwd = user.add_parser("passwd", help="set a user's password")
     passwd.add_argument("name")
-    passwd.add_argument("--password-stdin", action="store_true",
-                        help="read the password from standard input instead of prompting")
+    passwd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
 
     token = commands.add_parser("token", help="manage API tokens").add_subparsers(
-        dest="token_command", metavar="ACTION", required=True)
+        dest="token_command", metavar="ACTION", required=True
+    )
     create = token.add_parser("create", help="create an API token for a user (printed once)")
     create.add_argument("name", help="the user the token acts as")
     create.add_argument("--label", default="cli", help="what the token is for")
 
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", metavar="ACTION", required=True)
+        dest="db_command", metavar="ACTION", required=True
+    )
     database.add_parser("upgrade", help="apply database migrations")
     return parser
 
@@ -159,12 +173,20 @@ def _serve(settings: Settings) -> None:
         print(f"    {generated}")
         print("Log in and change it under Account, or set MICROSPACEGEN_ADMIN_PASSWORD.")
         print("=" * 64, flush=True)
-    print(f"MicroSpaceGen {__version__} on http://{settings.host}:{settings.port} "
-          f"(data: {settings.data_dir}, database: {db.engine.url.render_as_string()})",
-          flush=True)
+    print(
+        f"MicroSpaceGen {__version__} on http://{settings.host}:{settings.port} "
+        f"(data: {settings.data_dir}, database: {db.engine.url.render_as_string()})",
+        flush=True,
+    )
     try:
-        serve(app.server, host=settings.host, port=settings.port, threads=settings.threads,
-              ident="MicroSpaceGen", clear_untrusted_proxy_headers=True)
+        serve(
+            app.server,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="MicroSpaceGen",
+            clear_untrusted_proxy_headers=True,
+        )
     except OSError as exc:
         raise SystemExit(
             f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
@@ -191,10 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             print(f"database at revision {db.current_revision()}")
         elif args.command == "user" and args.user_command == "add":
-            password = (_read_password(True) if args.password_stdin
-                        else accounts.generate_password())
-            row = accounts.create_user(db, actor, args.name, password, args.role,
-                                       args.display_name)
+            password = _read_password(True) if args.password_stdin else accounts.generate_password()
+            row = accounts.create_user(db, actor, args.name, password, args.role, args.display_name)
             print(f"created user {row.username} with roles {', '.join(row.roles) or 'none'}")
             if not args.password_stdin:
                 print(f"password (shown once): {password}")
@@ -205,8 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "token":
             user_id = accounts.user_id_by_name(db, args.name)
             row, secret = accounts.create_token(db, actor, user_id, args.label)
-            print(f"token {row.name!r} for {row.username} (shown once; send as "
-                  f"'Authorization: Bearer <token>'):")
+            print(
+                f"token {row.name!r} for {row.username} (shown once; send as "
+                f"'Authorization: Bearer <token>'):"
+            )
             print(secret)
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

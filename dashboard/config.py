@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_PREFIX = "MICROSPACEGEN_"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
 @dataclass(frozen=True)

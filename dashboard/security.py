@@ -11,19 +11,21 @@ def content_security_policy(script_hashes: list[str]) -> str:
     """A policy allowing nothing from outside this server (air-gapped by construction)."""
     # Dash's csp_hashes() come quoted already: "'sha256-…'".
     scripts = " ".join(["'self'", *script_hashes])
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src {scripts}",
-        "style-src 'self' 'unsafe-inline'",  # React and Plotly set inline styles
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",  # React and Plotly set inline styles
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def init_security_headers(server: Flask, script_hashes: Callable[[], list[str]]) -> None:

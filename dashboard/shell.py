@@ -20,8 +20,12 @@ def serve_layout() -> html.Div:
         return html.Div(html.A("Log in", href="/login"))
     return html.Div(
         [
-            navbar(visible_links(principal.roles), principal.username, sorted(principal.roles),
-                   __version__),
+            navbar(
+                visible_links(principal.roles),
+                principal.username,
+                sorted(principal.roles),
+                __version__,
+            ),
             dbc.Container(dash.page_container, className="msg-main pb-5"),
         ]
     )

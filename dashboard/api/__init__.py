@@ -25,8 +25,7 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
             "components": {
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer"},
-                    "session": {"type": "apiKey", "in": "cookie",
-                                "name": "microspacegen_session"},
+                    "session": {"type": "apiKey", "in": "cookie", "name": "microspacegen_session"},
                 }
             },
             "security": [{"bearer": []}, {"session": []}],

@@ -27,7 +27,11 @@ log = logging.getLogger("microspacegen.errors")
 
 
 def error_response(
-    status: int, message: str, *, code: str | None = None, field: str | None = None,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    field: str | None = None,
     details: object = None,
 ) -> Response:
     """Build the JSON error response."""

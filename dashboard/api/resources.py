@@ -12,9 +12,9 @@ from dashboard.auth import current_actor, current_db
 from dashboard.services import accounts, audit, experiments, health
 
 from .schemas import (
+    ApiErrorSchema,
     AuditPageSchema,
     AuditQuerySchema,
-    ApiErrorSchema,
     ExperimentSchema,
     ExperimentUpdateSchema,
     HealthSchema,
@@ -30,22 +30,30 @@ PREFIX = "/api/v1"
 
 system = Blueprint("api_system", __name__, url_prefix=PREFIX, description="Health and identity")
 users = Blueprint("api_users", __name__, url_prefix=f"{PREFIX}/users", description="Users (admin)")
-tokens = Blueprint("api_tokens", __name__, url_prefix=f"{PREFIX}/tokens",
-                   description="Your API tokens")
-experiments_bp = Blueprint("api_experiments", __name__, url_prefix=f"{PREFIX}/experiments",
-                           description="Experiments and their arms")
-audit_bp = Blueprint("api_audit", __name__, url_prefix=f"{PREFIX}/audit",
-                     description="Audit log (admin)")
+tokens = Blueprint(
+    "api_tokens", __name__, url_prefix=f"{PREFIX}/tokens", description="Your API tokens"
+)
+experiments_bp = Blueprint(
+    "api_experiments",
+    __name__,
+    url_prefix=f"{PREFIX}/experiments",
+    description="Experiments and their arms",
+)
+audit_bp = Blueprint(
+    "api_audit", __name__, url_prefix=f"{PREFIX}/audit", description="Audit log (admin)"
+)
 
 BLUEPRINTS = (system, users, tokens, experiments_bp, audit_bp)
 
 
 def _errors(blp: Blueprint, *statuses: int) -> Any:
     """Document the error responses a route can give."""
+
     def wrap(fn: Any) -> Any:
         for status in (401, *statuses):
             fn = blp.alt_response(status, schema=ApiErrorSchema, description="Error")(fn)
         return fn
+
     return wrap
 
 
@@ -86,7 +94,11 @@ class Users(MethodView):
     def post(self, body: dict[str, Any]) -> accounts.UserRow:
         """Create a user with roles."""
         return accounts.create_user(
-            current_db(), current_actor(), body["username"], body["password"], body["roles"],
+            current_db(),
+            current_actor(),
+            body["username"],
+            body["password"],
+            body["roles"],
             body["display_name"],
         )
 
@@ -106,11 +118,16 @@ class UserById(MethodView):
         """Change roles, active flag, display name or password."""
         db, actor = current_db(), current_actor()
         if "password" in body:
-            accounts.set_password(db, actor, user_id, body["password"],
-                                  current_password=body.get("current_password"))
+            accounts.set_password(
+                db, actor, user_id, body["password"], current_password=body.get("current_password")
+            )
         if {"roles", "is_active", "display_name"} & body.keys():
             return accounts.update_user(
-                db, actor, user_id, roles=body.get("roles"), is_active=body.get("is_active"),
+                db,
+                actor,
+                user_id,
+                roles=body.get("roles"),
+                is_active=body.get("is_active"),
                 display_name=body.get("display_name"),
             )
         return accounts.get_user(db, actor, user_id)
@@ -188,5 +205,6 @@ class Audit(MethodView):
     def get(self, query: dict[str, Any]) -> audit.AuditPage:
         """Audit events, newest first, filtered."""
         offset, limit = query.pop("offset"), query.pop("limit")
-        return audit.search(current_db(), current_actor(), audit.AuditFilter(**query),
-                            offset=offset, limit=limit)
+        return audit.search(
+            current_db(), current_actor(), audit.AuditFilter(**query), offset=offset, limit=limit
+        )

@@ -68,4 +68,3 @@ def init_auth(server: Flask, state: AppState, rules: list[PageRule]) -> None:
     def _gate() -> BaseResponse | None:
         session.permanent = True
         return check_request(rules)
-

@@ -35,7 +35,9 @@ def page_rules(registry: Iterable[Mapping[str, object]]) -> list[PageRule]:
         if not roles:
             continue
         template = str(page.get("path_template") or page.get("path"))
-        regex = re.sub(r"<[^>]+>", "[^/]+", re.escape(template).replace(r"\<", "<").replace(r"\>", ">"))
+        regex = re.sub(
+            r"<[^>]+>", "[^/]+", re.escape(template).replace(r"\<", "<").replace(r"\>", ">")
+        )
         rules.append(PageRule(re.compile(f"^{regex}/?$"), frozenset(roles), str(page.get("name"))))  # type: ignore[call-overload]
     return rules
 

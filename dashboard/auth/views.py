@@ -34,7 +34,10 @@ def safe_next(target: str | None) -> str:
 
 def _page(error: str | None = None, status: int = 200, username: str = "") -> Response:
     html = render_template(
-        "login.html", error=error, username=username, version=__version__,
+        "login.html",
+        error=error,
+        username=username,
+        version=__version__,
         next=safe_next(request.values.get("next")),
     )
     return Response(html, status=status, mimetype="text/html")

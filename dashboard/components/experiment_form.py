@@ -20,21 +20,44 @@ from .feedback import icon
 
 def form_ids(prefix: str) -> dict[str, str]:
     """Component ids of one form instance."""
-    return {k: f"{prefix}-{k}" for k in
-            ("name", "organism", "description", "arms", "add-arm", "remove-arm", "save", "alert")}
+    return {
+        k: f"{prefix}-{k}"
+        for k in (
+            "name",
+            "organism",
+            "description",
+            "arms",
+            "add-arm",
+            "remove-arm",
+            "save",
+            "alert",
+        )
+    }
 
 
 def arms_grid(grid_id: str, arms: list[dict[str, object]]) -> dag.AgGrid:
     """An editable grid of arms: name, GeneLab spaceflight factor, gravity, notes."""
     columns = [
-        {"field": "name", "headerName": "Arm", "editable": True,
-         "cellEditorParams": {"maxLength": ARM_NAME_MAX}},
-        {"field": "spaceflight", "headerName": "Spaceflight factor", "editable": True,
-         "cellEditor": "agSelectCellEditor",
-         "cellEditorParams": {"values": list(SPACEFLIGHT_VALUES)}},
-        {"field": "gravity_g", "headerName": "Gravity (g)", "editable": True,
-         "cellEditor": "agNumberCellEditor",
-         "cellEditorParams": {"min": 0, "max": GRAVITY_MAX_G, "precision": 4}},
+        {
+            "field": "name",
+            "headerName": "Arm",
+            "editable": True,
+            "cellEditorParams": {"maxLength": ARM_NAME_MAX},
+        },
+        {
+            "field": "spaceflight",
+            "headerName": "Spaceflight factor",
+            "editable": True,
+            "cellEditor": "agSelectCellEditor",
+            "cellEditorParams": {"values": list(SPACEFLIGHT_VALUES)},
+        },
+        {
+            "field": "gravity_g",
+            "headerName": "Gravity (g)",
+            "editable": True,
+            "cellEditor": "agNumberCellEditor",
+            "cellEditorParams": {"min": 0, "max": GRAVITY_MAX_G, "precision": 4},
+        },
         {"field": "description", "headerName": "Notes", "editable": True, "flex": 2},
     ]
     return dag.AgGrid(
@@ -42,8 +65,11 @@ def arms_grid(grid_id: str, arms: list[dict[str, object]]) -> dag.AgGrid:
         rowData=arms,
         columnDefs=columns,
         defaultColDef={"flex": 1, "resizable": True, "singleClickEdit": True},
-        dashGridOptions={"rowSelection": {"mode": "singleRow"}, "stopEditingWhenCellsLoseFocus": True,
-                         "domLayout": "autoHeight"},
+        dashGridOptions={
+            "rowSelection": {"mode": "singleRow"},
+            "stopEditingWhenCellsLoseFocus": True,
+            "domLayout": "autoHeight",
+        },
         style={"height": None},
     )
 
@@ -57,32 +83,69 @@ def experiment_form(prefix: str, values: dict[str, object], submit_label: str) -
             html.Div(id=ids["alert"]),
             dbc.Row(
                 [
-                    dbc.Col([dbc.Label("Name", html_for=ids["name"]),
-                             dbc.Input(id=ids["name"], value=values.get("name", ""),
-                                       maxLength=NAME_MAX,
-                                       placeholder="e.g. BRIC-23 E. coli evolution")], md=6),
-                    dbc.Col([dbc.Label("Organism", html_for=ids["organism"]),
-                             dbc.Input(id=ids["organism"], value=values.get("organism", ""),
-                                       maxLength=ORGANISM_MAX,
-                                       placeholder="e.g. Escherichia coli K-12 MG1655")], md=6),
+                    dbc.Col(
+                        [
+                            dbc.Label("Name", html_for=ids["name"]),
+                            dbc.Input(
+                                id=ids["name"],
+                                value=values.get("name", ""),
+                                maxLength=NAME_MAX,
+                                placeholder="e.g. BRIC-23 E. coli evolution",
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Organism", html_for=ids["organism"]),
+                            dbc.Input(
+                                id=ids["organism"],
+                                value=values.get("organism", ""),
+                                maxLength=ORGANISM_MAX,
+                                placeholder="e.g. Escherichia coli K-12 MG1655",
+                            ),
+                        ],
+                        md=6,
+                    ),
                 ],
                 className="mb-3",
             ),
-            html.Div([dbc.Label("Description", html_for=ids["description"]),
-                      dbc.Textarea(id=ids["description"], value=values.get("description", ""),
-                                   maxLength=DESCRIPTION_MAX, rows=3,
-                                   placeholder="Aim, hardware, culture medium, duration…")],
-                     className="mb-3"),
+            html.Div(
+                [
+                    dbc.Label("Description", html_for=ids["description"]),
+                    dbc.Textarea(
+                        id=ids["description"],
+                        value=values.get("description", ""),
+                        maxLength=DESCRIPTION_MAX,
+                        rows=3,
+                        placeholder="Aim, hardware, culture medium, duration…",
+                    ),
+                ],
+                className="mb-3",
+            ),
             dbc.Label("Arms (conditions)"),
-            html.Div("Click a cell to edit. Gravity 0 means microgravity, 1 means Earth.",
-                     className="form-text mb-1"),
+            html.Div(
+                "Click a cell to edit. Gravity 0 means microgravity, 1 means Earth.",
+                className="form-text mb-1",
+            ),
             arms_grid(ids["arms"], list(arms)),  # type: ignore[arg-type]
             html.Div(
                 [
-                    dbc.Button([icon("plus-lg", "me-1"), "Add arm"], id=ids["add-arm"],
-                               color="secondary", outline=True, size="sm", className="me-2"),
-                    dbc.Button([icon("trash", "me-1"), "Remove selected arm"],
-                               id=ids["remove-arm"], color="secondary", outline=True, size="sm"),
+                    dbc.Button(
+                        [icon("plus-lg", "me-1"), "Add arm"],
+                        id=ids["add-arm"],
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        [icon("trash", "me-1"), "Remove selected arm"],
+                        id=ids["remove-arm"],
+                        color="secondary",
+                        outline=True,
+                        size="sm",
+                    ),
                 ],
                 className="mt-2 mb-3",
             ),

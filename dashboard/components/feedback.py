@@ -16,20 +16,32 @@ def icon(name: str, extra: str = "") -> html.I:
 def error_alert(exc: ServiceError) -> dbc.Alert:
     """Show why an action was refused, naming the field when there is one."""
     where = f" ({exc.field})" if exc.field else ""
-    return dbc.Alert([icon("exclamation-triangle", "me-2"), exc.message + where],
-                     color="danger", className="py-2 mb-2", dismissable=True)
+    return dbc.Alert(
+        [icon("exclamation-triangle", "me-2"), exc.message + where],
+        color="danger",
+        className="py-2 mb-2",
+        dismissable=True,
+    )
 
 
 def success_alert(text: str) -> dbc.Alert:
     """Confirm that an action worked."""
-    return dbc.Alert([icon("check-circle", "me-2"), text], color="success",
-                     className="py-2 mb-2", dismissable=True, duration=8000)
+    return dbc.Alert(
+        [icon("check-circle", "me-2"), text],
+        color="success",
+        className="py-2 mb-2",
+        dismissable=True,
+        duration=8000,
+    )
 
 
 def empty_state(icon_name: str, title: str, hint: str, action: object = None) -> html.Div:
     """What a list shows when there is nothing in it yet."""
-    children: list[object] = [icon(icon_name), html.Div(title, className="fw-semibold"),
-                              html.Div(hint, className="small")]
+    children: list[object] = [
+        icon(icon_name),
+        html.Div(title, className="fw-semibold"),
+        html.Div(hint, className="small"),
+    ]
     if action is not None:
         children.append(html.Div(action, className="mt-3"))
     return html.Div(children, className="msg-empty")
@@ -40,8 +52,10 @@ def forbidden(page_name: str, needed: str) -> html.Div:
     return html.Div(
         [
             html.H2([icon("shield-lock", "me-2"), "Not allowed"], className="h4"),
-            html.P(f"The page {page_name} needs the role {needed}. "
-                   "Ask an administrator if you need it."),
+            html.P(
+                f"The page {page_name} needs the role {needed}. "
+                "Ask an administrator if you need it."
+            ),
             html.A("Back to the overview", href="/"),
         ],
         className="py-5 text-center",

@@ -24,8 +24,13 @@ class NavLink:
 def navbar(links: list[NavLink], username: str, roles: list[str], version: str) -> dbc.Navbar:
     """Brand, page links (already filtered by role) and who is logged in."""
     items = [
-        dbc.NavItem(dbc.NavLink([icon(link.icon, "me-1"), link.name], href=link.path,
-                                active="exact" if link.path == "/" else "partial"))
+        dbc.NavItem(
+            dbc.NavLink(
+                [icon(link.icon, "me-1"), link.name],
+                href=link.path,
+                active="exact" if link.path == "/" else "partial",
+            )
+        )
         for link in links
     ]
     user_menu = dbc.DropdownMenu(
@@ -33,8 +38,12 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
             dbc.DropdownMenuItem(f"Roles: {', '.join(roles) or 'none'}", header=True),
             dbc.DropdownMenuItem([icon("key", "me-2"), "Account and API tokens"], href="/account"),
             dbc.DropdownMenuItem(divider=True),
-            dbc.DropdownMenuItem([icon("box-arrow-right", "me-2"), "Log out"], href="/logout",
-                                 external_link=True, id="logout-link"),
+            dbc.DropdownMenuItem(
+                [icon("box-arrow-right", "me-2"), "Log out"],
+                href="/logout",
+                external_link=True,
+                id="logout-link",
+            ),
         ],
         label=[icon("person-circle", "me-1"), username],
         nav=True,
@@ -45,15 +54,23 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
         dbc.Container(
             [
                 dbc.NavbarBrand(
-                    [html.Img(src="/assets/favicon.svg", height="28", alt=""), "MicroSpaceGen",
-                     html.Small(f" {version}", className="text-white-50 ms-1")],
-                    href="/", className="d-flex align-items-center",
+                    [
+                        html.Img(src="/assets/favicon.svg", height="28", alt=""),
+                        "MicroSpaceGen",
+                        html.Small(f" {version}", className="text-white-50 ms-1"),
+                    ],
+                    href="/",
+                    className="d-flex align-items-center",
                 ),
                 dbc.NavbarToggler(id="navbar-toggler"),
                 dbc.Collapse(
-                    [dbc.Nav(items, navbar=True, className="me-auto"),
-                     dbc.Nav([user_menu], navbar=True)],
-                    id="navbar-collapse", navbar=True, is_open=False,
+                    [
+                        dbc.Nav(items, navbar=True, className="me-auto"),
+                        dbc.Nav([user_menu], navbar=True),
+                    ],
+                    id="navbar-collapse",
+                    navbar=True,
+                    is_open=False,
                 ),
             ],
             fluid=True,

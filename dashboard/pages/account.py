@@ -30,15 +30,31 @@ TOKEN_REVOKE = "account-token-revoke"
 def _token_table(tokens: list[accounts.TokenRow]) -> Any:
     if not tokens:
         return html.Div("No API tokens yet.", className="text-body-secondary")
-    rows = [html.Tr([
-        html.Td(t.name), html.Td(html.Code(t.prefix + "…")), html.Td(when(t.created_at)),
-        html.Td(when(t.last_used_at) or "never"),
-        html.Td(dbc.Badge("revoked", color="secondary") if t.revoked_at else
-                dbc.Button("Revoke", id={"type": TOKEN_REVOKE, "index": t.id}, size="sm",
-                           color="danger", outline=True)),
-    ]) for t in tokens]
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("Name", "Starts with", "Created", "Last used", "")]))
+    rows = [
+        html.Tr(
+            [
+                html.Td(t.name),
+                html.Td(html.Code(t.prefix + "…")),
+                html.Td(when(t.created_at)),
+                html.Td(when(t.last_used_at) or "never"),
+                html.Td(
+                    dbc.Badge("revoked", color="secondary")
+                    if t.revoked_at
+                    else dbc.Button(
+                        "Revoke",
+                        id={"type": TOKEN_REVOKE, "index": t.id},
+                        size="sm",
+                        color="danger",
+                        outline=True,
+                    )
+                ),
+            ]
+        )
+        for t in tokens
+    ]
+    head = html.Thead(
+        html.Tr([html.Th(h) for h in ("Name", "Starts with", "Created", "Last used", "")])
+    )
     return dbc.Table([head, html.Tbody(rows)], size="sm", className="msg-table mb-0")
 
 
@@ -46,67 +62,142 @@ def layout(**_query: str) -> html.Div:
     """Password form and token list for the logged-in user."""
     actor = current_actor()
     tokens = accounts.list_tokens(current_db(), actor, actor.user_id or 0)
-    return html.Div([
-        html.H1("Your account", className="h3"),
-        html.P(f"Logged in as {actor.username}; roles: {', '.join(sorted(actor.roles)) or 'none'}.",
-               className="text-body-secondary"),
-        dbc.Row([
-            dbc.Col(dbc.Card([
-                dbc.CardHeader([icon("shield-lock", "me-2"), "Change password"]),
-                dbc.CardBody([
-                    html.Div(id=PASSWORD_ALERT),
-                    dbc.Label("Current password", html_for=CURRENT),
-                    dbc.Input(id=CURRENT, type="password", className="mb-2",
-                              autoComplete="current-password", maxLength=256),
-                    dbc.Label("New password", html_for=NEW),
-                    dbc.Input(id=NEW, type="password", className="mb-2",
-                              autoComplete="new-password", maxLength=256),
-                    dbc.Label("New password again", html_for=CONFIRM),
-                    dbc.Input(id=CONFIRM, type="password", className="mb-3",
-                              autoComplete="new-password", maxLength=256),
-                    dbc.Button("Change password", id=CHANGE, color="primary"),
-                ]),
-            ], className="shadow-sm"), lg=4, className="mb-3"),
-            dbc.Col(dbc.Card([
-                dbc.CardHeader([icon("key", "me-2"), "API tokens"]),
-                dbc.CardBody([
-                    html.P(["Send a token as ", html.Code("Authorization: Bearer <token>"),
-                            " to the API under ", html.Code("/api/v1"), " (document at ",
-                            html.A("/api/v1/openapi.json", href="/api/v1/openapi.json",
-                                   target="_blank"), ")."], className="small"),
-                    html.Div(id=TOKEN_ALERT),
-                    dbc.InputGroup([
-                        dbc.Input(id=TOKEN_NAME, placeholder="What is it for? e.g. notebook",
-                                  maxLength=100),
-                        dbc.Button("Create token", id=TOKEN_CREATE, color="primary"),
-                    ], className="mb-3"),
-                    html.Div(_token_table(tokens), id=TOKEN_LIST),
-                ]),
-            ], className="shadow-sm"), lg=8, className="mb-3"),
-        ]),
-    ])
+    return html.Div(
+        [
+            html.H1("Your account", className="h3"),
+            html.P(
+                f"Logged in as {actor.username}; "
+                f"roles: {', '.join(sorted(actor.roles)) or 'none'}.",
+                className="text-body-secondary",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader([icon("shield-lock", "me-2"), "Change password"]),
+                                dbc.CardBody(
+                                    [
+                                        html.Div(id=PASSWORD_ALERT),
+                                        dbc.Label("Current password", html_for=CURRENT),
+                                        dbc.Input(
+                                            id=CURRENT,
+                                            type="password",
+                                            className="mb-2",
+                                            autoComplete="current-password",
+                                            maxLength=256,
+                                        ),
+                                        dbc.Label("New password", html_for=NEW),
+                                        dbc.Input(
+                                            id=NEW,
+                                            type="password",
+                                            className="mb-2",
+                                            autoComplete="new-password",
+                                            maxLength=256,
+                                        ),
+                                        dbc.Label("New password again", html_for=CONFIRM),
+                                        dbc.Input(
+                                            id=CONFIRM,
+                                            type="password",
+                                            className="mb-3",
+                                            autoComplete="new-password",
+                                            maxLength=256,
+                                        ),
+                                        dbc.Button("Change password", id=CHANGE, color="primary"),
+                                    ]
+                                ),
+                            ],
+                            className="shadow-sm",
+                        ),
+                        lg=4,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader([icon("key", "me-2"), "API tokens"]),
+                                dbc.CardBody(
+                                    [
+                                        html.P(
+                                            [
+                                                "Send a token as ",
+                                                html.Code("Authorization: Bearer <token>"),
+                                                " to the API under ",
+                                                html.Code("/api/v1"),
+                                                " (document at ",
+                                                html.A(
+                                                    "/api/v1/openapi.json",
+                                                    href="/api/v1/openapi.json",
+                                                    target="_blank",
+                                                ),
+                                                ").",
+                                            ],
+                                            className="small",
+                                        ),
+                                        html.Div(id=TOKEN_ALERT),
+                                        dbc.InputGroup(
+                                            [
+                                                dbc.Input(
+                                                    id=TOKEN_NAME,
+                                                    placeholder="What is it for? e.g. notebook",
+                                                    maxLength=100,
+                                                ),
+                                                dbc.Button(
+                                                    "Create token", id=TOKEN_CREATE, color="primary"
+                                                ),
+                                            ],
+                                            className="mb-3",
+                                        ),
+                                        html.Div(_token_table(tokens), id=TOKEN_LIST),
+                                    ]
+                                ),
+                            ],
+                            className="shadow-sm",
+                        ),
+                        lg=8,
+                        className="mb-3",
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
-@callback(Output(PASSWORD_ALERT, "children"), Output(CURRENT, "value"), Output(NEW, "value"),
-          Output(CONFIRM, "value"), Input(CHANGE, "n_clicks"), State(CURRENT, "value"),
-          State(NEW, "value"), State(CONFIRM, "value"), prevent_initial_call=True)
-def change_password(_clicks: int | None, current: str | None, new: str | None,
-                    confirm: str | None) -> tuple[Any, ...]:
+@callback(
+    Output(PASSWORD_ALERT, "children"),
+    Output(CURRENT, "value"),
+    Output(NEW, "value"),
+    Output(CONFIRM, "value"),
+    Input(CHANGE, "n_clicks"),
+    State(CURRENT, "value"),
+    State(NEW, "value"),
+    State(CONFIRM, "value"),
+    prevent_initial_call=True,
+)
+def change_password(
+    _clicks: int | None, current: str | None, new: str | None, confirm: str | None
+) -> tuple[Any, ...]:
     """Change your own password; your other sessions end."""
     actor = current_actor()
     try:
         if new != confirm:
             raise ValidationFailed("The two new passwords differ.", field="confirm")
-        accounts.set_password(current_db(), actor, actor.user_id or 0, new,
-                              current_password=current)
+        accounts.set_password(
+            current_db(), actor, actor.user_id or 0, new, current_password=current
+        )
     except InputError as exc:
         return error_alert(exc), "", no_update, no_update
     return (success_alert("Password changed. Log in again with the new password."), "", "", "")
 
 
-@callback(Output(TOKEN_ALERT, "children"), Output(TOKEN_LIST, "children"),
-          Output(TOKEN_NAME, "value"), Input(TOKEN_CREATE, "n_clicks"),
-          State(TOKEN_NAME, "value"), prevent_initial_call=True)
+@callback(
+    Output(TOKEN_ALERT, "children"),
+    Output(TOKEN_LIST, "children"),
+    Output(TOKEN_NAME, "value"),
+    Input(TOKEN_CREATE, "n_clicks"),
+    State(TOKEN_NAME, "value"),
+    prevent_initial_call=True,
+)
 def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
     """Create a token and show it once."""
     db, actor = current_db(), current_actor()
@@ -114,19 +205,29 @@ def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
         row, secret = accounts.create_token(db, actor, actor.user_id or 0, name)
     except InputError as exc:
         return error_alert(exc), no_update, no_update
-    shown = dbc.Alert([
-        html.Div(f"Token {row.name!r} created. Copy it now: it is not shown again."),
-        html.Div([html.Code(secret, id="account-token-secret", className="me-2"),
-                  dcc.Clipboard(target_id="account-token-secret", title="Copy")],
-                 className="d-flex align-items-center mt-1"),
-    ], color="success", className="py-2")
+    shown = dbc.Alert(
+        [
+            html.Div(f"Token {row.name!r} created. Copy it now: it is not shown again."),
+            html.Div(
+                [
+                    html.Code(secret, id="account-token-secret", className="me-2"),
+                    dcc.Clipboard(target_id="account-token-secret", title="Copy"),
+                ],
+                className="d-flex align-items-center mt-1",
+            ),
+        ],
+        color="success",
+        className="py-2",
+    )
     return shown, _token_table(accounts.list_tokens(db, actor, actor.user_id or 0)), ""
 
 
-@callback(Output(TOKEN_ALERT, "children", allow_duplicate=True),
-          Output(TOKEN_LIST, "children", allow_duplicate=True),
-          Input({"type": TOKEN_REVOKE, "index": dash.ALL}, "n_clicks"),
-          prevent_initial_call=True)
+@callback(
+    Output(TOKEN_ALERT, "children", allow_duplicate=True),
+    Output(TOKEN_LIST, "children", allow_duplicate=True),
+    Input({"type": TOKEN_REVOKE, "index": dash.ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
 def revoke(clicks: list[int | None]) -> tuple[Any, ...]:
     """Revoke the token whose button was pressed."""
     trigger = dash.ctx.triggered_id
@@ -137,10 +238,19 @@ def revoke(clicks: list[int | None]) -> tuple[Any, ...]:
         row = accounts.revoke_token(db, actor, int(trigger["index"]))
     except InputError as exc:
         return error_alert(exc), no_update
-    return (success_alert(f"Revoked token {row.name!r}."),
-            _token_table(accounts.list_tokens(db, actor, actor.user_id or 0)))
+    return (
+        success_alert(f"Revoked token {row.name!r}."),
+        _token_table(accounts.list_tokens(db, actor, actor.user_id or 0)),
+    )
 
 
-dash.register_page(__name__, path="/account", name="Account", order=90, icon="person",
-                   in_nav=False, title="Account · MicroSpaceGen",
-                   layout=guard_layout(__name__, layout))
+dash.register_page(
+    __name__,
+    path="/account",
+    name="Account",
+    order=90,
+    icon="person",
+    in_nav=False,
+    title="Account · MicroSpaceGen",
+    layout=guard_layout(__name__, layout),
+)

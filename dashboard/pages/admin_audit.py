@@ -35,19 +35,27 @@ PAGE_SIZE = 50
 RESULT_COLORS = {"ok": "#2e9d5b", "denied": "#d9822b", "failed": "#c0392b", "error": "#6c3483"}
 
 
-def _filter(username: str | None, action: str | None, result: str | None,
-            start: str | None, end: str | None) -> audit.AuditFilter:
+def _filter(
+    username: str | None, action: str | None, result: str | None, start: str | None, end: str | None
+) -> audit.AuditFilter:
     since = datetime.fromisoformat(start[:10]).replace(tzinfo=UTC) if start else None
-    until = (datetime.fromisoformat(end[:10]).replace(tzinfo=UTC) + timedelta(days=1)
-             if end else None)
-    return audit.AuditFilter(username=username or None, action=action or None,
-                             result=result or None, since=since, until=until)
+    until = (
+        datetime.fromisoformat(end[:10]).replace(tzinfo=UTC) + timedelta(days=1) if end else None
+    )
+    return audit.AuditFilter(
+        username=username or None,
+        action=action or None,
+        result=result or None,
+        since=since,
+        until=until,
+    )
 
 
 def _action_options(actions: list[str]) -> list[dict[str, str]]:
     groups = sorted({a.split(".")[0] + "." for a in actions})
-    return ([{"label": f"{g}* (all)", "value": g} for g in groups]
-            + [{"label": a, "value": a} for a in actions])
+    return [{"label": f"{g}* (all)", "value": g} for g in groups] + [
+        {"label": a, "value": a} for a in actions
+    ]
 
 
 def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
@@ -57,79 +65,177 @@ def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
         values = [counts[d].get(result, 0) for d in days]
         if any(values):
             figure.add_bar(x=days, y=values, name=result, marker_color=colour)
-    figure.update_layout(barmode="stack", height=220, margin={"l": 40, "r": 10, "t": 10, "b": 30},
-                         legend={"orientation": "h", "y": 1.15}, yaxis_title="events",
-                         plot_bgcolor="white", xaxis={"type": "category"})
+    figure.update_layout(
+        barmode="stack",
+        height=220,
+        margin={"l": 40, "r": 10, "t": 10, "b": 30},
+        legend={"orientation": "h", "y": 1.15},
+        yaxis_title="events",
+        plot_bgcolor="white",
+        xaxis={"type": "category"},
+    )
     return figure
 
 
-def layout(username: str | None = None, action: str | None = None, result: str | None = None,
-           **_query: str) -> html.Div:
+def layout(
+    username: str | None = None, action: str | None = None, result: str | None = None, **_query: str
+) -> html.Div:
     """Filters (initial values from the URL query), chart, grid and export."""
     values = audit.distinct_values(current_db(), current_actor())
-    filters = dbc.Row([
-        dbc.Col([dbc.Label("User"), dcc.Dropdown(
-            id=USER, options=values["usernames"], value=username, placeholder="anyone")], md=3),
-        dbc.Col([dbc.Label("Action"), dcc.Dropdown(
-            id=ACTION, options=_action_options(values["actions"]), value=action,
-            placeholder="any action")], md=3),
-        dbc.Col([dbc.Label("Result"), dcc.Dropdown(
-            id=RESULT, options=list(audit.RESULTS), value=result, placeholder="any")], md=2),
-        dbc.Col([dbc.Label("Dates (UTC)"), dcc.DatePickerRange(
-            id=DATES, max_date_allowed=date.today() + timedelta(days=1),
-            display_format="YYYY-MM-DD", clearable=True)], md=4),
-    ], className="g-2 mb-2")
+    filters = dbc.Row(
+        [
+            dbc.Col(
+                [
+                    dbc.Label("User"),
+                    dcc.Dropdown(
+                        id=USER, options=values["usernames"], value=username, placeholder="anyone"
+                    ),
+                ],
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Action"),
+                    dcc.Dropdown(
+                        id=ACTION,
+                        options=_action_options(values["actions"]),
+                        value=action,
+                        placeholder="any action",
+                    ),
+                ],
+                md=3,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Result"),
+                    dcc.Dropdown(
+                        id=RESULT, options=list(audit.RESULTS), value=result, placeholder="any"
+                    ),
+                ],
+                md=2,
+            ),
+            dbc.Col(
+                [
+                    dbc.Label("Dates (UTC)"),
+                    dcc.DatePickerRange(
+                        id=DATES,
+                        max_date_allowed=date.today() + timedelta(days=1),
+                        display_format="YYYY-MM-DD",
+                        clearable=True,
+                    ),
+                ],
+                md=4,
+            ),
+        ],
+        className="g-2 mb-2",
+    )
     grid = dag.AgGrid(
-        id=GRID, rowData=[],
-        columnDefs=[{"field": "occurred_at", "headerName": "When (UTC)", "minWidth": 175},
-                    {"field": "username", "headerName": "Who"},
-                    {"field": "source_ip", "headerName": "From", "width": 130},
-                    {"field": "channel", "width": 90},
-                    {"field": "action"},
-                    {"field": "result", "width": 100,
-                     "cellClassRules": {"text-danger fw-semibold": "params.value !== 'ok'"}},
-                    {"field": "target", "headerName": "Target"},
-                    {"field": "detail", "flex": 3, "tooltipField": "detail"}],
+        id=GRID,
+        rowData=[],
+        columnDefs=[
+            {"field": "occurred_at", "headerName": "When (UTC)", "minWidth": 175},
+            {"field": "username", "headerName": "Who"},
+            {"field": "source_ip", "headerName": "From", "width": 130},
+            {"field": "channel", "width": 90},
+            {"field": "action"},
+            {
+                "field": "result",
+                "width": 100,
+                "cellClassRules": {"text-danger fw-semibold": "params.value !== 'ok'"},
+            },
+            {"field": "target", "headerName": "Target"},
+            {"field": "detail", "flex": 3, "tooltipField": "detail"},
+        ],
         defaultColDef={"resizable": True, "flex": 1},
         dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300},
         style={"height": None},
     )
-    return html.Div([
-        html.Div([
-            html.H1("Audit log", className="h3 mb-0"),
-            dbc.Button([icon("download", "me-1"), "Export CSV"], id=EXPORT, color="secondary",
-                       outline=True),
-        ], className="d-flex justify-content-between align-items-center mb-3"),
-        dcc.Download(id=DOWNLOAD),
-        dcc.Store(id=OFFSET, data=0),
-        dbc.Card(dbc.CardBody([
-            filters,
-            dbc.Button([icon("funnel", "me-1"), "Apply filters"], id=APPLY, color="primary",
-                       size="sm"),
-        ]), className="shadow-sm mb-3"),
-        dbc.Card(dbc.CardBody(dcc.Graph(id=CHART, config={"displaylogo": False})),
-                 className="shadow-sm mb-3"),
-        dbc.Card(dbc.CardBody([
-            grid,
-            html.Div([
-                dbc.Button("← Newer", id=PREV, size="sm", color="secondary", outline=True),
-                html.Span(id=PAGE_INFO, className="mx-3 small"),
-                dbc.Button("Older →", id=NEXT, size="sm", color="secondary", outline=True),
-            ], className="d-flex align-items-center justify-content-center mt-2"),
-        ]), className="shadow-sm"),
-    ])
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Audit log", className="h3 mb-0"),
+                    dbc.Button(
+                        [icon("download", "me-1"), "Export CSV"],
+                        id=EXPORT,
+                        color="secondary",
+                        outline=True,
+                    ),
+                ],
+                className="d-flex justify-content-between align-items-center mb-3",
+            ),
+            dcc.Download(id=DOWNLOAD),
+            dcc.Store(id=OFFSET, data=0),
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        filters,
+                        dbc.Button(
+                            [icon("funnel", "me-1"), "Apply filters"],
+                            id=APPLY,
+                            color="primary",
+                            size="sm",
+                        ),
+                    ]
+                ),
+                className="shadow-sm mb-3",
+            ),
+            dbc.Card(
+                dbc.CardBody(dcc.Graph(id=CHART, config={"displaylogo": False})),
+                className="shadow-sm mb-3",
+            ),
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        grid,
+                        html.Div(
+                            [
+                                dbc.Button(
+                                    "← Newer", id=PREV, size="sm", color="secondary", outline=True
+                                ),
+                                html.Span(id=PAGE_INFO, className="mx-3 small"),
+                                dbc.Button(
+                                    "Older →", id=NEXT, size="sm", color="secondary", outline=True
+                                ),
+                            ],
+                            className="d-flex align-items-center justify-content-center mt-2",
+                        ),
+                    ]
+                ),
+                className="shadow-sm",
+            ),
+        ]
+    )
 
 
 @callback(
-    Output(GRID, "rowData"), Output(PAGE_INFO, "children"), Output(OFFSET, "data"),
-    Output(CHART, "figure"), Output(PREV, "disabled"), Output(NEXT, "disabled"),
-    Input(APPLY, "n_clicks"), Input(PREV, "n_clicks"), Input(NEXT, "n_clicks"),
-    State(USER, "value"), State(ACTION, "value"), State(RESULT, "value"),
-    State(DATES, "start_date"), State(DATES, "end_date"), State(OFFSET, "data"),
+    Output(GRID, "rowData"),
+    Output(PAGE_INFO, "children"),
+    Output(OFFSET, "data"),
+    Output(CHART, "figure"),
+    Output(PREV, "disabled"),
+    Output(NEXT, "disabled"),
+    Input(APPLY, "n_clicks"),
+    Input(PREV, "n_clicks"),
+    Input(NEXT, "n_clicks"),
+    State(USER, "value"),
+    State(ACTION, "value"),
+    State(RESULT, "value"),
+    State(DATES, "start_date"),
+    State(DATES, "end_date"),
+    State(OFFSET, "data"),
 )
-def show(_apply: int | None, _prev: int | None, _next: int | None, username: str | None,
-         action: str | None, result: str | None, start: str | None, end: str | None,
-         offset: int | None) -> tuple[Any, ...]:
+def show(
+    _apply: int | None,
+    _prev: int | None,
+    _next: int | None,
+    username: str | None,
+    action: str | None,
+    result: str | None,
+    start: str | None,
+    end: str | None,
+    offset: int | None,
+) -> tuple[Any, ...]:
     """Load one page of events and the per-day chart for the filters."""
     trigger = dash.ctx.triggered_id
     offset = int(offset or 0)
@@ -137,31 +243,66 @@ def show(_apply: int | None, _prev: int | None, _next: int | None, username: str
     db, actor = current_db(), current_actor()
     f = _filter(username, action, result, start, end)
     page = audit.search(db, actor, f, offset=offset, limit=PAGE_SIZE)
-    rows = [{"occurred_at": r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), "username": r.username,
-             "source_ip": r.source_ip or "", "channel": r.channel, "action": r.action,
-             "result": r.result,
-             "target": f"{r.target_type} {r.target_id}" if r.target_type else "",
-             "detail": detail_text(r.detail)} for r in page.rows]
+    rows = [
+        {
+            "occurred_at": r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "username": r.username,
+            "source_ip": r.source_ip or "",
+            "channel": r.channel,
+            "action": r.action,
+            "result": r.result,
+            "target": f"{r.target_type} {r.target_id}" if r.target_type else "",
+            "detail": detail_text(r.detail),
+        }
+        for r in page.rows
+    ]
     if page.total:
         info = f"{offset + 1}–{offset + len(page.rows)} of {page.total} events"
     else:
         info = "No events match these filters."
-    return (rows, info, offset, _chart(audit.daily_counts(db, actor, f)), offset == 0,
-            offset + PAGE_SIZE >= page.total)
+    return (
+        rows,
+        info,
+        offset,
+        _chart(audit.daily_counts(db, actor, f)),
+        offset == 0,
+        offset + PAGE_SIZE >= page.total,
+    )
 
 
-@callback(Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), State(USER, "value"),
-          State(ACTION, "value"), State(RESULT, "value"), State(DATES, "start_date"),
-          State(DATES, "end_date"), prevent_initial_call=True)
-def export(_clicks: int | None, username: str | None, action: str | None, result: str | None,
-           start: str | None, end: str | None) -> dict[str, Any]:
+@callback(
+    Output(DOWNLOAD, "data"),
+    Input(EXPORT, "n_clicks"),
+    State(USER, "value"),
+    State(ACTION, "value"),
+    State(RESULT, "value"),
+    State(DATES, "start_date"),
+    State(DATES, "end_date"),
+    prevent_initial_call=True,
+)
+def export(
+    _clicks: int | None,
+    username: str | None,
+    action: str | None,
+    result: str | None,
+    start: str | None,
+    end: str | None,
+) -> dict[str, Any]:
     """Download the filtered events as CSV."""
-    text, _count = audit.export_csv(current_db(), current_actor(),
-                                    _filter(username, action, result, start, end))
+    text, _count = audit.export_csv(
+        current_db(), current_actor(), _filter(username, action, result, start, end)
+    )
     stamp = when(datetime.now(UTC)).replace(" ", "_").replace(":", "")
     return dcc.send_string(text, filename=f"microspacegen-audit-{stamp}.csv")
 
 
-dash.register_page(__name__, path="/admin/audit", name="Audit log", order=81, icon="journal-text",
-                   roles=(Role.ADMIN.value,), title="Audit log · MicroSpaceGen",
-                   layout=guard_layout(__name__, layout))
+dash.register_page(
+    __name__,
+    path="/admin/audit",
+    name="Audit log",
+    order=81,
+    icon="journal-text",
+    roles=(Role.ADMIN.value,),
+    title="Audit log · MicroSpaceGen",
+    layout=guard_layout(__name__, layout),
+)

@@ -37,90 +37,169 @@ ROLE_OPTIONS = [{"label": f" {r.value}", "value": r.value} for r in ALL_ROLES]
 
 
 def _rows(users: list[accounts.UserRow]) -> list[dict[str, Any]]:
-    return [{"id": u.id, "username": u.username, "display_name": u.display_name,
-             "roles": ", ".join(u.roles), "active": "yes" if u.is_active else "no",
-             "created_at": when(u.created_at), "last_login_at": when(u.last_login_at)}
-            for u in users]
+    return [
+        {
+            "id": u.id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "roles": ", ".join(u.roles),
+            "active": "yes" if u.is_active else "no",
+            "created_at": when(u.created_at),
+            "last_login_at": when(u.last_login_at),
+        }
+        for u in users
+    ]
 
 
 def _options(users: list[accounts.UserRow]) -> list[dict[str, Any]]:
-    return [{"label": u.username + ("" if u.is_active else " (inactive)"), "value": u.id}
-            for u in users]
+    return [
+        {"label": u.username + ("" if u.is_active else " (inactive)"), "value": u.id} for u in users
+    ]
 
 
 def layout(**_query: str) -> html.Div:
     """Users table, a creation form and an edit form."""
     users = accounts.list_users(current_db(), current_actor())
     grid = dag.AgGrid(
-        id=GRID, rowData=_rows(users),
-        columnDefs=[{"field": "username", "filter": True},
-                    {"field": "display_name", "headerName": "Display name"},
-                    {"field": "roles", "filter": True}, {"field": "active", "maxWidth": 90},
-                    {"field": "created_at", "headerName": "Created", "minWidth": 170},
-                    {"field": "last_login_at", "headerName": "Last login", "minWidth": 170}],
+        id=GRID,
+        rowData=_rows(users),
+        columnDefs=[
+            {"field": "username", "filter": True},
+            {"field": "display_name", "headerName": "Display name"},
+            {"field": "roles", "filter": True},
+            {"field": "active", "maxWidth": 90},
+            {"field": "created_at", "headerName": "Created", "minWidth": 170},
+            {"field": "last_login_at", "headerName": "Last login", "minWidth": 170},
+        ],
         defaultColDef={"sortable": True, "resizable": True, "flex": 1},
-        dashGridOptions={"domLayout": "autoHeight"}, style={"height": None},
+        dashGridOptions={"domLayout": "autoHeight"},
+        style={"height": None},
     )
-    create = dbc.Card([
-        dbc.CardHeader([icon("person-plus", "me-2"), "New user"]),
-        dbc.CardBody([
-            html.Div(id=CREATE_ALERT),
-            dbc.Label("Username", html_for=NEW_USERNAME),
-            dbc.Input(id=NEW_USERNAME, maxLength=32, placeholder="e.g. ada", className="mb-2"),
-            dbc.Label("Display name", html_for=NEW_DISPLAY),
-            dbc.Input(id=NEW_DISPLAY, maxLength=100, className="mb-2"),
-            dbc.Label("Initial password", html_for=NEW_PASSWORD),
-            dbc.Input(id=NEW_PASSWORD, type="password", maxLength=256, className="mb-1",
-                      autoComplete="new-password"),
-            html.Div(f"At least {accounts.PASSWORD_MIN} characters.", className="form-text mb-2"),
-            dbc.Label("Roles"),
-            dbc.Checklist(id=NEW_ROLES, options=ROLE_OPTIONS, value=[Role.SCIENTIST.value],
-                          inline=True, className="mb-3"),
-            dbc.Button([icon("check-lg", "me-1"), "Create user"], id=CREATE, color="primary"),
-        ]),
-    ], className="shadow-sm mb-3")
-    edit = dbc.Card([
-        dbc.CardHeader([icon("person-gear", "me-2"), "Change a user"]),
-        dbc.CardBody([
-            html.Div(id=EDIT_ALERT),
-            dbc.Label("User", html_for=EDIT_SELECT),
-            dcc.Dropdown(id=EDIT_SELECT, options=_options(users), placeholder="Choose a user",
-                         className="mb-2"),
-            dbc.Label("Display name", html_for=EDIT_DISPLAY),
-            dbc.Input(id=EDIT_DISPLAY, maxLength=100, className="mb-2"),
-            dbc.Label("Roles"),
-            dbc.Checklist(id=EDIT_ROLES, options=ROLE_OPTIONS, value=[], inline=True,
-                          className="mb-2"),
-            dbc.Switch(id=EDIT_ACTIVE, label="Active (may log in)", value=True, className="mb-3"),
-            dbc.Button([icon("save", "me-1"), "Save roles and status"], id=EDIT_SAVE,
-                       color="primary", className="mb-3 d-block"),
-            dbc.Label("New password", html_for=EDIT_PASSWORD, className="d-block"),
-            dbc.InputGroup([
-                dbc.Input(id=EDIT_PASSWORD, type="password", maxLength=256,
-                          autoComplete="new-password"),
-                dbc.Button("Set password", id=EDIT_SET_PASSWORD, color="secondary"),
-            ]),
-        ]),
-    ], className="shadow-sm")
-    return html.Div([
-        html.H1("Users", className="h3"),
-        html.P("Roles: scientist explores and analyses, operator runs mission control, "
-               "reviewer checks provenance, admin manages everything.",
-               className="text-body-secondary"),
-        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody(grid), className="shadow-sm"), lg=8,
-                         className="mb-3"),
-                 dbc.Col([create, edit], lg=4)]),
-    ])
+    create = dbc.Card(
+        [
+            dbc.CardHeader([icon("person-plus", "me-2"), "New user"]),
+            dbc.CardBody(
+                [
+                    html.Div(id=CREATE_ALERT),
+                    dbc.Label("Username", html_for=NEW_USERNAME),
+                    dbc.Input(
+                        id=NEW_USERNAME, maxLength=32, placeholder="e.g. ada", className="mb-2"
+                    ),
+                    dbc.Label("Display name", html_for=NEW_DISPLAY),
+                    dbc.Input(id=NEW_DISPLAY, maxLength=100, className="mb-2"),
+                    dbc.Label("Initial password", html_for=NEW_PASSWORD),
+                    dbc.Input(
+                        id=NEW_PASSWORD,
+                        type="password",
+                        maxLength=256,
+                        className="mb-1",
+                        autoComplete="new-password",
+                    ),
+                    html.Div(
+                        f"At least {accounts.PASSWORD_MIN} characters.", className="form-text mb-2"
+                    ),
+                    dbc.Label("Roles"),
+                    dbc.Checklist(
+                        id=NEW_ROLES,
+                        options=ROLE_OPTIONS,
+                        value=[Role.SCIENTIST.value],
+                        inline=True,
+                        className="mb-3",
+                    ),
+                    dbc.Button(
+                        [icon("check-lg", "me-1"), "Create user"], id=CREATE, color="primary"
+                    ),
+                ]
+            ),
+        ],
+        className="shadow-sm mb-3",
+    )
+    edit = dbc.Card(
+        [
+            dbc.CardHeader([icon("person-gear", "me-2"), "Change a user"]),
+            dbc.CardBody(
+                [
+                    html.Div(id=EDIT_ALERT),
+                    dbc.Label("User", html_for=EDIT_SELECT),
+                    dcc.Dropdown(
+                        id=EDIT_SELECT,
+                        options=_options(users),
+                        placeholder="Choose a user",
+                        className="mb-2",
+                    ),
+                    dbc.Label("Display name", html_for=EDIT_DISPLAY),
+                    dbc.Input(id=EDIT_DISPLAY, maxLength=100, className="mb-2"),
+                    dbc.Label("Roles"),
+                    dbc.Checklist(
+                        id=EDIT_ROLES, options=ROLE_OPTIONS, value=[], inline=True, className="mb-2"
+                    ),
+                    dbc.Switch(
+                        id=EDIT_ACTIVE, label="Active (may log in)", value=True, className="mb-3"
+                    ),
+                    dbc.Button(
+                        [icon("save", "me-1"), "Save roles and status"],
+                        id=EDIT_SAVE,
+                        color="primary",
+                        className="mb-3 d-block",
+                    ),
+                    dbc.Label("New password", html_for=EDIT_PASSWORD, className="d-block"),
+                    dbc.InputGroup(
+                        [
+                            dbc.Input(
+                                id=EDIT_PASSWORD,
+                                type="password",
+                                maxLength=256,
+                                autoComplete="new-password",
+                            ),
+                            dbc.Button("Set password", id=EDIT_SET_PASSWORD, color="secondary"),
+                        ]
+                    ),
+                ]
+            ),
+        ],
+        className="shadow-sm",
+    )
+    return html.Div(
+        [
+            html.H1("Users", className="h3"),
+            html.P(
+                "Roles: scientist explores and analyses, operator runs mission control, "
+                "reviewer checks provenance, admin manages everything.",
+                className="text-body-secondary",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(dbc.CardBody(grid), className="shadow-sm"), lg=8, className="mb-3"
+                    ),
+                    dbc.Col([create, edit], lg=4),
+                ]
+            ),
+        ]
+    )
 
 
 @callback(
-    Output(CREATE_ALERT, "children"), Output(GRID, "rowData"), Output(EDIT_SELECT, "options"),
-    Output(NEW_USERNAME, "value"), Output(NEW_PASSWORD, "value"), Output(NEW_DISPLAY, "value"),
-    Input(CREATE, "n_clicks"), State(NEW_USERNAME, "value"), State(NEW_PASSWORD, "value"),
-    State(NEW_ROLES, "value"), State(NEW_DISPLAY, "value"), prevent_initial_call=True,
+    Output(CREATE_ALERT, "children"),
+    Output(GRID, "rowData"),
+    Output(EDIT_SELECT, "options"),
+    Output(NEW_USERNAME, "value"),
+    Output(NEW_PASSWORD, "value"),
+    Output(NEW_DISPLAY, "value"),
+    Input(CREATE, "n_clicks"),
+    State(NEW_USERNAME, "value"),
+    State(NEW_PASSWORD, "value"),
+    State(NEW_ROLES, "value"),
+    State(NEW_DISPLAY, "value"),
+    prevent_initial_call=True,
 )
-def create_user(_clicks: int | None, username: str | None, password: str | None,
-                roles: list[str] | None, display_name: str | None) -> tuple[Any, ...]:
+def create_user(
+    _clicks: int | None,
+    username: str | None,
+    password: str | None,
+    roles: list[str] | None,
+    display_name: str | None,
+) -> tuple[Any, ...]:
     """Create a user; the service refuses anyone but an admin (403)."""
     db, actor = current_db(), current_actor()
     try:
@@ -132,8 +211,13 @@ def create_user(_clicks: int | None, username: str | None, password: str | None,
     return message, _rows(users), _options(users), "", "", ""
 
 
-@callback(Output(EDIT_DISPLAY, "value"), Output(EDIT_ROLES, "value"), Output(EDIT_ACTIVE, "value"),
-          Input(EDIT_SELECT, "value"), prevent_initial_call=True)
+@callback(
+    Output(EDIT_DISPLAY, "value"),
+    Output(EDIT_ROLES, "value"),
+    Output(EDIT_ACTIVE, "value"),
+    Input(EDIT_SELECT, "value"),
+    prevent_initial_call=True,
+)
 def load_user(user_id: int | None) -> tuple[Any, ...]:
     """Fill the edit form with the chosen user's current state."""
     if user_id is None:
@@ -143,33 +227,61 @@ def load_user(user_id: int | None) -> tuple[Any, ...]:
 
 
 @callback(
-    Output(EDIT_ALERT, "children"), Output(GRID, "rowData", allow_duplicate=True),
+    Output(EDIT_ALERT, "children"),
+    Output(GRID, "rowData", allow_duplicate=True),
     Output(EDIT_SELECT, "options", allow_duplicate=True),
-    Input(EDIT_SAVE, "n_clicks"), State(EDIT_SELECT, "value"), State(EDIT_ROLES, "value"),
-    State(EDIT_ACTIVE, "value"), State(EDIT_DISPLAY, "value"), prevent_initial_call=True,
+    Input(EDIT_SAVE, "n_clicks"),
+    State(EDIT_SELECT, "value"),
+    State(EDIT_ROLES, "value"),
+    State(EDIT_ACTIVE, "value"),
+    State(EDIT_DISPLAY, "value"),
+    prevent_initial_call=True,
 )
-def save_user(_clicks: int | None, user_id: int | None, roles: list[str] | None,
-              is_active: bool | None, display_name: str | None) -> tuple[Any, ...]:
+def save_user(
+    _clicks: int | None,
+    user_id: int | None,
+    roles: list[str] | None,
+    is_active: bool | None,
+    display_name: str | None,
+) -> tuple[Any, ...]:
     """Save roles, status and display name."""
     if user_id is None:
-        return dbc.Alert("Choose a user first.", color="warning", className="py-2"), no_update, \
-            no_update
+        return (
+            dbc.Alert("Choose a user first.", color="warning", className="py-2"),
+            no_update,
+            no_update,
+        )
     db, actor = current_db(), current_actor()
     try:
-        row = accounts.update_user(db, actor, int(user_id), roles=roles or [],
-                                   is_active=bool(is_active), display_name=display_name or "")
+        row = accounts.update_user(
+            db,
+            actor,
+            int(user_id),
+            roles=roles or [],
+            is_active=bool(is_active),
+            display_name=display_name or "",
+        )
     except InputError as exc:
         return error_alert(exc), no_update, no_update
     users = accounts.list_users(db, actor)
-    return (success_alert(f"Saved {row.username}: roles {', '.join(row.roles) or 'none'}, "
-                          f"{'active' if row.is_active else 'inactive'}."),
-            _rows(users), _options(users))
+    return (
+        success_alert(
+            f"Saved {row.username}: roles {', '.join(row.roles) or 'none'}, "
+            f"{'active' if row.is_active else 'inactive'}."
+        ),
+        _rows(users),
+        _options(users),
+    )
 
 
-@callback(Output(EDIT_ALERT, "children", allow_duplicate=True),
-          Output(EDIT_PASSWORD, "value"),
-          Input(EDIT_SET_PASSWORD, "n_clicks"), State(EDIT_SELECT, "value"),
-          State(EDIT_PASSWORD, "value"), prevent_initial_call=True)
+@callback(
+    Output(EDIT_ALERT, "children", allow_duplicate=True),
+    Output(EDIT_PASSWORD, "value"),
+    Input(EDIT_SET_PASSWORD, "n_clicks"),
+    State(EDIT_SELECT, "value"),
+    State(EDIT_PASSWORD, "value"),
+    prevent_initial_call=True,
+)
 def set_password(_clicks: int | None, user_id: int | None, password: str | None) -> tuple[Any, ...]:
     """Set another user's password (their open sessions end)."""
     if user_id is None:
@@ -181,6 +293,13 @@ def set_password(_clicks: int | None, user_id: int | None, password: str | None)
     return success_alert("Password set; the user's open sessions have ended."), ""
 
 
-dash.register_page(__name__, path="/admin/users", name="Users", order=80, icon="people",
-                   roles=(Role.ADMIN.value,), title="Users · MicroSpaceGen",
-                   layout=guard_layout(__name__, layout))
+dash.register_page(
+    __name__,
+    path="/admin/users",
+    name="Users",
+    order=80,
+    icon="people",
+    roles=(Role.ADMIN.value,),
+    title="Users · MicroSpaceGen",
+    layout=guard_layout(__name__, layout),
+)

@@ -28,48 +28,127 @@ MESSAGE = "experiment-message"
 
 def _details(view: experiments.ExperimentView) -> html.Div:
     arm_rows = [
-        html.Tr([html.Td(a.name), html.Td(dbc.Badge(a.spaceflight, color="primary"
-                                                    if a.spaceflight == "Space Flight"
-                                                    else "secondary")),
-                 html.Td(gravity(a.gravity_g)), html.Td(a.description)])
+        html.Tr(
+            [
+                html.Td(a.name),
+                html.Td(
+                    dbc.Badge(
+                        a.spaceflight,
+                        color="primary" if a.spaceflight == "Space Flight" else "secondary",
+                    )
+                ),
+                html.Td(gravity(a.gravity_g)),
+                html.Td(a.description),
+            ]
+        )
         for a in view.arms
     ]
     history = experiments.history(current_db(), view.id)
-    return html.Div([
-        html.H1(view.name, className="h3 mb-1"),
-        html.Div([html.I(view.organism), f" · version {view.version} · created by ",
-                  view.created_by or "—", f" on {when(view.created_at)}",
-                  f" · last change {when(view.updated_at)}"],
-                 className="text-body-secondary mb-3"),
-        html.P(view.description or "No description.", style={"whiteSpace": "pre-wrap"}),
-        dbc.Row([
-            dbc.Col(dbc.Card([
-                dbc.CardHeader([icon("diagram-3", "me-2"), f"Arms ({len(view.arms)})"]),
-                dbc.CardBody(dbc.Table(
-                    [html.Thead(html.Tr([html.Th(h) for h in
-                                         ("Arm", "Spaceflight factor", "Gravity", "Notes")])),
-                     html.Tbody(arm_rows)], size="sm", className="mb-0 msg-table",
-                    id="experiment-arms")),
-            ], className="shadow-sm"), lg=7, className="mb-3"),
-            dbc.Col(dbc.Card([
-                dbc.CardHeader([icon("clock-history", "me-2"), "History"]),
-                dbc.ListGroup([
-                    dbc.ListGroupItem([
-                        html.Div([html.B(r.username), f" {r.action.split('.')[-1]}"]),
-                        html.Div(when(r.occurred_at), className="small text-body-secondary"),
-                        html.Div(detail_text(r.detail), className="msg-detail text-body-secondary"),
-                    ]) for r in history
-                ], flush=True),
-            ], className="shadow-sm"), lg=5, className="mb-3"),
-        ]),
-    ])
+    return html.Div(
+        [
+            html.H1(view.name, className="h3 mb-1"),
+            html.Div(
+                [
+                    html.I(view.organism),
+                    f" · version {view.version} · created by ",
+                    view.created_by or "—",
+                    f" on {when(view.created_at)}",
+                    f" · last change {when(view.updated_at)}",
+                ],
+                className="text-body-secondary mb-3",
+            ),
+            html.P(view.description or "No description.", style={"whiteSpace": "pre-wrap"}),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader(
+                                    [icon("diagram-3", "me-2"), f"Arms ({len(view.arms)})"]
+                                ),
+                                dbc.CardBody(
+                                    dbc.Table(
+                                        [
+                                            html.Thead(
+                                                html.Tr(
+                                                    [
+                                                        html.Th(h)
+                                                        for h in (
+                                                            "Arm",
+                                                            "Spaceflight factor",
+                                                            "Gravity",
+                                                            "Notes",
+                                                        )
+                                                    ]
+                                                )
+                                            ),
+                                            html.Tbody(arm_rows),
+                                        ],
+                                        size="sm",
+                                        className="mb-0 msg-table",
+                                        id="experiment-arms",
+                                    )
+                                ),
+                            ],
+                            className="shadow-sm",
+                        ),
+                        lg=7,
+                        className="mb-3",
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader([icon("clock-history", "me-2"), "History"]),
+                                dbc.ListGroup(
+                                    [
+                                        dbc.ListGroupItem(
+                                            [
+                                                html.Div(
+                                                    [
+                                                        html.B(r.username),
+                                                        f" {r.action.split('.')[-1]}",
+                                                    ]
+                                                ),
+                                                html.Div(
+                                                    when(r.occurred_at),
+                                                    className="small text-body-secondary",
+                                                ),
+                                                html.Div(
+                                                    detail_text(r.detail),
+                                                    className="msg-detail text-body-secondary",
+                                                ),
+                                            ]
+                                        )
+                                        for r in history
+                                    ],
+                                    flush=True,
+                                ),
+                            ],
+                            className="shadow-sm",
+                        ),
+                        lg=5,
+                        className="mb-3",
+                    ),
+                ]
+            ),
+        ]
+    )
 
 
 def _form_values(view: experiments.ExperimentView) -> dict[str, object]:
     return {
-        "name": view.name, "organism": view.organism, "description": view.description,
-        "arms": [{"name": a.name, "spaceflight": a.spaceflight, "gravity_g": a.gravity_g,
-                  "description": a.description} for a in view.arms],
+        "name": view.name,
+        "organism": view.organism,
+        "description": view.description,
+        "arms": [
+            {
+                "name": a.name,
+                "spaceflight": a.spaceflight,
+                "gravity_g": a.gravity_g,
+                "description": a.description,
+            }
+            for a in view.arms
+        ],
     }
 
 
@@ -79,35 +158,69 @@ def layout(experiment_id: str = "", **_query: str) -> html.Div:
     try:
         view = experiments.get_experiment(current_db(), int(experiment_id))
     except (ValueError, NotFound):
-        return empty_state("question-circle", f"No experiment {experiment_id!r}",
-                           "It may have been mistyped. See the list of experiments.",
-                           dcc.Link("All experiments", href="/experiments"))
-    body: list[Any] = [dcc.Store(id=STORE, data={"id": view.id, "version": view.version}),
-                       html.Div(id=MESSAGE)]
+        return empty_state(
+            "question-circle",
+            f"No experiment {experiment_id!r}",
+            "It may have been mistyped. See the list of experiments.",
+            dcc.Link("All experiments", href="/experiments"),
+        )
+    body: list[Any] = [
+        dcc.Store(id=STORE, data={"id": view.id, "version": view.version}),
+        html.Div(id=MESSAGE),
+    ]
     if experiments.can_edit(actor):
-        body.append(html.Div(dbc.Button([icon("pencil", "me-1"), "Edit"], id=EDIT_BUTTON,
-                                        color="primary", outline=True),
-                             className="float-end"))
-        body.append(dbc.Collapse(dbc.Card(dbc.CardBody(
-            experiment_form(PREFIX, _form_values(view), "Save changes")),
-            className="shadow-sm mb-4 mt-5"), id=EDIT_COLLAPSE, is_open=False))
+        body.append(
+            html.Div(
+                dbc.Button(
+                    [icon("pencil", "me-1"), "Edit"], id=EDIT_BUTTON, color="primary", outline=True
+                ),
+                className="float-end",
+            )
+        )
+        body.append(
+            dbc.Collapse(
+                dbc.Card(
+                    dbc.CardBody(experiment_form(PREFIX, _form_values(view), "Save changes")),
+                    className="shadow-sm mb-4 mt-5",
+                ),
+                id=EDIT_COLLAPSE,
+                is_open=False,
+            )
+        )
     body.append(html.Div(_details(view), id=DETAILS))
-    return html.Div([dcc.Link("← Experiments", href="/experiments", className="small"),
-                     html.Div(body, className="mt-2")])
+    return html.Div(
+        [
+            dcc.Link("← Experiments", href="/experiments", className="small"),
+            html.Div(body, className="mt-2"),
+        ]
+    )
 
 
-@callback(Output(EDIT_COLLAPSE, "is_open"), Input(EDIT_BUTTON, "n_clicks"),
-          State(EDIT_COLLAPSE, "is_open"), prevent_initial_call=True)
+@callback(
+    Output(EDIT_COLLAPSE, "is_open"),
+    Input(EDIT_BUTTON, "n_clicks"),
+    State(EDIT_COLLAPSE, "is_open"),
+    prevent_initial_call=True,
+)
 def toggle_edit(_clicks: int | None, is_open: bool) -> bool:
     """Show or hide the edit form."""
     return not is_open
 
 
-@callback(Output(FORM["arms"], "rowData"), Input(FORM["add-arm"], "n_clicks"),
-          Input(FORM["remove-arm"], "n_clicks"), State(FORM["arms"], "rowData"),
-          State(FORM["arms"], "selectedRows"), prevent_initial_call=True)
-def edit_arms(_add: int | None, _remove: int | None, rows: list[dict[str, Any]] | None,
-              selected: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+@callback(
+    Output(FORM["arms"], "rowData"),
+    Input(FORM["add-arm"], "n_clicks"),
+    Input(FORM["remove-arm"], "n_clicks"),
+    State(FORM["arms"], "rowData"),
+    State(FORM["arms"], "selectedRows"),
+    prevent_initial_call=True,
+)
+def edit_arms(
+    _add: int | None,
+    _remove: int | None,
+    rows: list[dict[str, Any]] | None,
+    selected: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]]:
     """Add a blank arm or drop the selected one."""
     if dash.ctx.triggered_id == FORM["add-arm"]:
         return add_arm(rows)
@@ -128,19 +241,36 @@ def edit_arms(_add: int | None, _remove: int | None, rows: list[dict[str, Any]] 
     State(FORM["arms"], "rowData"),
     prevent_initial_call=True,
 )
-def save(_clicks: int | None, stored: dict[str, Any], name: str | None, organism: str | None,
-         description: str | None, arms: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+def save(
+    _clicks: int | None,
+    stored: dict[str, Any],
+    name: str | None,
+    organism: str | None,
+    description: str | None,
+    arms: list[dict[str, Any]] | None,
+) -> tuple[Any, ...]:
     """Save the edit against the version it started from (a newer one is a conflict)."""
     data = {"name": name, "organism": organism, "description": description, "arms": arms or []}
     try:
-        view = experiments.update_experiment(current_db(), current_actor(), int(stored["id"]),
-                                             data, stored.get("version"))
+        view = experiments.update_experiment(
+            current_db(), current_actor(), int(stored["id"]), data, stored.get("version")
+        )
     except InputError as exc:
         return error_alert(exc), no_update, no_update, no_update, no_update
-    return (None, success_alert(f"Saved version {view.version}."), _details(view),
-            {"id": view.id, "version": view.version}, False)
+    return (
+        None,
+        success_alert(f"Saved version {view.version}."),
+        _details(view),
+        {"id": view.id, "version": view.version},
+        False,
+    )
 
 
-dash.register_page(__name__, path_template="/experiments/<experiment_id>", name="Experiment",
-                   in_nav=False, title="Experiment · MicroSpaceGen",
-                   layout=guard_layout(__name__, layout))
+dash.register_page(
+    __name__,
+    path_template="/experiments/<experiment_id>",
+    name="Experiment",
+    in_nav=False,
+    title="Experiment · MicroSpaceGen",
+    layout=guard_layout(__name__, layout),
+)

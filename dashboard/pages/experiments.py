@@ -11,13 +11,12 @@ from dash import Input, Output, State, callback, html, no_update
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
+from dashboard.components.arm_rows import add_arm, remove_selected
 from dashboard.components.experiment_form import experiment_form, form_ids
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
 from dashboard.components.formatting import gravity, when
 from dashboard.services import experiments
 from dashboard.services.errors import InputError
-
-from dashboard.components.arm_rows import add_arm, remove_selected
 
 PREFIX = "experiments-new"
 FORM = form_ids(PREFIX)
@@ -29,8 +28,11 @@ GRID = "experiments-grid"
 
 def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
     if not views:
-        return empty_state("flask", "No experiments yet",
-                           "Create one to group the flight and ground arms of a study.")
+        return empty_state(
+            "flask",
+            "No experiments yet",
+            "Create one to group the flight and ground arms of a study.",
+        )
     rows = [
         {
             "name": f"[{v.name}](/experiments/{v.id})",
@@ -45,8 +47,13 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         for v in views
     ]
     columns = [
-        {"field": "name", "headerName": "Experiment", "cellRenderer": "markdown",
-         "filter": True, "flex": 2},
+        {
+            "field": "name",
+            "headerName": "Experiment",
+            "cellRenderer": "markdown",
+            "filter": True,
+            "flex": 2,
+        },
         {"field": "organism", "filter": True, "flex": 2},
         {"field": "arms", "flex": 3},
         {"field": "flight", "headerName": "Flight arms", "width": 120},
@@ -56,10 +63,11 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         {"field": "version", "width": 100},
     ]
     return dag.AgGrid(
-        id=GRID, rowData=rows, columnDefs=columns,
+        id=GRID,
+        rowData=rows,
+        columnDefs=columns,
         defaultColDef={"sortable": True, "resizable": True, "flex": 1},
-        dashGridOptions={"domLayout": "autoHeight", "pagination": True,
-                         "paginationPageSize": 20},
+        dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 20},
         style={"height": None},
         csvExportParams={"fileName": "experiments.csv"},
     )
@@ -71,32 +79,56 @@ def layout(new: str | None = None, **_query: str) -> html.Div:
     can_edit = experiments.can_edit(actor)
     header = [html.H1("Experiments", className="h3 mb-0")]
     if can_edit:
-        header.append(dbc.Button([icon("plus-lg", "me-1"), "New experiment"], id=NEW_BUTTON,
-                                 color="primary"))
-    body: list[Any] = [html.Div(header, className="d-flex justify-content-between "
-                                                  "align-items-center mb-3")]
+        header.append(
+            dbc.Button([icon("plus-lg", "me-1"), "New experiment"], id=NEW_BUTTON, color="primary")
+        )
+    body: list[Any] = [
+        html.Div(header, className="d-flex justify-content-between align-items-center mb-3")
+    ]
     if can_edit:
         form = experiment_form(PREFIX, {"arms": experiments.default_arms()}, "Create experiment")
-        body.append(dbc.Collapse(dbc.Card(dbc.CardBody(form), className="shadow-sm mb-4"),
-                                 id=FORM_COLLAPSE, is_open=bool(new)))
+        body.append(
+            dbc.Collapse(
+                dbc.Card(dbc.CardBody(form), className="shadow-sm mb-4"),
+                id=FORM_COLLAPSE,
+                is_open=bool(new),
+            )
+        )
     body.append(html.Div(id=FORM["alert"] + "-outer"))
-    body.append(dbc.Card(dbc.CardBody(html.Div(_grid(experiments.list_experiments(current_db())),
-                                               id=LIST)), className="shadow-sm"))
+    body.append(
+        dbc.Card(
+            dbc.CardBody(html.Div(_grid(experiments.list_experiments(current_db())), id=LIST)),
+            className="shadow-sm",
+        )
+    )
     return html.Div(body)
 
 
-@callback(Output(FORM_COLLAPSE, "is_open"), Input(NEW_BUTTON, "n_clicks"),
-          State(FORM_COLLAPSE, "is_open"), prevent_initial_call=True)
+@callback(
+    Output(FORM_COLLAPSE, "is_open"),
+    Input(NEW_BUTTON, "n_clicks"),
+    State(FORM_COLLAPSE, "is_open"),
+    prevent_initial_call=True,
+)
 def toggle_form(_clicks: int | None, is_open: bool) -> bool:
     """Show or hide the creation form."""
     return not is_open
 
 
-@callback(Output(FORM["arms"], "rowData"), Input(FORM["add-arm"], "n_clicks"),
-          Input(FORM["remove-arm"], "n_clicks"), State(FORM["arms"], "rowData"),
-          State(FORM["arms"], "selectedRows"), prevent_initial_call=True)
-def edit_arms(_add: int | None, _remove: int | None, rows: list[dict[str, Any]] | None,
-              selected: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+@callback(
+    Output(FORM["arms"], "rowData"),
+    Input(FORM["add-arm"], "n_clicks"),
+    Input(FORM["remove-arm"], "n_clicks"),
+    State(FORM["arms"], "rowData"),
+    State(FORM["arms"], "selectedRows"),
+    prevent_initial_call=True,
+)
+def edit_arms(
+    _add: int | None,
+    _remove: int | None,
+    rows: list[dict[str, Any]] | None,
+    selected: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]]:
     """Add a blank arm or drop the selected one."""
     if dash.ctx.triggered_id == FORM["add-arm"]:
         return add_arm(rows)
@@ -116,8 +148,13 @@ def edit_arms(_add: int | None, _remove: int | None, rows: list[dict[str, Any]] 
     State(FORM["arms"], "rowData"),
     prevent_initial_call=True,
 )
-def create(_clicks: int | None, name: str | None, organism: str | None,
-           description: str | None, arms: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+def create(
+    _clicks: int | None,
+    name: str | None,
+    organism: str | None,
+    description: str | None,
+    arms: list[dict[str, Any]] | None,
+) -> tuple[Any, ...]:
     """Create the experiment; a refused role raises and the server answers 403."""
     db = current_db()
     data = {"name": name, "organism": organism, "description": description, "arms": arms or []}
@@ -129,6 +166,12 @@ def create(_clicks: int | None, name: str | None, organism: str | None,
     return (message, None, _grid(experiments.list_experiments(db)), False, "")
 
 
-dash.register_page(__name__, path="/experiments", name="Experiments", order=1, icon="flask",
-                   title="Experiments · MicroSpaceGen", layout=guard_layout(__name__, layout))
-
+dash.register_page(
+    __name__,
+    path="/experiments",
+    name="Experiments",
+    order=1,
+    icon="flask",
+    title="Experiments · MicroSpaceGen",
+    layout=guard_layout(__name__, layout),
+)

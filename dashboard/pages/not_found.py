@@ -10,11 +10,23 @@ from dashboard.components.feedback import empty_state
 
 def layout(**_query: str) -> html.Div:
     """Say the page does not exist and offer the way back."""
-    return html.Div(empty_state("signpost-split", "Page not found",
-                                "The address does not match any page.",
-                                dcc.Link("Back to the overview", href="/")), className="mt-5")
+    return html.Div(
+        empty_state(
+            "signpost-split",
+            "Page not found",
+            "The address does not match any page.",
+            dcc.Link("Back to the overview", href="/"),
+        ),
+        className="mt-5",
+    )
 
 
 # Dash shows the page whose module name ends in "not_found_404" for unknown paths.
-dash.register_page("not_found_404", path="/404", name="Not found", in_nav=False,
-                   title="Not found · MicroSpaceGen", layout=layout)
+dash.register_page(
+    "not_found_404",
+    path="/404",
+    name="Not found",
+    in_nav=False,
+    title="Not found · MicroSpaceGen",
+    layout=layout,
+)

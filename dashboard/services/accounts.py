@@ -33,7 +33,7 @@ USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
 DISPLAY_NAME_MAX = 100
 TOKEN_NAME_MAX = 100
-TOKEN_PREFIX = "msg_"
+TOKEN_PREFIX = "msg_"  # noqa: S105 - marks our tokens
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_NAME_AND_IP = 5
 MAX_FAILURES_PER_IP = 20
@@ -105,9 +105,13 @@ def check_password_rules(password: object, *, field: str = "password") -> str:
     if not isinstance(password, str) or not password:
         raise ValidationFailed("Password is required.", field=field)
     if len(password) < PASSWORD_MIN:
-        raise ValidationFailed(f"Password must have at least {PASSWORD_MIN} characters.", field=field)
+        raise ValidationFailed(
+            f"Password must have at least {PASSWORD_MIN} characters.", field=field
+        )
     if len(password) > PASSWORD_MAX:
-        raise ValidationFailed(f"Password must have at most {PASSWORD_MAX} characters.", field=field)
+        raise ValidationFailed(
+            f"Password must have at most {PASSWORD_MAX} characters.", field=field
+        )
     return password
 
 
@@ -146,7 +150,12 @@ def _display_name(raw: object) -> str:
 
 def _principal(user: User) -> Principal:
     return Principal(
-        user.id, user.username, user.display_name, user.role_names, user.is_active, user.auth_version
+        user.id,
+        user.username,
+        user.display_name,
+        user.role_names,
+        user.is_active,
+        user.auth_version,
     )
 
 
@@ -233,7 +242,11 @@ def create_user(
         s.add(user)
         s.flush()
         audit.add(
-            s, actor, "user.create", target_type="user", target_id=user.id,
+            s,
+            actor,
+            "user.create",
+            target_type="user",
+            target_id=user.id,
             detail={"username": name, "roles": role_names},
         )
         return _user_row(user)
@@ -291,7 +304,11 @@ def update_user(
             )
         after = {"roles": sorted(user.role_names), "is_active": user.is_active}
         audit.add(
-            s, actor, "user.update", target_type="user", target_id=user.id,
+            s,
+            actor,
+            "user.update",
+            target_type="user",
+            target_id=user.id,
             detail={"username": user.username, "before": before, "after": after},
         )
         return _user_row(user)
@@ -305,22 +322,27 @@ def set_password(
     *,
     current_password: object = None,
 ) -> None:
-    """Set a password: admins for anyone, users for themselves with their current one."""
+    """Set a password: admins for anyone, everyone for themselves with their current one."""
     is_self = actor.user_id == user_id
     if not is_self:
         require_role(db, actor, "user.password", Role.ADMIN, target=("user", user_id))
     secret = check_password_rules(new_password, field="new_password")
     with db.begin() as s:
         user = _get_user(s, user_id)
-        if is_self and not actor.has_any(Role.ADMIN):
-            if not isinstance(current_password, str) or not check_password_hash(
-                user.password_hash, current_password
-            ):
-                raise ValidationFailed("Current password is wrong.", field="current_password")
+        # Even an admin proves it is them before changing their own password.
+        if is_self and not (
+            isinstance(current_password, str)
+            and check_password_hash(user.password_hash, current_password)
+        ):
+            raise ValidationFailed("Current password is wrong.", field="current_password")
         user.password_hash = generate_password_hash(secret)
         user.auth_version += 1
         audit.add(
-            s, actor, "user.password", target_type="user", target_id=user.id,
+            s,
+            actor,
+            "user.password",
+            target_type="user",
+            target_id=user.id,
             detail={"username": user.username},
         )
 
@@ -351,8 +373,14 @@ def ensure_initial_admin(db: Database, password: str | None) -> str | None:
         s.add(user)
         s.flush()
         system = Actor(None, "system", frozenset({Role.ADMIN}), None, "cli")
-        audit.add(s, system, "user.create", target_type="user", target_id=user.id,
-                  detail={"username": "admin", "roles": ["admin"], "initial": True})
+        audit.add(
+            s,
+            system,
+            "user.create",
+            target_type="user",
+            target_id=user.id,
+            detail={"username": "admin", "roles": ["admin"], "initial": True},
+        )
     return generated
 
 
@@ -390,8 +418,9 @@ def authenticate(
         try:
             _throttle(s, name, source_ip)
         except TooManyAttempts:
-            audit.record(db, who, "auth.login", "denied", detail={"username": name,
-                                                                  "reason": "throttled"})
+            audit.record(
+                db, who, "auth.login", "denied", detail={"username": name, "reason": "throttled"}
+            )
             raise
     with db.begin() as s:
         user = _find_user(s, name) if name else None
@@ -404,8 +433,13 @@ def authenticate(
         else:
             user.last_login_at = utcnow()
             principal = _principal(user)
-            audit.add(s, principal.actor(source_ip, channel), "auth.login",
-                      target_type="user", target_id=user.id)
+            audit.add(
+                s,
+                principal.actor(source_ip, channel),
+                "auth.login",
+                target_type="user",
+                target_id=user.id,
+            )
             return principal
     raise failure
 
@@ -452,8 +486,14 @@ def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tupl
         token.user = user
         s.add(token)
         s.flush()
-        audit.add(s, actor, "token.create", target_type="token", target_id=token.id,
-                  detail={"username": user.username, "name": label, "prefix": token.prefix})
+        audit.add(
+            s,
+            actor,
+            "token.create",
+            target_type="token",
+            target_id=token.id,
+            detail={"username": user.username, "name": label, "prefix": token.prefix},
+        )
         return _token_row(token), secret
 
 
@@ -463,7 +503,9 @@ def list_tokens(db: Database, actor: Actor, user_id: int) -> list[TokenRow]:
         require_role(db, actor, "token.list", Role.ADMIN, target=("user", user_id))
     with db.read() as s:
         _get_user(s, user_id)
-        tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+        tokens = s.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+        )
         return [_token_row(t) for t in tokens]
 
 
@@ -482,8 +524,14 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenRow:
             raise NotFound(f"No API token with id {token_id}.")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            audit.add(s, actor, "token.revoke", target_type="token", target_id=token.id,
-                      detail={"username": token.user.username, "prefix": token.prefix})
+            audit.add(
+                s,
+                actor,
+                "token.revoke",
+                target_type="token",
+                target_id=token.id,
+                detail={"username": token.user.username, "prefix": token.prefix},
+            )
         return _token_row(token)
 
 

@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from dashboard.models import AuditEvent, utcnow
 from . import authz
 from .actor import Actor, Role
 
+_Columns = TypeVarTuple("_Columns")
 RESULTS = ("ok", "denied", "failed", "error")
 MAX_PAGE = 500
 
@@ -110,7 +112,7 @@ def _to_row(event: AuditEvent) -> AuditRow:
     )
 
 
-def _filtered(query: Select[tuple[AuditEvent]], f: AuditFilter) -> Select[tuple[AuditEvent]]:
+def _filtered(query: Select[*_Columns], f: AuditFilter) -> Select[*_Columns]:
     if f.username:
         query = query.where(AuditEvent.username == f.username)
     if f.action:
@@ -180,7 +182,7 @@ def recent_failure_times(
     source_ip: str | None,
     limit: int,
 ) -> list[datetime]:
-    """Times of the latest ``failed`` events of ``action`` for a name and/or address, newest first."""
+    """Times of the latest failures of ``action`` for a name and/or address, newest first."""
     query = select(AuditEvent.occurred_at).where(
         AuditEvent.action == action,
         AuditEvent.result == "failed",
@@ -193,13 +195,18 @@ def recent_failure_times(
     return list(s.scalars(query.order_by(AuditEvent.occurred_at.desc()).limit(limit)))
 
 
-def search_target(db: Database, target_type: str, target_id: str, limit: int = 50) -> list[AuditRow]:
+def search_target(
+    db: Database, target_type: str, target_id: str, limit: int = 50
+) -> list[AuditRow]:
     """Successful events about one object (its change history), newest first."""
     with db.read() as s:
         events = s.scalars(
             select(AuditEvent)
-            .where(AuditEvent.target_type == target_type, AuditEvent.target_id == target_id,
-                   AuditEvent.result == "ok")
+            .where(
+                AuditEvent.target_type == target_type,
+                AuditEvent.target_id == target_id,
+                AuditEvent.result == "ok",
+            )
             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
             .limit(limit)
         ).all()
@@ -207,8 +214,18 @@ def search_target(db: Database, target_type: str, target_id: str, limit: int = 5
 
 
 EXPORT_MAX_ROWS = 100_000
-CSV_COLUMNS = ("id", "occurred_at", "username", "source_ip", "channel", "action", "result",
-               "target_type", "target_id", "detail")
+CSV_COLUMNS = (
+    "id",
+    "occurred_at",
+    "username",
+    "source_ip",
+    "channel",
+    "action",
+    "result",
+    "target_type",
+    "target_id",
+    "detail",
+)
 
 
 def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
@@ -219,13 +236,25 @@ def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
     writer.writerow(CSV_COLUMNS)
     count = 0
     with db.read() as s:
-        query = _filtered(select(AuditEvent), f).order_by(AuditEvent.occurred_at.desc(),
-                                                          AuditEvent.id.desc())
+        query = _filtered(select(AuditEvent), f).order_by(
+            AuditEvent.occurred_at.desc(), AuditEvent.id.desc()
+        )
         for event in s.scalars(query.limit(EXPORT_MAX_ROWS)):
             row = _to_row(event)
-            writer.writerow([row.id, row.occurred_at.isoformat(), row.username, row.source_ip or "",
-                             row.channel, row.action, row.result, row.target_type or "",
-                             row.target_id or "", json.dumps(row.detail, sort_keys=True)])
+            writer.writerow(
+                [
+                    row.id,
+                    row.occurred_at.isoformat(),
+                    row.username,
+                    row.source_ip or "",
+                    row.channel,
+                    row.action,
+                    row.result,
+                    row.target_type or "",
+                    row.target_id or "",
+                    json.dumps(row.detail, sort_keys=True),
+                ]
+            )
             count += 1
     with db.begin() as s:
         add(s, actor, "audit.export", detail={"rows": count})

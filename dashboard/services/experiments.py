@@ -75,12 +75,24 @@ def default_arms() -> list[dict[str, object]]:
     """The usual pair: flight in microgravity beside a 1 g ground control."""
     return [
         {"name": "flight µg", "spaceflight": "Space Flight", "gravity_g": 0.0, "description": ""},
-        {"name": "ground 1 g", "spaceflight": "Ground Control", "gravity_g": 1.0, "description": ""},
+        {
+            "name": "ground 1 g",
+            "spaceflight": "Ground Control",
+            "gravity_g": 1.0,
+            "description": "",
+        },
     ]
 
 
-def _text(data: Mapping[str, object], key: str, label: str, limit: int, *, required: bool,
-          field: str | None = None) -> str:
+def _text(
+    data: Mapping[str, object],
+    key: str,
+    label: str,
+    limit: int,
+    *,
+    required: bool,
+    field: str | None = None,
+) -> str:
     raw = data.get(key)
     field = field or key
     if raw is None:
@@ -101,12 +113,15 @@ def _text(data: Mapping[str, object], key: str, label: str, limit: int, *, requi
 
 def _gravity(raw: object, field: str) -> float:
     if isinstance(raw, bool) or raw is None or raw == "":
-        raise ValidationFailed("Gravity (g) is required: 0 for microgravity, 1 for Earth.",
-                               field=field)
+        raise ValidationFailed(
+            "Gravity (g) is required: 0 for microgravity, 1 for Earth.", field=field
+        )
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValidationFailed(f"Gravity must be a number of g, not {raw!r}.", field=field) from None
+        raise ValidationFailed(
+            f"Gravity must be a number of g, not {raw!r}.", field=field
+        ) from None
     if not math.isfinite(value) or not 0.0 <= value <= GRAVITY_MAX_G:
         raise ValidationFailed(f"Gravity must be between 0 and {GRAVITY_MAX_G:g} g.", field=field)
     return value
@@ -117,8 +132,9 @@ def parse_arm(raw: object, index: int) -> ArmInput:
     where = f"arms[{index}]"
     if not isinstance(raw, Mapping):
         raise ValidationFailed(f"Arm {index + 1} must be an object.", field=where)
-    name = _text(raw, "name", f"Arm {index + 1} name", ARM_NAME_MAX, required=True,
-                 field=f"{where}.name")
+    name = _text(
+        raw, "name", f"Arm {index + 1} name", ARM_NAME_MAX, required=True, field=f"{where}.name"
+    )
     spaceflight = raw.get("spaceflight")
     if spaceflight not in SPACEFLIGHT_VALUES:
         raise ValidationFailed(
@@ -129,8 +145,14 @@ def parse_arm(raw: object, index: int) -> ArmInput:
         name=name,
         spaceflight=str(spaceflight),
         gravity_g=_gravity(raw.get("gravity_g"), f"{where}.gravity_g"),
-        description=_text(raw, "description", f"Arm {index + 1} description",
-                          ARM_DESCRIPTION_MAX, required=False, field=f"{where}.description"),
+        description=_text(
+            raw,
+            "description",
+            f"Arm {index + 1} description",
+            ARM_DESCRIPTION_MAX,
+            required=False,
+            field=f"{where}.description",
+        ),
     )
 
 
@@ -140,16 +162,18 @@ def parse_experiment(data: Mapping[str, object]) -> ExperimentInput:
         raise ValidationFailed("Experiment must be an object.")
     arms_raw = data.get("arms")
     if not isinstance(arms_raw, Sequence) or isinstance(arms_raw, str) or not arms_raw:
-        raise ValidationFailed("An experiment needs at least one arm (e.g. flight and ground).",
-                               field="arms")
+        raise ValidationFailed(
+            "An experiment needs at least one arm (e.g. flight and ground).", field="arms"
+        )
     if len(arms_raw) > ARMS_MAX:
         raise ValidationFailed(f"At most {ARMS_MAX} arms.", field="arms")
     arms = tuple(parse_arm(arm, i) for i, arm in enumerate(arms_raw))
     seen: set[str] = set()
     for i, arm in enumerate(arms):
         if arm.name.casefold() in seen:
-            raise ValidationFailed(f"Two arms are named {arm.name!r}; arm names must differ.",
-                                   field=f"arms[{i}].name")
+            raise ValidationFailed(
+                f"Two arms are named {arm.name!r}; arm names must differ.", field=f"arms[{i}].name"
+            )
         seen.add(arm.name.casefold())
     return ExperimentInput(
         name=_text(data, "name", "Name", NAME_MAX, required=True),
@@ -165,8 +189,9 @@ def _view(e: Experiment) -> ExperimentView:
         name=e.name,
         organism=e.organism,
         description=e.description,
-        arms=tuple(ArmView(a.id, a.name, a.spaceflight, a.gravity_g, a.description)
-                   for a in e.arms),
+        arms=tuple(
+            ArmView(a.id, a.name, a.spaceflight, a.gravity_g, a.description) for a in e.arms
+        ),
         created_by=e.created_by.username if e.created_by else None,
         created_at=e.created_at,
         updated_at=e.updated_at,
@@ -176,8 +201,13 @@ def _view(e: Experiment) -> ExperimentView:
 
 def _arm_rows(arms: Sequence[ArmInput]) -> list[ExperimentArm]:
     return [
-        ExperimentArm(position=i, name=a.name, spaceflight=a.spaceflight, gravity_g=a.gravity_g,
-                      description=a.description)
+        ExperimentArm(
+            position=i,
+            name=a.name,
+            spaceflight=a.spaceflight,
+            gravity_g=a.gravity_g,
+            description=a.description,
+        )
         for i, a in enumerate(arms)
     ]
 
@@ -244,8 +274,14 @@ def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) ->
             )
             s.add(experiment)
             s.flush()
-            audit.add(s, actor, "experiment.create", target_type="experiment",
-                      target_id=experiment.id, detail=_as_dict(spec))
+            audit.add(
+                s,
+                actor,
+                "experiment.create",
+                target_type="experiment",
+                target_id=experiment.id,
+                detail=_as_dict(spec),
+            )
             s.refresh(experiment)
             return _view(experiment)
     except IntegrityError:
@@ -254,7 +290,10 @@ def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) ->
 
 
 def update_experiment(
-    db: Database, actor: Actor, experiment_id: int, data: Mapping[str, object],
+    db: Database,
+    actor: Actor,
+    experiment_id: int,
+    data: Mapping[str, object],
     expected_version: object,
 ) -> ExperimentView:
     """Replace an experiment's fields and arms if nobody changed it since ``expected_version``."""
@@ -274,12 +313,18 @@ def update_experiment(
                     "reload and apply your edit again.",
                     field="version",
                 )
-            clash = s.scalar(select(Experiment.id).where(Experiment.name == spec.name,
-                                                         Experiment.id != experiment_id))
+            clash = s.scalar(
+                select(Experiment.id).where(
+                    Experiment.name == spec.name, Experiment.id != experiment_id
+                )
+            )
             if clash is not None:
                 raise _name_taken(spec.name)
-            before = {"name": experiment.name, "organism": experiment.organism,
-                      "arms": [a.name for a in experiment.arms]}
+            before = {
+                "name": experiment.name,
+                "organism": experiment.organism,
+                "arms": [a.name for a in experiment.arms],
+            }
             experiment.name = spec.name
             experiment.organism = spec.organism
             experiment.description = spec.description
@@ -289,10 +334,14 @@ def update_experiment(
             experiment.version += 1
             experiment.updated_at = utcnow()
             s.flush()
-            audit.add(s, actor, "experiment.update", target_type="experiment",
-                      target_id=experiment.id,
-                      detail={"before": before, "after": _as_dict(spec),
-                              "version": experiment.version})
+            audit.add(
+                s,
+                actor,
+                "experiment.update",
+                target_type="experiment",
+                target_id=experiment.id,
+                detail={"before": before, "after": _as_dict(spec), "version": experiment.version},
+            )
             s.refresh(experiment)
             return _view(experiment)
     except IntegrityError:
@@ -301,5 +350,4 @@ def update_experiment(
 
 def history(db: Database, experiment_id: int, limit: int = 50) -> list[audit.AuditRow]:
     """Successful changes to one experiment, newest first."""
-    rows = audit.search_target(db, "experiment", str(experiment_id), limit=limit)
-    return rows
+    return audit.search_target(db, "experiment", str(experiment_id), limit=limit)

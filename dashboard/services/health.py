@@ -12,7 +12,7 @@ from dashboard.db import Database
 def report(db: Database) -> tuple[dict[str, object], bool]:
     """Return the health document and whether everything is healthy."""
     database = db.status()
-    status = {
+    status: dict[str, object] = {
         "status": "ok" if database.is_ok else "degraded",
         "version": __version__,
         "time": datetime.now(UTC).isoformat(timespec="seconds"),

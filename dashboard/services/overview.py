@@ -32,7 +32,8 @@ def summary(db: Database, actor: Actor, *, latest: int = 8) -> Overview:
     with db.read() as s:
         experiment_count = s.scalar(select(func.count(Experiment.id))) or 0
         organism_count = s.scalar(select(func.count(func.distinct(Experiment.organism)))) or 0
-        by_factor: dict[str, int] = {
+        # Not dict(result): Result has .keys(), so dict() would index it by name.
+        by_factor: dict[str, int] = {  # noqa: C416
             factor: count
             for factor, count in s.execute(
                 select(ExperimentArm.spaceflight, func.count(ExperimentArm.id)).group_by(

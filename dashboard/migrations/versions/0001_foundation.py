@@ -100,9 +100,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     op.create_index("ix_audit_events_occurred_at", "audit_events", ["occurred_at"])
-    op.create_index(
-        "ix_audit_events_action_occurred_at", "audit_events", ["action", "occurred_at"]
-    )
+    op.create_index("ix_audit_events_action_occurred_at", "audit_events", ["action", "occurred_at"])
     op.create_index("ix_audit_events_target", "audit_events", ["target_type", "target_id"])
     op.create_index(op.f("ix_audit_events_user_id"), "audit_events", ["user_id"])
     op.create_table(
@@ -140,13 +138,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_experiment_arms")),
-        sa.UniqueConstraint(
-            "experiment_id", "name", name=op.f("uq_experiment_arms_experiment_id")
-        ),
+        sa.UniqueConstraint("experiment_id", "name", name=op.f("uq_experiment_arms_experiment_id")),
     )
-    op.create_index(
-        op.f("ix_experiment_arms_experiment_id"), "experiment_arms", ["experiment_id"]
-    )
+    op.create_index(op.f("ix_experiment_arms_experiment_id"), "experiment_arms", ["experiment_id"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""Pure science: sequences, statistics, phylogenetics. Imports no web, database or chain code."""

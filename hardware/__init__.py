@@ -1,0 +1,1 @@
+"""Culture hardware: device Protocols, simulators, drivers and the run controller."""

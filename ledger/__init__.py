@@ -1,0 +1,1 @@
+"""Provenance: dataset records, Merkle batches and the chain client."""
