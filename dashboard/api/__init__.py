@@ -42,7 +42,7 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
         if not request.path.startswith(API_PREFIX):
             return
         # Dash's catch-all page route would otherwise answer unknown API paths with HTML.
-        if request.blueprint not in API_BLUEPRINTS:
+        if request.routing_exception is None and request.blueprint not in API_BLUEPRINTS:
             abort(404, description=f"No API route {request.method} {request.path}.")
         request.max_content_length = max_body_bytes
 

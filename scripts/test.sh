@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything the tests need (idempotent), check code health, run the whole suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/unit -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== installing Python packages (requirements-dev.txt)"
+python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "error: /usr/bin/chromium is missing; run: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+echo "== ruff (lint and format)"
+python -m ruff check .
+python -m ruff format --check .
+
+echo "== mypy"
+python -m mypy
+
+echo "== pytest"
+python -m pytest "$@"

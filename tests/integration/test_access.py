@@ -1,0 +1,205 @@
+"""Login is enforced at the Flask layer; roles are enforced on the server, also for raw POSTs."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.services import audit
+from dashboard.services.actor import cli_actor
+from tests.conftest import PASSWORD
+from tests.integration.conftest import Site, call_callback
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/experiments", "/admin/users", "/account", "/some/unknown/page"],
+)
+def test_pages_redirect_to_login(site: Site, path: str) -> None:
+    response = site.client().get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/login?next={path}")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/health"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/experiments"),
+        ("POST", "/api/v1/users"),
+        ("GET", "/_dash-layout"),
+        ("GET", "/_dash-dependencies"),
+        ("POST", "/_dash-update-component"),
+        ("GET", "/_dash-component-suites/dash/deps/react@18.3.1.min.js"),
+    ],
+)
+def test_machine_routes_answer_401(site: Site, method: str, path: str) -> None:
+    response = site.client().open(path, method=method, json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_static_assets_for_the_login_page_are_public(site: Site) -> None:
+    client = site.client()
+    assert client.get("/assets/vendor/bootstrap/bootstrap.min.css").status_code == 200
+    assert client.get("/login").status_code == 200
+
+
+def test_login_cookie_flags_and_logout(site: Site) -> None:
+    client = site.client()
+    response = client.post("/login", data={"username": "sci", "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert client.get("/api/v1/me").get_json()["username"] == "sci"
+    assert client.get("/logout").status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_wrong_password_and_empty_fields(site: Site) -> None:
+    client = site.client()
+    wrong = client.post("/login", data={"username": "sci", "password": "nope nope nope"})
+    assert wrong.status_code == 401
+    assert b"Wrong username or password" in wrong.data
+    empty = client.post("/login", data={"username": "", "password": ""})
+    assert empty.status_code == 400
+    huge = client.post("/login", data={"username": "x" * 100_000, "password": "y" * 100_000})
+    assert huge.status_code == 401
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil", "evil"])
+def test_no_open_redirect_after_login(site: Site, target: str) -> None:
+    response = site.client().post(
+        "/login", data={"username": "sci", "password": PASSWORD, "next": target}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_next_is_followed_for_local_paths(site: Site) -> None:
+    response = site.client().post(
+        "/login", data={"username": "sci", "password": PASSWORD, "next": "/experiments?x=1"}
+    )
+    assert response.headers["Location"] == "/experiments?x=1"
+
+
+def test_repeated_failures_get_429(site: Site) -> None:
+    client = site.client()
+    remote = {"REMOTE_ADDR": "10.9.9.9"}
+    for _ in range(5):
+        response = client.post(
+            "/login", data={"username": "rev", "password": "bad password"}, environ_base=remote
+        )
+        assert response.status_code == 401
+    throttled = client.post(
+        "/login", data={"username": "rev", "password": PASSWORD}, environ_base=remote
+    )
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert b"Too many failed logins" in throttled.data
+
+
+def test_admin_pages_need_the_admin_role(site: Site) -> None:
+    scientist = site.client("sci")
+    assert scientist.get("/admin/users").status_code == 403
+    assert scientist.get("/admin/audit/").status_code == 403
+    assert scientist.get("/experiments").status_code == 200
+    assert site.client("boss").get("/admin/users").status_code == 200
+
+
+def test_layout_callback_refuses_admin_page_for_scientist(site: Site) -> None:
+    # In-app navigation fetches the page through Dash's router callback.
+    response = call_callback(
+        site.client("sci"),
+        "_pages_content.children",
+        {"_pages_location.pathname": "/admin/users", "_pages_location.search": ""},
+    )
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Not allowed" in text
+    assert "users-grid" not in text
+
+
+def test_raw_post_to_admin_callback_is_refused_and_audited(site: Site) -> None:
+    before = audit.search(site.db, cli_actor("t"), audit.AuditFilter(result="denied")).total
+    response = call_callback(
+        site.client("sci"),
+        "users-create-alert.children",
+        {
+            "users-create.n_clicks": 1,
+            "users-new-username.value": "mallory",
+            "users-new-password.value": "mallory password",
+            "users-new-roles.value": ["admin"],
+            "users-new-display.value": "",
+        },
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    admin = site.client("boss")
+    names = [u["username"] for u in admin.get("/api/v1/users").get_json()]
+    assert "mallory" not in names
+    denied = audit.search(site.db, cli_actor("t"), audit.AuditFilter(result="denied"))
+    assert denied.total == before + 1
+    assert (denied.rows[0].username, denied.rows[0].action) == ("sci", "user.create")
+
+
+def test_admin_callback_works_for_admin(site: Site) -> None:
+    response = call_callback(
+        site.client("boss"),
+        "users-create-alert.children",
+        {
+            "users-create.n_clicks": 1,
+            "users-new-username.value": "newbie",
+            "users-new-password.value": "newbie password",
+            "users-new-roles.value": ["reviewer"],
+            "users-new-display.value": "New Bie",
+        },
+    )
+    assert response.status_code == 200
+    assert "Created newbie" in response.get_data(as_text=True)
+    assert site.client("newbie", "newbie password").get("/api/v1/me").get_json()["roles"] == [
+        "reviewer"
+    ]
+
+
+def test_experiment_callback_by_role(site: Site) -> None:
+    values = {
+        "experiments-new-save.n_clicks": 1,
+        "experiments-new-name.value": "callback experiment",
+        "experiments-new-organism.value": "Bacillus subtilis 168",
+        "experiments-new-description.value": "",
+        "experiments-new-arms.rowData": [
+            {"name": "flight", "spaceflight": "Space Flight", "gravity_g": 0},
+            {"name": "ground", "spaceflight": "Ground Control", "gravity_g": 1},
+        ],
+    }
+    refused = call_callback(site.client("oper"), "experiments-list.children", values)
+    assert refused.status_code == 403
+    created = call_callback(site.client("sci"), "experiments-list.children", values)
+    assert created.status_code == 200
+    assert "Created experiment" in created.get_data(as_text=True)
+    invalid = call_callback(
+        site.client("sci"),
+        "experiments-list.children",
+        {**values, "experiments-new-name.value": ""},
+    )
+    assert "Name is required" in invalid.get_data(as_text=True)
+    names = [e["name"] for e in site.client("oper").get("/api/v1/experiments").get_json()]
+    assert names.count("callback experiment") == 1
+
+
+def test_security_headers(site: Site) -> None:
+    response = site.client("sci").get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self' 'sha256-" in csp
+    assert "http" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_index_loads_nothing_from_outside(site: Site) -> None:
+    html = site.client("sci").get("/").get_data(as_text=True)
+    assert "http://" not in html.replace("http://localhost", "")
+    assert "https://" not in html
+    assert "/assets/vendor/bootstrap/bootstrap.min.css" in html

@@ -1,0 +1,69 @@
+"""The command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "app.py", "--data-dir", str(data_dir), *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_subcommands(tmp_path: Path) -> None:
+    out = run(tmp_path, "--help")
+    assert out.returncode == 0
+    for word in ("serve", "user", "token", "db", "--host", "--port", "--data-dir"):
+        assert word in out.stdout
+
+
+def test_user_and_token_commands(tmp_path: Path) -> None:
+    added = run(tmp_path, "user", "add", "ada", "--role", "scientist", "--role", "reviewer")
+    assert added.returncode == 0, added.stderr
+    assert "created user ada with roles reviewer, scientist" in added.stdout
+    assert "password (shown once): " in added.stdout
+    again = run(tmp_path, "user", "add", "ada", "--role", "scientist")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    bad_role = run(tmp_path, "user", "add", "bob", "--role", "pilot")
+    assert bad_role.returncode == 2
+    assert "invalid choice" in bad_role.stderr
+    short = run(tmp_path, "user", "passwd", "ada", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1
+    assert "at least 10" in short.stderr
+    changed = run(tmp_path, "user", "passwd", "ada", "--password-stdin", stdin="long password 1\n")
+    assert changed.returncode == 0, changed.stderr
+    token = run(tmp_path, "token", "create", "ada", "--label", "ci")
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.strip().splitlines()[-1].startswith("msg_")
+    missing = run(tmp_path, "token", "create", "nobody")
+    assert missing.returncode == 1
+    assert "No user named 'nobody'" in missing.stderr
+    upgraded = run(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0
+    assert "revision 0001" in upgraded.stdout
+
+
+def test_bad_configuration_is_reported(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "app.py", "--data-dir", str(tmp_path), "db", "upgrade"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "MICROSPACEGEN_PORT": "http"},
+    )
+    assert out.returncode == 2
+    assert "MICROSPACEGEN_PORT='http' is not a whole number" in out.stderr

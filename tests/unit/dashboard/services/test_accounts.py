@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboard.db import Database
+from dashboard.models import AuditEvent, User
+from dashboard.services import accounts, audit
+from dashboard.services.actor import Actor, Role
+from dashboard.services.errors import (
+    AuthenticationFailed,
+    Conflict,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from tests.conftest import PASSWORD, make_user
+
+
+def _count(db: Database, model: type) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _events(db: Database, action: str, result: str) -> list[AuditEvent]:
+    with db.read() as s:
+        return list(
+            s.scalars(
+                select(AuditEvent).where(AuditEvent.action == action, AuditEvent.result == result)
+            )
+        )
+
+
+def test_create_user_hashes_password_and_audits(db: Database, admin: Actor) -> None:
+    row = accounts.create_user(db, admin, "  Ada ", PASSWORD, ["scientist", "reviewer"], "Ada L.")
+    assert row.username == "ada"
+    assert row.roles == ["reviewer", "scientist"]
+    with db.read() as s:
+        stored = s.scalar(select(User).where(User.username == "ada"))
+        assert stored is not None
+        assert PASSWORD not in stored.password_hash
+        assert stored.password_hash.startswith("scrypt:")
+    (event,) = [e for e in _events(db, "user.create", "ok") if e.detail["username"] == "ada"]
+    assert event.username == admin.username
+    assert event.source_ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "roles", "field"),
+    [
+        ("", PASSWORD, [], "username"),
+        ("a", PASSWORD, [], "username"),
+        ("x" * 33, PASSWORD, [], "username"),
+        ("bad name", PASSWORD, [], "username"),
+        ("<script>", PASSWORD, [], "username"),
+        ("ok-name", "short", [], "password"),
+        ("ok-name", "y" * 257, [], "password"),
+        ("ok-name", PASSWORD, ["pilot"], "roles"),
+        ("ok-name", PASSWORD, [3], "roles"),
+        (None, PASSWORD, [], "username"),
+    ],
+)
+def test_create_user_rejects_bad_input_and_writes_nothing(
+    db: Database, admin: Actor, username: object, password: object, roles: list[object], field: str
+) -> None:
+    before = _count(db, User)
+    with pytest.raises(ValidationFailed) as info:
+        accounts.create_user(db, admin, username, password, roles)
+    assert info.value.field == field
+    assert _count(db, User) == before
+
+
+def test_duplicate_username_conflicts(db: Database, admin: Actor) -> None:
+    accounts.create_user(db, admin, "bob", PASSWORD, [])
+    with pytest.raises(Conflict, match="already exists"):
+        accounts.create_user(db, admin, "BOB", PASSWORD, [])
+
+
+def test_non_admin_is_refused_and_the_refusal_is_audited(db: Database, scientist: Actor) -> None:
+    before = _count(db, User)
+    with pytest.raises(PermissionDenied, match="admin"):
+        accounts.create_user(db, scientist, "mallory", PASSWORD, ["admin"])
+    assert _count(db, User) == before
+    (event,) = _events(db, "user.create", "denied")
+    assert event.username == "sci"
+    with pytest.raises(PermissionDenied):
+        accounts.update_user(db, scientist, scientist.user_id or 0, roles=["admin"])
+    with pytest.raises(PermissionDenied):
+        accounts.list_users(db, scientist)
+
+
+def test_authenticate_and_session_invalidation(db: Database, admin: Actor) -> None:
+    user = make_user(db, "carol", Role.OPERATOR)
+    principal = accounts.authenticate(db, "Carol", PASSWORD, "10.0.0.1")
+    assert principal.username == "carol"
+    assert principal.roles == frozenset({"operator"})
+    assert accounts.load_principal(db, user.user_id or 0, principal.auth_version) is not None
+    accounts.set_password(db, admin, user.user_id or 0, "a brand new password")
+    # The old session cookie names the old auth version and stops working.
+    assert accounts.load_principal(db, user.user_id or 0, principal.auth_version) is None
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(db, "carol", PASSWORD, "10.0.0.1")
+    assert accounts.authenticate(db, "carol", "a brand new password", "10.0.0.1")
+
+
+def test_deactivated_user_cannot_log_in(db: Database, admin: Actor) -> None:
+    user = make_user(db, "dave", Role.SCIENTIST)
+    accounts.update_user(db, admin, user.user_id or 0, is_active=False)
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(db, "dave", PASSWORD, "10.0.0.2")
+
+
+def test_unknown_user_and_wrong_password_look_the_same(db: Database) -> None:
+    make_user(db, "erin", Role.SCIENTIST)
+    with pytest.raises(AuthenticationFailed) as unknown:
+        accounts.authenticate(db, "nobody", PASSWORD, "10.0.0.3")
+    with pytest.raises(AuthenticationFailed) as wrong:
+        accounts.authenticate(db, "erin", "wrong password!", "10.0.0.3")
+    assert unknown.value.message == wrong.value.message
+
+
+def test_repeated_failures_are_throttled(db: Database) -> None:
+    make_user(db, "frank", Role.SCIENTIST)
+    for _ in range(accounts.MAX_FAILURES_PER_NAME_AND_IP):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate(db, "frank", "not the password", "10.0.0.4")
+    # Now even the right password is refused from that address for a while...
+    with pytest.raises(TooManyAttempts) as info:
+        accounts.authenticate(db, "frank", PASSWORD, "10.0.0.4")
+    assert 0 < info.value.retry_after_s <= 15 * 60
+    # ...but the user is not locked out from elsewhere.
+    assert accounts.authenticate(db, "frank", PASSWORD, "10.0.0.5").username == "frank"
+
+
+def test_last_admin_cannot_be_removed(db: Database, admin: Actor) -> None:
+    with pytest.raises(Conflict, match="last active admin"):
+        accounts.update_user(db, admin, admin.user_id or 0, roles=["scientist"])
+    with pytest.raises(Conflict):
+        accounts.update_user(db, admin, admin.user_id or 0, is_active=False)
+    other = make_user(db, "second-admin", Role.ADMIN)
+    accounts.update_user(db, admin, admin.user_id or 0, roles=["scientist"])
+    assert accounts.get_user(db, other, admin.user_id or 0).roles == ["scientist"]
+
+
+def test_self_password_change_needs_current_password(db: Database) -> None:
+    user = make_user(db, "gina", Role.SCIENTIST)
+    with pytest.raises(ValidationFailed, match="Current password"):
+        accounts.set_password(
+            db, user, user.user_id or 0, "another password 1", current_password="x"
+        )
+    accounts.set_password(
+        db, user, user.user_id or 0, "another password 1", current_password=PASSWORD
+    )
+    assert accounts.authenticate(db, "gina", "another password 1", None)
+
+
+def test_tokens_are_hashed_shown_once_and_revocable(db: Database, admin: Actor) -> None:
+    user = make_user(db, "hank", Role.SCIENTIST)
+    row, secret = accounts.create_token(db, user, user.user_id or 0, "notebook")
+    assert secret.startswith("msg_")
+    assert row.prefix == secret[:12]
+    principal = accounts.principal_for_token(db, secret)
+    assert principal is not None
+    assert principal.username == "hank"
+    assert accounts.principal_for_token(db, secret + "x") is None
+    assert accounts.principal_for_token(db, "msg_" + "A" * 43) is None
+    with pytest.raises(PermissionDenied):
+        accounts.create_token(db, user, admin.user_id or 0, "steal")
+    accounts.revoke_token(db, user, row.id)
+    assert accounts.principal_for_token(db, secret) is None
+    assert accounts.list_tokens(db, user, user.user_id or 0)[0].revoked_at is not None
+
+
+def test_token_of_deactivated_user_stops_working(db: Database, admin: Actor) -> None:
+    user = make_user(db, "ivy", Role.SCIENTIST)
+    _, secret = accounts.create_token(db, admin, user.user_id or 0, "ci")
+    accounts.update_user(db, admin, user.user_id or 0, is_active=False)
+    assert accounts.principal_for_token(db, secret) is None
+
+
+def test_initial_admin_created_once(sqlite_db: Database) -> None:
+    generated = accounts.ensure_initial_admin(sqlite_db, None)
+    assert generated is not None
+    assert len(generated) >= accounts.PASSWORD_MIN
+    assert accounts.authenticate(sqlite_db, "admin", generated, None).roles == frozenset({"admin"})
+    assert accounts.ensure_initial_admin(sqlite_db, None) is None
+    assert accounts.ensure_initial_admin(sqlite_db, "explicit password") is None
+    page = audit.search(
+        sqlite_db,
+        Actor(1, "admin", frozenset({"admin"})),
+        audit.AuditFilter(action="user.create"),
+    )
+    assert page.total == 1
+
+
+def test_initial_admin_password_from_environment_is_checked(sqlite_db: Database) -> None:
+    with pytest.raises(ValidationFailed, match="at least"):
+        accounts.ensure_initial_admin(sqlite_db, "short")
+    assert accounts.ensure_initial_admin(sqlite_db, "long enough password") is None

@@ -1,0 +1,80 @@
+"""The migrations build exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from dashboard.db import Database
+from dashboard.models import AuditEvent, Base, Role
+
+
+def test_migrations_match_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []
+    assert db.current_revision() == db.head_revision()
+
+
+def test_roles_are_seeded(db: Database) -> None:
+    with db.read() as s:
+        names = set(s.scalars(select(Role.name)))
+    assert names == {"admin", "scientist", "operator", "reviewer"}
+
+
+def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
+    db.upgrade()
+    assert db.current_revision() == "0001"
+    config = db.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert db.current_revision() is None
+    assert "users" not in inspect(db.engine).get_table_names()
+    db.upgrade()
+    assert db.current_revision() == "0001"
+
+
+def test_timestamps_come_back_aware_utc(db: Database) -> None:
+    moment = datetime(2026, 11, 26, 12, 0, tzinfo=timezone(timedelta(hours=5)))
+    with db.begin() as s:
+        s.add(
+            AuditEvent(
+                occurred_at=moment, username="t", channel="cli", action="a", result="ok", detail={}
+            )
+        )
+    with db.read() as s:
+        stored = s.scalar(select(AuditEvent.occurred_at).where(AuditEvent.username == "t"))
+    assert stored == moment
+    assert stored is not None
+    assert stored.tzinfo == UTC
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.begin() as s:
+        s.add(
+            AuditEvent(
+                occurred_at=datetime(2026, 1, 1),
+                username="t",
+                channel="cli",  # noqa: DTZ001
+                action="a",
+                result="ok",
+                detail={},
+            )
+        )
+        s.flush()
+
+
+def test_health_status(db: Database) -> None:
+    status = db.status()
+    assert status.is_ok
+    assert status.revision == "0001"
+    broken = Database("sqlite:////nonexistent-dir/x.sqlite3")
+    assert broken.status().is_ok is False
