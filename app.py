@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     if upgrade:
         db.upgrade()
     server = Flask("microspacegen", root_path=str(ROOT))
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     background = DiskcacheManager(diskcache.Cache(str(settings.cache_dir)))
     app = Dash(
         __name__,
@@ -101,21 +102,35 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
 
 
 def _parser() -> argparse.ArgumentParser:
+    # The common options may stand before or after the command: `app.py serve --port 9000`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--host", default=argparse.SUPPRESS, help="interface to listen on (MICROSPACEGEN_HOST)"
+    )
+    common.add_argument(
+        "--port", type=int, default=argparse.SUPPRESS, help="TCP port (MICROSPACEGEN_PORT)"
+    )
+    common.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS,
+        help="data directory (MICROSPACEGEN_DATA_DIR, ./var)",
+    )
     parser = argparse.ArgumentParser(
         prog="python app.py",
         description="MicroSpaceGen dashboard. Without a command, serves the app.",
+        parents=[common],
     )
-    parser.add_argument("--host", help="interface to listen on (MICROSPACEGEN_HOST)")
-    parser.add_argument("--port", type=int, help="TCP port (MICROSPACEGEN_PORT)")
-    parser.add_argument("--data-dir", help="data directory (MICROSPACEGEN_DATA_DIR, ./var)")
+    parser.set_defaults(host=None, port=None, data_dir=None)
     parser.add_argument("--version", action="version", version=f"MicroSpaceGen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("serve", help="serve the dashboard (the default)")
+    commands.add_parser("serve", parents=[common], help="serve the dashboard (the default)")
 
     user = commands.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", metavar="ACTION", required=True
     )
-    add = user.add_parser("add", help="create a user (prints a generated password once)")
+    add = user.add_parser(
+        "add", parents=[common], help="create a user (prints a generated password once)"
+    )
     add.add_argument("name")
     add.add_argument(
         "--role",
@@ -130,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from standard input instead of generating one",
     )
-    passwd = user.add_parser("passwd", help="set a user's password")
+    passwd = user.add_parser("passwd", parents=[common], help="set a user's password")
     passwd.add_argument("name")
     passwd.add_argument(
         "--password-stdin",
@@ -141,14 +156,16 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage API tokens").add_subparsers(
         dest="token_command", metavar="ACTION", required=True
     )
-    create = token.add_parser("create", help="create an API token for a user (printed once)")
+    create = token.add_parser(
+        "create", parents=[common], help="create an API token for a user (printed once)"
+    )
     create.add_argument("name", help="the user the token acts as")
     create.add_argument("--label", default="cli", help="what the token is for")
 
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
-    database.add_parser("upgrade", help="apply database migrations")
+    database.add_parser("upgrade", parents=[common], help="apply database migrations")
     return parser
 
 
@@ -197,6 +214,7 @@ def _serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(host=args.host, port=args.port, data_dir=args.data_dir)

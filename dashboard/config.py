@@ -28,6 +28,7 @@ class Settings:
     secure_cookies: bool = False
     session_hours: float = 12.0
     api_max_body_bytes: int = 1024 * 1024
+    max_request_bytes: int = 64 * 1024 * 1024
     threads: int = 8
 
     @property

@@ -115,6 +115,8 @@ class ExperimentSchema(Schema):
 
 
 class ExperimentUpdateSchema(ExperimentSchema):
+    # A replacement names every field, so leaving one out cannot blank it silently.
+    description = fields.String(required=True, validate=validate.Length(max=10_000))
     version = fields.Integer(
         required=True,
         strict=True,

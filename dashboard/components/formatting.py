@@ -17,6 +17,21 @@ def gravity(value_g: float) -> str:
     return "µg" if value_g < 1e-3 else f"{value_g:g} g"
 
 
+def change_lines(detail: dict[str, object]) -> list[str]:
+    """What an update changed, one ``field: old → new`` line per changed field."""
+    before, after = detail.get("before"), detail.get("after")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [detail_text(detail)] if detail else []
+    lines = []
+    for key in after:
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            show_old = ", ".join(map(str, old)) if isinstance(old, list) else old
+            show_new = ", ".join(map(str, new)) if isinstance(new, list) else new
+            lines.append(f"{key}: {show_old} → {show_new}")
+    return lines or ["no field changed"]
+
+
 def detail_text(detail: dict[str, object]) -> str:
     """An audit detail mapping in one compact line."""
     parts = []

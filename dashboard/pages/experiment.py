@@ -13,7 +13,7 @@ from dashboard.auth import current_actor, current_db
 from dashboard.components.arm_rows import add_arm, remove_selected
 from dashboard.components.experiment_form import experiment_form, form_ids
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
-from dashboard.components.formatting import detail_text, gravity, when
+from dashboard.components.formatting import change_lines, gravity, when
 from dashboard.services import experiments
 from dashboard.services.errors import InputError, NotFound
 
@@ -113,10 +113,10 @@ def _details(view: experiments.ExperimentView) -> html.Div:
                                                     when(r.occurred_at),
                                                     className="small text-body-secondary",
                                                 ),
-                                                html.Div(
-                                                    detail_text(r.detail),
-                                                    className="msg-detail text-body-secondary",
-                                                ),
+                                                *[
+                                                    html.Div(line, className="msg-detail")
+                                                    for line in change_lines(r.detail)
+                                                ],
                                             ]
                                         )
                                         for r in history

@@ -44,7 +44,8 @@ def _arm_badges(arms: tuple[object, ...]) -> list[dbc.Badge]:
         is_flight = getattr(arm, "spaceflight", "") == "Space Flight"
         badges.append(
             dbc.Badge(
-                f"{arm.name} · {gravity(arm.gravity_g)}",  # type: ignore[attr-defined]
+                arm.name,  # type: ignore[attr-defined]
+                title=f"{arm.spaceflight}, {gravity(arm.gravity_g)}",  # type: ignore[attr-defined]
                 color="primary" if is_flight else "secondary",
                 className="me-1",
             )

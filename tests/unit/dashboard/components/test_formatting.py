@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from dashboard.components.arm_rows import add_arm, remove_selected
-from dashboard.components.formatting import gravity, when
+from dashboard.components.formatting import change_lines, gravity, when
 
 
 def test_when_converts_to_utc() -> None:
@@ -29,3 +29,16 @@ def test_arm_rows_add_and_remove() -> None:
     assert [r["name"] for r in rows] == ["arm 1", "arm 2"]
     assert remove_selected(rows, [rows[0]]) == [rows[1]]
     assert remove_selected(rows, None) == rows
+
+
+def test_change_lines_show_only_what_changed() -> None:
+    detail = {
+        "before": {"name": "A", "organism": "E. coli", "arms": ["flight", "ground"]},
+        "after": {"name": "A", "organism": "E. coli REL606", "arms": ["flight", "ground", "x"]},
+    }
+    assert change_lines(detail) == [
+        "organism: E. coli → E. coli REL606",
+        "arms: flight, ground → flight, ground, x",
+    ]
+    assert change_lines({"name": "A"}) == ["name=A"]
+    assert change_lines({}) == []
