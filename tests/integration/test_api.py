@@ -181,7 +181,16 @@ def test_experiments_crud_and_conflicts(site: Site) -> None:
     assert exp["created_by"] == "sci"
     url = f"/api/v1/experiments/{exp['id']}"
     assert site.client("oper").get(url).get_json()["name"] == "api experiment"
-    body = {"name": "api experiment", "organism": "S. aureus USA300", "arms": ARMS, "version": 1}
+    body = {
+        "name": "api experiment",
+        "organism": "S. aureus USA300",
+        "description": "",
+        "arms": ARMS,
+        "version": 1,
+    }
+    # A replacement that leaves a field out is refused rather than blanking it.
+    missing = {k: v for k, v in body.items() if k != "description"}
+    _error(sci.put(url, json=missing), 422, "validation_failed")
     assert sci.put(url, json=body).get_json()["version"] == 2
     stale = _error(sci.put(url, json=body), 409, "conflict")
     assert stale["field"] == "version"
