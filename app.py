@@ -120,7 +120,6 @@ def _parser() -> argparse.ArgumentParser:
         description="MicroSpaceGen dashboard. Without a command, serves the app.",
         parents=[common],
     )
-    parser.set_defaults(host=None, port=None, data_dir=None)
     parser.add_argument("--version", action="version", version=f"MicroSpaceGen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[common], help="serve the dashboard (the default)")
@@ -217,7 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(host=args.host, port=args.port, data_dir=args.data_dir)
+        # Absent options are absent attributes (SUPPRESS), so they may stand on either side.
+        settings = load_settings(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=getattr(args, "data_dir", None),
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Input, Output, State, html
 
 from dashboard.services.experiments import (
     ARM_NAME_MAX,
@@ -15,6 +18,7 @@ from dashboard.services.experiments import (
     SPACEFLIGHT_VALUES,
 )
 
+from .arm_rows import add_arm, remove_selected
 from .feedback import icon
 
 
@@ -152,3 +156,30 @@ def experiment_form(prefix: str, values: dict[str, object], submit_label: str) -
             dbc.Button([icon("check-lg", "me-1"), submit_label], id=ids["save"], color="primary"),
         ]
     )
+
+
+def register_arm_editing(prefix: str) -> None:
+    """Register the callback behind the form's "Add arm" and "Remove selected arm" buttons.
+
+    Called once per form instance at page import; it only reshapes rows in the browser's
+    grid, so it needs no role check (saving goes through the service).
+    """
+    ids = form_ids(prefix)
+
+    @dash.callback(
+        Output(ids["arms"], "rowData"),
+        Input(ids["add-arm"], "n_clicks"),
+        Input(ids["remove-arm"], "n_clicks"),
+        State(ids["arms"], "rowData"),
+        State(ids["arms"], "selectedRows"),
+        prevent_initial_call=True,
+    )
+    def edit_arms(
+        _add: int | None,
+        _remove: int | None,
+        rows: list[dict[str, Any]] | None,
+        selected: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]]:
+        if dash.ctx.triggered_id == ids["add-arm"]:
+            return add_arm(rows)
+        return remove_selected(rows, selected)

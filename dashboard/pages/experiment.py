@@ -10,8 +10,11 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
-from dashboard.components.arm_rows import add_arm, remove_selected
-from dashboard.components.experiment_form import experiment_form, form_ids
+from dashboard.components.experiment_form import (
+    experiment_form,
+    form_ids,
+    register_arm_editing,
+)
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
 from dashboard.components.formatting import change_lines, gravity, when
 from dashboard.services import experiments
@@ -207,24 +210,7 @@ def toggle_edit(_clicks: int | None, is_open: bool) -> bool:
     return not is_open
 
 
-@callback(
-    Output(FORM["arms"], "rowData"),
-    Input(FORM["add-arm"], "n_clicks"),
-    Input(FORM["remove-arm"], "n_clicks"),
-    State(FORM["arms"], "rowData"),
-    State(FORM["arms"], "selectedRows"),
-    prevent_initial_call=True,
-)
-def edit_arms(
-    _add: int | None,
-    _remove: int | None,
-    rows: list[dict[str, Any]] | None,
-    selected: list[dict[str, Any]] | None,
-) -> list[dict[str, Any]]:
-    """Add a blank arm or drop the selected one."""
-    if dash.ctx.triggered_id == FORM["add-arm"]:
-        return add_arm(rows)
-    return remove_selected(rows, selected)
+register_arm_editing(PREFIX)
 
 
 @callback(

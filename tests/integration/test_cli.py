@@ -67,3 +67,18 @@ def test_bad_configuration_is_reported(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "MICROSPACEGEN_PORT='http' is not a whole number" in out.stderr
+
+
+def test_options_may_follow_the_command(tmp_path: Path) -> None:
+    first = subprocess.run(
+        [sys.executable, "app.py", "user", "add", "zoe", "--data-dir", str(tmp_path / "a")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "a" / "microspacegen.sqlite3").exists()
+    # The same name in another data directory is another installation.
+    assert run(tmp_path / "b", "user", "add", "zoe").returncode == 0
