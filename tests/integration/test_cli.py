@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+
+import pytest
+
+from dashboard.db import Database
+from dashboard.services import accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,3 +92,91 @@ def test_options_may_follow_the_command(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "microspacegen.sqlite3").exists()
     # The same name in another data directory is another installation.
     assert run(tmp_path / "b", "user", "add", "zoe").returncode == 0
+
+
+@pytest.mark.postgres
+def test_same_commands_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    env = {**os.environ, "MICROSPACEGEN_DATABASE_URL": postgres_url}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "app.py",
+            "--data-dir",
+            str(tmp_path),
+            "user",
+            "add",
+            "pat",
+            "--role",
+            "operator",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    db = Database(postgres_url)
+    try:
+        assert db.status().backend == "postgresql"
+        assert accounts.user_id_by_name(db, "pat") > 0
+    finally:
+        db.dispose()
+    assert not (tmp_path / "microspacegen.sqlite3").exists()
+
+
+@pytest.mark.postgres
+def test_server_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    env = {
+        **os.environ,
+        "MICROSPACEGEN_DATABASE_URL": postgres_url,
+        "MICROSPACEGEN_ADMIN_PASSWORD": "admin password 1",
+    }
+    base = [sys.executable, "app.py", "--data-dir", str(tmp_path)]
+    subprocess.run(
+        [*base, "user", "add", "pat", "--role", "scientist"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    token = subprocess.run(
+        [*base, "token", "create", "pat"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.split()[-1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [*base, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/health",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    health = json.loads(response.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert health["status"] == "ok"
+        assert health["database"]["backend"] == "postgresql"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
