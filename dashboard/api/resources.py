@@ -15,6 +15,7 @@ from .schemas import (
     ApiErrorSchema,
     AuditPageSchema,
     AuditQuerySchema,
+    ChainReportSchema,
     ExperimentSchema,
     ExperimentUpdateSchema,
     HealthSchema,
@@ -208,3 +209,12 @@ class Audit(MethodView):
         return audit.search(
             current_db(), current_actor(), audit.AuditFilter(**query), offset=offset, limit=limit
         )
+
+
+@audit_bp.route("/verify")
+class AuditVerify(MethodView):
+    @audit_bp.response(200, ChainReportSchema)
+    @_errors(audit_bp, 403)
+    def get(self) -> audit.ChainReport:
+        """Recompute the audit log's hash chain and report the first altered event."""
+        return audit.verify_chain(current_db(), current_actor())

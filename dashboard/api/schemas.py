@@ -154,3 +154,11 @@ class AuditPageSchema(Schema):
     total = fields.Integer()
     offset = fields.Integer()
     limit = fields.Integer()
+
+
+class ChainReportSchema(Schema):
+    is_intact = fields.Boolean(required=True)
+    checked = fields.Integer(metadata={"description": "events whose digest was recomputed"})
+    head_seq = fields.Integer(metadata={"description": "events the chain head says exist"})
+    first_bad_seq = fields.Integer(allow_none=True)
+    reason = fields.String()

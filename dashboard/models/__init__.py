@@ -1,12 +1,13 @@
 """SQLAlchemy 2 data model; the schema itself is owned by the Alembic migrations."""
 
 from .accounts import ApiToken, Role, User, user_roles
-from .audit import AuditEvent
+from .audit import AuditChainHead, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .experiments import Experiment, ExperimentArm
 
 __all__ = [
     "ApiToken",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Experiment",

@@ -34,3 +34,17 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
     target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Position in the hash chain and the digests linking it (see services/audit_chain.py).
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditChainHead(Base):
+    """The newest link of the audit hash chain (one row, id 1); writers lock it in turn."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))

@@ -30,6 +30,8 @@ GRID = "audit-grid"
 CHART = "audit-chart"
 OFFSET = "audit-offset"
 EXPORT = "audit-export"
+VERIFY = "audit-verify"
+VERIFY_RESULT = "audit-verify-result"
 DOWNLOAD = "audit-download"
 PAGE_SIZE = 50
 RESULT_COLORS = {"ok": "#2e9d5b", "denied": "#d9822b", "failed": "#c0392b", "error": "#6c3483"}
@@ -155,15 +157,27 @@ def layout(
             html.Div(
                 [
                     html.H1("Audit log", className="h3 mb-0"),
-                    dbc.Button(
-                        [icon("download", "me-1"), "Export CSV"],
-                        id=EXPORT,
-                        color="secondary",
-                        outline=True,
+                    html.Div(
+                        [
+                            dbc.Button(
+                                [icon("shield-check", "me-1"), "Verify hash chain"],
+                                id=VERIFY,
+                                color="secondary",
+                                outline=True,
+                                className="me-2",
+                            ),
+                            dbc.Button(
+                                [icon("download", "me-1"), "Export CSV"],
+                                id=EXPORT,
+                                color="secondary",
+                                outline=True,
+                            ),
+                        ]
                     ),
                 ],
                 className="d-flex justify-content-between align-items-center mb-3",
             ),
+            dcc.Loading(html.Div(id=VERIFY_RESULT), type="dot"),
             dcc.Download(id=DOWNLOAD),
             dcc.Store(id=OFFSET, data=0),
             dbc.Card(
@@ -294,6 +308,32 @@ def export(
     )
     stamp = when(datetime.now(UTC)).replace(" ", "_").replace(":", "")
     return dcc.send_string(text, filename=f"microspacegen-audit-{stamp}.csv")
+
+
+@callback(Output(VERIFY_RESULT, "children"), Input(VERIFY, "n_clicks"), prevent_initial_call=True)
+def verify(_clicks: int | None) -> dbc.Alert:
+    """Recompute the hash chain and say whether history is intact."""
+    report = audit.verify_chain(current_db(), current_actor())
+    if report.is_intact:
+        return dbc.Alert(
+            [
+                icon("shield-check", "me-2"),
+                f"Hash chain intact: all {report.checked} events recomputed and linked.",
+            ],
+            color="success",
+            className="py-2",
+            dismissable=True,
+        )
+    return dbc.Alert(
+        [
+            icon("shield-exclamation", "me-2"),
+            f"Hash chain broken at position {report.first_bad_seq}: {report.reason}. "
+            f"{report.checked} events before it are intact.",
+        ],
+        color="danger",
+        className="py-2",
+        dismissable=True,
+    )
 
 
 dash.register_page(

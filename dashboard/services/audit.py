@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
-from dashboard.models import AuditEvent, utcnow
+from dashboard.models import AuditChainHead, AuditEvent, utcnow
 
-from . import authz
+from . import audit_chain, authz
 from .actor import Actor, Role
 
 _Columns = TypeVarTuple("_Columns")
@@ -75,20 +75,29 @@ def add(
     """Add an event to the caller's transaction, so it commits together with the change."""
     if result not in RESULTS:
         raise ValueError(f"unknown audit result {result!r}")
-    s.add(
-        AuditEvent(
-            occurred_at=utcnow(),
-            user_id=actor.user_id,
-            username=actor.username[:64],
-            source_ip=(actor.source_ip or None),
-            channel=actor.channel,
-            action=action,
-            result=result,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id)[:64],
-            detail=detail or {},
-        )
-    )
+    fields: dict[str, object] = {
+        "occurred_at": utcnow(),
+        "user_id": actor.user_id,
+        "username": actor.username[:64],
+        "source_ip": actor.source_ip or None,
+        "channel": actor.channel,
+        "action": action,
+        "result": result,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id)[:64],
+        # Through JSON once, so the digest sees exactly what the database will hand back.
+        "detail": json.loads(json.dumps(detail or {}, default=str)),
+    }
+    # Taking the next position locks the head row: concurrent writers chain one after another.
+    seq, prev_hash = s.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + 1)
+        .returning(AuditChainHead.seq, AuditChainHead.head_hash)
+    ).one()
+    digest = audit_chain.event_digest(prev_hash, seq, fields)
+    s.add(AuditEvent(**fields, seq=seq, prev_hash=prev_hash, row_hash=digest))
+    s.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(head_hash=digest))
 
 
 def record(db: Database, actor: Actor, action: str, result: str, **kwargs: object) -> None:
@@ -272,3 +281,56 @@ def daily_counts(db: Database, actor: Actor, f: AuditFilter) -> dict[str, dict[s
             counts.setdefault(day, {})
             counts[day][result] = counts[day].get(result, 0) + 1
     return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of re-computing the audit hash chain."""
+
+    is_intact: bool
+    checked: int
+    head_seq: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(db: Database, actor: Actor) -> ChainReport:
+    """Recompute every digest in order; report the first event that does not fit (admins)."""
+    authz.require_role(db, actor, "audit.verify", Role.ADMIN)
+    prev, expected_seq, checked = audit_chain.GENESIS, 0, 0
+    report: ChainReport | None = None
+    with db.read() as s:
+        head = s.get(AuditChainHead, 1)
+        head_seq = head.seq if head else 0
+        events = s.scalars(
+            select(AuditEvent).order_by(AuditEvent.seq.is_(None), AuditEvent.seq)
+        ).yield_per(2000)
+        for event in events:
+            expected_seq += 1
+            fields = {name: getattr(event, name) for name in audit_chain.FIELDS}
+            if event.seq != expected_seq:
+                reason = f"event {event.id} is at position {event.seq}, expected {expected_seq}"
+                report = ChainReport(False, checked, head_seq, expected_seq, reason)
+            elif event.prev_hash != prev:
+                reason = f"event {event.id} does not link to the event before it"
+                report = ChainReport(False, checked, head_seq, event.seq, reason)
+            elif audit_chain.event_digest(prev, expected_seq, fields) != event.row_hash:
+                reason = f"event {event.id} was changed after it was written"
+                report = ChainReport(False, checked, head_seq, event.seq, reason)
+            if report:
+                break
+            prev = event.row_hash or ""
+            checked += 1
+        if report is None and head is not None and (head.seq, head.head_hash) != (checked, prev):
+            reason = f"the chain head names {head.seq} events but {checked} are stored"
+            report = ChainReport(False, checked, head_seq, checked + 1, reason)
+    with db.begin() as s:
+        result = report or ChainReport(True, checked, head_seq)
+        add(
+            s,
+            actor,
+            "audit.verify",
+            "ok" if result.is_intact else "failed",
+            detail={"checked": result.checked, "intact": result.is_intact, "reason": result.reason},
+        )
+    return result

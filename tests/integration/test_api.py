@@ -30,7 +30,7 @@ def test_health(site: Site) -> None:
     assert body["version"] == "0.1.0"
     assert body["database"]["status"] == "ok"
     assert body["database"]["backend"] == "sqlite"
-    assert body["database"]["revision"] == body["database"]["head_revision"] == "0001"
+    assert body["database"]["revision"] == body["database"]["head_revision"] == "0002"
 
 
 def test_openapi_document_is_valid_and_complete(site: Site) -> None:
@@ -47,6 +47,7 @@ def test_openapi_document_is_valid_and_complete(site: Site) -> None:
         "/api/v1/experiments",
         "/api/v1/experiments/{experiment_id}",
         "/api/v1/audit",
+        "/api/v1/audit/verify",
     } <= paths
     assert "bearer" in spec["components"]["securitySchemes"]
 
@@ -267,3 +268,10 @@ def test_audit_api(site: Site) -> None:
     _error(admin.get("/api/v1/audit?result=maybe"), 422, "validation_failed")
     denied = admin.get("/api/v1/audit?result=denied&username=sci").get_json()
     assert denied["total"] >= 1
+
+
+def test_audit_chain_verification(site: Site) -> None:
+    _error(site.client("sci").get("/api/v1/audit/verify"), 403, "forbidden")
+    report = site.client("boss").get("/api/v1/audit/verify").get_json()
+    assert report["is_intact"] is True
+    assert report["checked"] == report["head_seq"] > 0

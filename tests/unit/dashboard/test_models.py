@@ -32,7 +32,7 @@ def test_roles_are_seeded(db: Database) -> None:
 
 def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     db.upgrade()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     config = db.alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -40,7 +40,7 @@ def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     assert db.current_revision() is None
     assert "users" not in inspect(db.engine).get_table_names()
     db.upgrade()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
 
 
 def test_timestamps_come_back_aware_utc(db: Database) -> None:
@@ -72,6 +72,32 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
 def test_health_status(db: Database) -> None:
     status = db.status()
     assert status.is_ok
-    assert status.revision == "0001"
+    assert status.revision == "0002"
     broken = Database("sqlite:////nonexistent-dir/x.sqlite3")
     assert broken.status().is_ok is False
+
+
+def test_upgrade_from_0001_keeps_and_chains_existing_events(db: Database) -> None:
+    config = db.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    with db.engine.begin() as connection:
+        for i in range(3):
+            connection.execute(
+                AuditEvent.__table__.insert().values(
+                    occurred_at=datetime(2026, 1, 1, 0, i, tzinfo=UTC),
+                    username=f"u{i}",
+                    channel="web",
+                    action="experiment.create",
+                    result="ok",
+                    detail={"name": f"exp {i}"},
+                )
+            )
+    db.upgrade()
+    with db.read() as s:
+        events = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    assert [(e.username, e.seq) for e in events] == [("u0", 1), ("u1", 2), ("u2", 3)]
+    assert events[0].prev_hash == "0" * 64
+    assert events[1].prev_hash == events[0].row_hash
+    assert events[2].detail == {"name": "exp 2"}
