@@ -182,13 +182,15 @@ def _serve(settings: Settings) -> None:
 
     app = create_app(settings)
     db = Database(settings.database_url)
-    generated = accounts.ensure_initial_admin(db, settings.admin_password)
-    if generated:
+    bootstrap = accounts.ensure_initial_admin(db, settings.admin_password)
+    if bootstrap.generated_password:
         print("=" * 64)
         print("First start: created user 'admin' with password (shown once):")
-        print(f"    {generated}")
+        print(f"    {bootstrap.generated_password}")
         print("Log in and change it under Account, or set MICROSPACEGEN_ADMIN_PASSWORD.")
         print("=" * 64, flush=True)
+    elif bootstrap.note:
+        print(bootstrap.note, flush=True)
     print(
         f"MicroSpaceGen {__version__} on http://{settings.host}:{settings.port} "
         f"(data: {settings.data_dir}, database: {db.engine.url.render_as_string()})",

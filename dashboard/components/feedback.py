@@ -14,10 +14,9 @@ def icon(name: str, extra: str = "") -> html.I:
 
 
 def error_alert(exc: ServiceError) -> dbc.Alert:
-    """Show why an action was refused, naming the field when there is one."""
-    where = f" ({exc.field})" if exc.field else ""
+    """Show why an action was refused (service messages name the field in words)."""
     return dbc.Alert(
-        [icon("exclamation-triangle", "me-2"), exc.message + where],
+        [icon("exclamation-triangle", "me-2"), exc.message],
         color="danger",
         className="py-2 mb-2",
         dismissable=True,

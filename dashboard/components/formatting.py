@@ -36,5 +36,6 @@ def detail_text(detail: dict[str, object]) -> str:
     """An audit detail mapping in one compact line."""
     parts = []
     for key, value in detail.items():
-        parts.append(f"{key}={value}")
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        parts.append(f"{key}={shown}")
     return "; ".join(parts)

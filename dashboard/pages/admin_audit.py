@@ -34,6 +34,7 @@ VERIFY = "audit-verify"
 VERIFY_RESULT = "audit-verify-result"
 DOWNLOAD = "audit-download"
 PAGE_SIZE = 50
+DAY_MS = 86_400_000
 RESULT_COLORS = {"ok": "#2e9d5b", "denied": "#d9822b", "failed": "#c0392b", "error": "#6c3483"}
 
 
@@ -66,7 +67,7 @@ def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
     for result, colour in RESULT_COLORS.items():
         values = [counts[d].get(result, 0) for d in days]
         if any(values):
-            figure.add_bar(x=days, y=values, name=result, marker_color=colour)
+            figure.add_bar(x=days, y=values, name=result, marker_color=colour, width=DAY_MS * 0.8)
     figure.update_layout(
         barmode="stack",
         height=220,
@@ -74,8 +75,13 @@ def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
         legend={"orientation": "h", "y": 1.15},
         yaxis_title="events",
         plot_bgcolor="white",
-        xaxis={"type": "category"},
     )
+    if days:
+        # A date axis with a day of margin: one busy day is a bar, not the whole chart.
+        first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+        figure.update_xaxes(
+            type="date", range=[str(first - timedelta(days=1)), str(last + timedelta(days=1))]
+        )
     return figure
 
 

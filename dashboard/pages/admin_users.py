@@ -33,6 +33,7 @@ EDIT_PASSWORD = "users-edit-password"
 EDIT_SET_PASSWORD = "users-edit-set-password"
 EDIT_ALERT = "users-edit-alert"
 
+DEFAULT_ROLES = [Role.SCIENTIST.value]
 ROLE_OPTIONS = [{"label": f" {r.value}", "value": r.value} for r in ALL_ROLES]
 
 
@@ -102,7 +103,7 @@ def layout(**_query: str) -> html.Div:
                     dbc.Checklist(
                         id=NEW_ROLES,
                         options=ROLE_OPTIONS,
-                        value=[Role.SCIENTIST.value],
+                        value=DEFAULT_ROLES,
                         inline=True,
                         className="mb-3",
                     ),
@@ -186,6 +187,7 @@ def layout(**_query: str) -> html.Div:
     Output(NEW_USERNAME, "value"),
     Output(NEW_PASSWORD, "value"),
     Output(NEW_DISPLAY, "value"),
+    Output(NEW_ROLES, "value"),
     Input(CREATE, "n_clicks"),
     State(NEW_USERNAME, "value"),
     State(NEW_PASSWORD, "value"),
@@ -205,10 +207,10 @@ def create_user(
     try:
         row = accounts.create_user(db, actor, username, password, roles, display_name or "")
     except InputError as exc:
-        return error_alert(exc), no_update, no_update, no_update, no_update, no_update
+        return (error_alert(exc), *[no_update] * 6)
     users = accounts.list_users(db, actor)
     message = success_alert(f"Created {row.username} with roles {', '.join(row.roles) or 'none'}.")
-    return message, _rows(users), _options(users), "", "", ""
+    return message, _rows(users), _options(users), "", "", "", DEFAULT_ROLES
 
 
 @callback(

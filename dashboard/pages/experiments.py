@@ -17,7 +17,7 @@ from dashboard.components.experiment_form import (
     register_arm_editing,
 )
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
-from dashboard.components.formatting import gravity, when
+from dashboard.components.formatting import when
 from dashboard.services import experiments
 from dashboard.services.errors import InputError
 
@@ -40,7 +40,7 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         {
             "name": f"[{v.name}](/experiments/{v.id})",
             "organism": v.organism,
-            "arms": ", ".join(f"{a.name} ({gravity(a.gravity_g)})" for a in v.arms),
+            "arms": ", ".join(a.name for a in v.arms),
             "flight": sum(a.spaceflight == "Space Flight" for a in v.arms),
             "ground": sum(a.spaceflight == "Ground Control" for a in v.arms),
             "created_by": v.created_by or "",
@@ -62,7 +62,7 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         {"field": "flight", "headerName": "Flight arms", "minWidth": 110},
         {"field": "ground", "headerName": "Ground arms", "minWidth": 120},
         {"field": "created_by", "headerName": "Created by", "filter": True},
-        {"field": "created_at", "headerName": "Created", "sort": "desc"},
+        {"field": "created_at", "headerName": "Created", "sort": "desc", "minWidth": 175},
         {"field": "version", "width": 100},
     ]
     return dag.AgGrid(
@@ -127,6 +127,9 @@ register_arm_editing(PREFIX)
     Output(LIST, "children"),
     Output(FORM_COLLAPSE, "is_open", allow_duplicate=True),
     Output(FORM["name"], "value"),
+    Output(FORM["organism"], "value"),
+    Output(FORM["description"], "value"),
+    Output(FORM["arms"], "rowData", allow_duplicate=True),
     Input(FORM["save"], "n_clicks"),
     State(FORM["name"], "value"),
     State(FORM["organism"], "value"),
@@ -147,9 +150,11 @@ def create(
     try:
         view = experiments.create_experiment(db, current_actor(), data)
     except InputError as exc:
-        return no_update, error_alert(exc), no_update, no_update, no_update
+        return (no_update, error_alert(exc), *[no_update] * 6)
     message = success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms.")
-    return (message, None, _grid(experiments.list_experiments(db)), False, "")
+    # A clean form for the next experiment.
+    blank = ("", "", "", experiments.default_arms())
+    return (message, None, _grid(experiments.list_experiments(db)), False, *blank)
 
 
 dash.register_page(

@@ -352,15 +352,38 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def ensure_initial_admin(db: Database, password: str | None) -> str | None:
-    """Create user ``admin`` when there are no users; return the password if one was generated."""
-    generated = None
-    if password is None:
-        generated = generate_password()
+@dataclass(frozen=True)
+class AdminBootstrap:
+    """What start-up did about the first admin, and what to tell the person starting it."""
+
+    is_created: bool
+    generated_password: str | None
+    note: str
+
+
+def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
+    """Create user ``admin`` when no active admin exists, so a fresh install can be entered.
+
+    Users added with the CLI before the first start do not prevent this; a name clash or an
+    ignored ``MICROSPACEGEN_ADMIN_PASSWORD`` is reported in ``note`` rather than passed over.
+    """
+    generated = None if password is not None else generate_password()
     secret = check_password_rules(password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD")
     with db.begin() as s:
-        if s.scalar(select(func.count(User.id))):
-            return None
+        if _active_admin_count(s):
+            note = (
+                "MICROSPACEGEN_ADMIN_PASSWORD is ignored: an admin already exists."
+                if password is not None
+                else ""
+            )
+            return AdminBootstrap(False, None, note)
+        if _find_user(s, "admin") is not None:
+            return AdminBootstrap(
+                False,
+                None,
+                "No active admin exists and the name 'admin' is taken; create one with "
+                "'python app.py user add NAME --role admin'.",
+            )
         user = User(
             username="admin",
             display_name="Administrator",
@@ -381,7 +404,7 @@ def ensure_initial_admin(db: Database, password: str | None) -> str | None:
             target_id=user.id,
             detail={"username": "admin", "roles": ["admin"], "initial": True},
         )
-    return generated
+    return AdminBootstrap(True, generated, "Created user 'admin'.")
 
 
 # --- logins ---------------------------------------------------------------------------------

@@ -179,12 +179,18 @@ def test_token_of_deactivated_user_stops_working(db: Database, admin: Actor) -> 
 
 
 def test_initial_admin_created_once(sqlite_db: Database) -> None:
-    generated = accounts.ensure_initial_admin(sqlite_db, None)
+    first = accounts.ensure_initial_admin(sqlite_db, None)
+    assert first.is_created
+    generated = first.generated_password
     assert generated is not None
     assert len(generated) >= accounts.PASSWORD_MIN
     assert accounts.authenticate(sqlite_db, "admin", generated, None).roles == frozenset({"admin"})
-    assert accounts.ensure_initial_admin(sqlite_db, None) is None
-    assert accounts.ensure_initial_admin(sqlite_db, "explicit password") is None
+    assert accounts.ensure_initial_admin(sqlite_db, None) == accounts.AdminBootstrap(
+        False, None, ""
+    )
+    ignored = accounts.ensure_initial_admin(sqlite_db, "explicit password")
+    assert not ignored.is_created
+    assert "ignored" in ignored.note
     page = audit.search(
         sqlite_db,
         Actor(1, "admin", frozenset({"admin"})),
@@ -193,7 +199,22 @@ def test_initial_admin_created_once(sqlite_db: Database) -> None:
     assert page.total == 1
 
 
+def test_users_added_before_first_start_do_not_block_the_admin(sqlite_db: Database) -> None:
+    make_user(sqlite_db, "early-bird", Role.SCIENTIST)
+    bootstrap = accounts.ensure_initial_admin(sqlite_db, "chosen admin password")
+    assert bootstrap.is_created
+    assert bootstrap.generated_password is None
+    assert accounts.authenticate(sqlite_db, "admin", "chosen admin password", None)
+
+
+def test_name_clash_is_reported(sqlite_db: Database) -> None:
+    make_user(sqlite_db, "admin", Role.SCIENTIST)
+    bootstrap = accounts.ensure_initial_admin(sqlite_db, None)
+    assert not bootstrap.is_created
+    assert "user add NAME --role admin" in bootstrap.note
+
+
 def test_initial_admin_password_from_environment_is_checked(sqlite_db: Database) -> None:
     with pytest.raises(ValidationFailed, match="at least"):
         accounts.ensure_initial_admin(sqlite_db, "short")
-    assert accounts.ensure_initial_admin(sqlite_db, "long enough password") is None
+    assert accounts.ensure_initial_admin(sqlite_db, "long enough password").is_created
