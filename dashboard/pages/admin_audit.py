@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import icon
-from dashboard.components.formatting import detail_text, when
+from dashboard.components.formatting import change_lines, when
 from dashboard.services import audit
 from dashboard.services.actor import Role
 
@@ -67,9 +67,16 @@ def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
     for result, colour in RESULT_COLORS.items():
         values = [counts[d].get(result, 0) for d in days]
         if any(values):
-            figure.add_bar(x=days, y=values, name=result, marker_color=colour, width=DAY_MS * 0.8)
+            figure.add_bar(
+                x=[f"{d}T12:00:00" for d in days],  # centred in its day
+                y=values,
+                name=result,
+                marker_color=colour,
+                width=DAY_MS * 0.8,
+            )
     figure.update_layout(
         barmode="stack",
+        showlegend=True,
         height=220,
         margin={"l": 40, "r": 10, "t": 10, "b": 30},
         legend={"orientation": "h", "y": 1.15},
@@ -80,7 +87,11 @@ def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
         # A date axis with a day of margin: one busy day is a bar, not the whole chart.
         first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
         figure.update_xaxes(
-            type="date", range=[str(first - timedelta(days=1)), str(last + timedelta(days=1))]
+            type="date",
+            dtick=DAY_MS,
+            ticklabelmode="period",
+            tickformat="%Y-%m-%d",
+            range=[str(first - timedelta(days=1)), str(last + timedelta(days=1))],
         )
     return figure
 
@@ -145,7 +156,7 @@ def layout(
             {"field": "username", "headerName": "Who"},
             {"field": "source_ip", "headerName": "From", "width": 130},
             {"field": "channel", "width": 90},
-            {"field": "action"},
+            {"field": "action", "minWidth": 150},
             {
                 "field": "result",
                 "width": 100,
@@ -272,7 +283,7 @@ def show(
             "action": r.action,
             "result": r.result,
             "target": f"{r.target_type} {r.target_id}" if r.target_type else "",
-            "detail": detail_text(r.detail),
+            "detail": "; ".join(change_lines(r.detail)),
         }
         for r in page.rows
     ]
