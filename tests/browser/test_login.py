@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from .conftest import LiveServer, Problems, login, wait_for_dash
+from .conftest import LiveServer, PageFactory, Problems, goto_page, login, wait_for_dash
 
 
 def _path(page: Page) -> str:
@@ -77,3 +77,17 @@ def test_logout_ends_the_session(page: Page, problems: Problems, live_server: Li
     page.goto("/experiments")
     assert _path(page) == "/login"
     problems.assert_clean("logout")
+
+
+def test_ended_session_sends_the_page_to_login(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    page = new_page()
+    login(page, live_server.admin_user, live_server.admin_password)
+    goto_page(page, "/admin/audit")
+    # Drop the session cookie, as a logout in another tab or an expiry would.
+    page.context.clear_cookies()
+    new_page.problems(page).expect_response(401, "/_dash-update-component")
+    page.click("#audit-apply")
+    page.wait_for_url("**/login?next=%2Fadmin%2Faudit")
+    expect(page.locator("#username")).to_be_visible()
