@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ENV_PREFIX = "MICROSPACEGEN_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
@@ -65,6 +66,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
+N = TypeVar("N", int, float)
+
+
 class ConfigError(ValueError):
     """A configuration value is missing or malformed."""
 
@@ -74,21 +78,12 @@ def _env(environ: Mapping[str, str], name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def _as_int(name: str, raw: str, low: int, high: int) -> int:
+def _as_number(name: str, raw: str, kind: type[N], low: N, high: N) -> N:
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{ENV_PREFIX}{name}={value} must be between {low} and {high}")
-    return value
-
-
-def _as_float(name: str, raw: str, low: float, high: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a number") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not {what}") from None
     if not low <= value <= high:
         raise ConfigError(f"{ENV_PREFIX}{name}={value} must be between {low} and {high}")
     return value
@@ -149,9 +144,11 @@ def load_settings(
         database_url=database_url,
         secret_key=secret,
         host=host or _env(env, "HOST") or "127.0.0.1",
-        port=_as_int("PORT", raw_port, 1, 65535),
+        port=_as_number("PORT", raw_port, int, 1, 65535),
         admin_password=_env(env, "ADMIN_PASSWORD"),
         secure_cookies=_as_bool("SECURE_COOKIES", _env(env, "SECURE_COOKIES") or "0"),
-        session_hours=_as_float("SESSION_HOURS", _env(env, "SESSION_HOURS") or "12", 0.1, 720),
-        threads=_as_int("THREADS", _env(env, "THREADS") or "8", 1, 64),
+        session_hours=_as_number(
+            "SESSION_HOURS", _env(env, "SESSION_HOURS") or "12", float, 0.1, 720
+        ),
+        threads=_as_number("THREADS", _env(env, "THREADS") or "8", int, 1, 64),
     )

@@ -14,25 +14,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from dashboard.models.base import UTCDateTime
-from dashboard.services.audit_chain import GENESIS, event_digest
+from dashboard.services.audit_chain import FIELDS, GENESIS, event_digest
 
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-FIELDS = (
-    "occurred_at",
-    "user_id",
-    "username",
-    "source_ip",
-    "channel",
-    "action",
-    "result",
-    "target_type",
-    "target_id",
-    "detail",
-)
 
 
 def upgrade() -> None:
