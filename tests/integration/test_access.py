@@ -203,3 +203,18 @@ def test_index_loads_nothing_from_outside(site: Site) -> None:
     assert "http://" not in html.replace("http://localhost", "")
     assert "https://" not in html
     assert "/assets/vendor/bootstrap/bootstrap.min.css" in html
+
+
+def test_cross_site_posts_are_refused(site: Site) -> None:
+    client = site.client("sci")
+    evil = {"Origin": "https://evil.example"}
+    refused = client.post("/api/v1/tokens", json={"name": "x"}, headers=evil)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["message"] == "Cross-site request refused."
+    login = site.client().post(
+        "/login", data={"username": "sci", "password": PASSWORD}, headers=evil
+    )
+    assert login.status_code == 403
+    same = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Origin": "http://localhost"})
+    assert same.status_code == 201
+    assert client.get("/api/v1/me", headers=evil).status_code == 200
