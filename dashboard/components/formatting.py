@@ -17,6 +17,19 @@ def gravity(value_g: float) -> str:
     return "µg" if value_g < 1e-3 else f"{value_g:g} g"
 
 
+MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~"
+
+
+def markdown_link(text: str, href: str) -> str:
+    r"""A Markdown link whose text cannot break out of the brackets (names are user input).
+
+    >>> print(markdown_link("x](javascript:alert(1)) [y", "/experiments/1"))
+    [x\]\(javascript:alert\(1\)\) \[y](/experiments/1)
+    """
+    escaped = "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
+    return f"[{escaped}]({href})"
+
+
 def change_lines(detail: dict[str, object]) -> list[str]:
     """What an update changed, one ``field: old → new`` line per changed field."""
     before, after = detail.get("before"), detail.get("after")

@@ -17,7 +17,7 @@ from dashboard.components.experiment_form import (
     register_arm_editing,
 )
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
-from dashboard.components.formatting import when
+from dashboard.components.formatting import markdown_link, when
 from dashboard.services import experiments
 from dashboard.services.errors import InputError
 
@@ -38,7 +38,7 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         )
     rows = [
         {
-            "name": f"[{v.name}](/experiments/{v.id})",
+            "name": markdown_link(v.name, f"/experiments/{v.id}"),
             "organism": v.organism,
             "arms": ", ".join(a.name for a in v.arms),
             "flight": sum(a.spaceflight == "Space Flight" for a in v.arms),

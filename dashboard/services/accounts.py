@@ -584,6 +584,7 @@ def user_id_by_name(db: Database, username: object) -> int:
 
 
 __all__ = [
+    "AdminBootstrap",
     "Principal",
     "TokenRow",
     "UserRow",
@@ -591,6 +592,7 @@ __all__ = [
     "create_token",
     "create_user",
     "ensure_initial_admin",
+    "generate_password",
     "get_user",
     "list_tokens",
     "list_users",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.db import Database
@@ -232,12 +232,6 @@ def list_experiments(db: Database, *, limit: int | None = None) -> list[Experime
         if limit is not None:
             query = query.limit(limit)
         return [_view(e) for e in s.scalars(query)]
-
-
-def count_experiments(db: Database) -> int:
-    """How many experiments exist."""
-    with db.read() as s:
-        return s.scalar(select(func.count(Experiment.id))) or 0
 
 
 def get_experiment(db: Database, experiment_id: int) -> ExperimentView:
