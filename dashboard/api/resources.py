@@ -16,8 +16,8 @@ from .schemas import (
     AuditPageSchema,
     AuditQuerySchema,
     ChainReportSchema,
+    ExperimentPatchSchema,
     ExperimentSchema,
-    ExperimentUpdateSchema,
     HealthSchema,
     TokenCreatedSchema,
     TokenCreateSchema,
@@ -187,11 +187,11 @@ class ExperimentById(MethodView):
         current_actor()
         return experiments.get_experiment(current_db(), experiment_id)
 
-    @experiments_bp.arguments(ExperimentUpdateSchema)
+    @experiments_bp.arguments(ExperimentPatchSchema)
     @experiments_bp.response(200, ExperimentSchema)
     @_errors(experiments_bp, 403, 404, 409, 422)
-    def put(self, body: dict[str, Any], experiment_id: int) -> experiments.ExperimentView:
-        """Replace an experiment; ``version`` must be the one you read."""
+    def patch(self, body: dict[str, Any], experiment_id: int) -> experiments.ExperimentView:
+        """Change some fields; ``version`` must be the one you read (else 409)."""
         expected = body.pop("version")
         return experiments.update_experiment(
             current_db(), current_actor(), experiment_id, body, expected

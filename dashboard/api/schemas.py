@@ -107,6 +107,21 @@ class ExperimentSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(max=120))
     organism = fields.String(required=True, validate=validate.Length(max=200))
     description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    mission = fields.String(
+        load_default="",
+        validate=validate.Length(max=120),
+        metadata={"example": "SpaceX CRS-25"},
+    )
+    hardware = fields.String(
+        load_default="",
+        validate=validate.Length(max=120),
+        metadata={"description": "Culture hardware", "example": "BRIC-LED"},
+    )
+    osdr_accession = fields.String(
+        load_default="",
+        validate=validate.Length(max=16),
+        metadata={"description": "NASA OSDR study id", "example": "OSD-379"},
+    )
     arms = fields.List(fields.Nested(ArmSchema), required=True, validate=validate.Length(max=20))
     created_by = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
@@ -114,9 +129,20 @@ class ExperimentSchema(Schema):
     version = fields.Integer(dump_only=True)
 
 
-class ExperimentUpdateSchema(ExperimentSchema):
-    # A replacement names every field, so leaving one out cannot blank it silently.
-    description = fields.String(required=True, validate=validate.Length(max=10_000))
+class ExperimentPatchSchema(Schema):
+    """Fields to change; the ones left out keep their values."""
+
+    name = fields.String(validate=validate.Length(max=120))
+    organism = fields.String(validate=validate.Length(max=200))
+    description = fields.String(validate=validate.Length(max=10_000))
+    mission = fields.String(validate=validate.Length(max=120))
+    hardware = fields.String(validate=validate.Length(max=120))
+    osdr_accession = fields.String(validate=validate.Length(max=16))
+    arms = fields.List(
+        fields.Nested(ArmSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": "The full list of arms; arms keep their ids by name."},
+    )
     version = fields.Integer(
         required=True,
         strict=True,

@@ -13,6 +13,8 @@ from dashboard.services.experiments import (
     ARM_NAME_MAX,
     DESCRIPTION_MAX,
     GRAVITY_MAX_G,
+    HARDWARE_MAX,
+    MISSION_MAX,
     NAME_MAX,
     ORGANISM_MAX,
     SPACEFLIGHT_VALUES,
@@ -21,22 +23,38 @@ from dashboard.services.experiments import (
 from .arm_rows import add_arm, remove_selected
 from .feedback import icon
 
+# Text fields of the form, in the order callbacks read them.
+TEXT_FIELDS = ("name", "organism", "mission", "hardware", "osdr_accession", "description")
+# key -> (label, max length, placeholder, column width)
+_INPUTS = {
+    "name": ("Name", NAME_MAX, "e.g. BRIC-23 E. coli evolution", 6),
+    "organism": ("Organism", ORGANISM_MAX, "e.g. Escherichia coli K-12 MG1655", 6),
+    "mission": ("Mission", MISSION_MAX, "e.g. SpaceX CRS-25", 4),
+    "hardware": ("Culture hardware", HARDWARE_MAX, "e.g. BRIC-LED, Kubik, Biolab", 4),
+    "osdr_accession": ("NASA OSDR study", 16, "e.g. OSD-379", 4),
+}
+
 
 def form_ids(prefix: str) -> dict[str, str]:
     """Component ids of one form instance."""
-    return {
-        k: f"{prefix}-{k}"
-        for k in (
-            "name",
-            "organism",
-            "description",
-            "arms",
-            "add-arm",
-            "remove-arm",
-            "save",
-            "alert",
-        )
-    }
+    keys = (*TEXT_FIELDS, "arms", "add-arm", "remove-arm", "save", "alert")
+    return {k: f"{prefix}-{k}" for k in keys}
+
+
+def _input(ids: dict[str, str], key: str, values: dict[str, object]) -> dbc.Col:
+    label, max_length, placeholder, width = _INPUTS[key]
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=ids[key]),
+            dbc.Input(
+                id=ids[key],
+                value=values.get(key, ""),
+                maxLength=max_length,
+                placeholder=placeholder,
+            ),
+        ],
+        md=width,
+    )
 
 
 def arms_grid(grid_id: str, arms: list[dict[str, object]]) -> dag.AgGrid:
@@ -79,39 +97,15 @@ def arms_grid(grid_id: str, arms: list[dict[str, object]]) -> dag.AgGrid:
 
 
 def experiment_form(prefix: str, values: dict[str, object], submit_label: str) -> html.Div:
-    """Fields for name, organism, description and arms, with a submit button."""
+    """Fields for name, organism, context, description and arms, with a submit button."""
     ids = form_ids(prefix)
     arms = values.get("arms") or []
     return html.Div(
         [
             html.Div(id=ids["alert"]),
+            dbc.Row([_input(ids, k, values) for k in ("name", "organism")], className="mb-3"),
             dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            dbc.Label("Name", html_for=ids["name"]),
-                            dbc.Input(
-                                id=ids["name"],
-                                value=values.get("name", ""),
-                                maxLength=NAME_MAX,
-                                placeholder="e.g. BRIC-23 E. coli evolution",
-                            ),
-                        ],
-                        md=6,
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Label("Organism", html_for=ids["organism"]),
-                            dbc.Input(
-                                id=ids["organism"],
-                                value=values.get("organism", ""),
-                                maxLength=ORGANISM_MAX,
-                                placeholder="e.g. Escherichia coli K-12 MG1655",
-                            ),
-                        ],
-                        md=6,
-                    ),
-                ],
+                [_input(ids, k, values) for k in ("mission", "hardware", "osdr_accession")],
                 className="mb-3",
             ),
             html.Div(
@@ -122,7 +116,7 @@ def experiment_form(prefix: str, values: dict[str, object], submit_label: str) -
                         value=values.get("description", ""),
                         maxLength=DESCRIPTION_MAX,
                         rows=3,
-                        placeholder="Aim, hardware, culture medium, duration…",
+                        placeholder="Aim, culture medium, duration, sampling…",
                     ),
                 ],
                 className="mb-3",

@@ -46,9 +46,11 @@ def change_lines(detail: dict[str, object]) -> list[str]:
 
 
 def detail_text(detail: dict[str, object]) -> str:
-    """An audit detail mapping in one compact line."""
+    """An audit detail mapping in one compact line (empty values left out)."""
     parts = []
     for key, value in detail.items():
+        if value in ("", None, []):
+            continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         parts.append(f"{key}={shown}")
     return "; ".join(parts)

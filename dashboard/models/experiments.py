@@ -20,6 +20,9 @@ class Experiment(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     organism: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    mission: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    hardware: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    osdr_accession: Mapped[str] = mapped_column(String(16), default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )

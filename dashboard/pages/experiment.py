@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.experiment_form import (
+    TEXT_FIELDS,
     experiment_form,
     form_ids,
     register_arm_editing,
@@ -27,6 +28,28 @@ EDIT_BUTTON = "experiment-edit-button"
 EDIT_COLLAPSE = "experiment-edit-collapse"
 STORE = "experiment-store"
 MESSAGE = "experiment-message"
+
+
+def _context(view: experiments.ExperimentView) -> html.Div:
+    parts = [
+        (label, value)
+        for label, value in (
+            ("Mission", view.mission),
+            ("Hardware", view.hardware),
+            ("NASA OSDR", view.osdr_accession),
+        )
+        if value
+    ]
+    return html.Div(
+        [
+            dbc.Badge(
+                f"{label}: {value}", color="light", text_color="dark", className="me-2 border"
+            )
+            for label, value in parts
+        ],
+        className="mb-2",
+        id="experiment-context",
+    )
 
 
 def _details(view: experiments.ExperimentView) -> html.Div:
@@ -60,6 +83,7 @@ def _details(view: experiments.ExperimentView) -> html.Div:
                 ],
                 className="text-body-secondary mb-3",
             ),
+            _context(view),
             html.P(view.description or "No description.", style={"whiteSpace": "pre-wrap"}),
             dbc.Row(
                 [
@@ -138,23 +162,6 @@ def _details(view: experiments.ExperimentView) -> html.Div:
     )
 
 
-def _form_values(view: experiments.ExperimentView) -> dict[str, object]:
-    return {
-        "name": view.name,
-        "organism": view.organism,
-        "description": view.description,
-        "arms": [
-            {
-                "name": a.name,
-                "spaceflight": a.spaceflight,
-                "gravity_g": a.gravity_g,
-                "description": a.description,
-            }
-            for a in view.arms
-        ],
-    }
-
-
 def layout(experiment_id: str = "", **_query: str) -> html.Div:
     """Show one experiment, or say clearly that it does not exist."""
     actor = current_actor()
@@ -183,7 +190,9 @@ def layout(experiment_id: str = "", **_query: str) -> html.Div:
         body.append(
             dbc.Collapse(
                 dbc.Card(
-                    dbc.CardBody(experiment_form(PREFIX, _form_values(view), "Save changes")),
+                    dbc.CardBody(
+                        experiment_form(PREFIX, experiments.editable(view), "Save changes")
+                    ),
                     className="shadow-sm mb-4 mt-5",
                 ),
                 id=EDIT_COLLAPSE,
@@ -221,22 +230,14 @@ register_arm_editing(PREFIX)
     Output(EDIT_COLLAPSE, "is_open", allow_duplicate=True),
     Input(FORM["save"], "n_clicks"),
     State(STORE, "data"),
-    State(FORM["name"], "value"),
-    State(FORM["organism"], "value"),
-    State(FORM["description"], "value"),
+    *[State(FORM[k], "value") for k in TEXT_FIELDS],
     State(FORM["arms"], "rowData"),
     prevent_initial_call=True,
 )
-def save(
-    _clicks: int | None,
-    stored: dict[str, Any],
-    name: str | None,
-    organism: str | None,
-    description: str | None,
-    arms: list[dict[str, Any]] | None,
-) -> tuple[Any, ...]:
+def save(_clicks: int | None, stored: dict[str, Any], *values: Any) -> tuple[Any, ...]:
     """Save the edit against the version it started from (a newer one is a conflict)."""
-    data = {"name": name, "organism": organism, "description": description, "arms": arms or []}
+    *texts, arms = values
+    data = {**dict(zip(TEXT_FIELDS, texts, strict=True)), "arms": arms or []}
     try:
         view = experiments.update_experiment(
             current_db(), current_actor(), int(stored["id"]), data, stored.get("version")

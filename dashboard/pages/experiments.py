@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.experiment_form import (
+    TEXT_FIELDS,
     experiment_form,
     form_ids,
     register_arm_editing,
@@ -26,6 +27,7 @@ FORM = form_ids(PREFIX)
 NEW_BUTTON = "experiments-new-button"
 FORM_COLLAPSE = "experiments-form-collapse"
 LIST = "experiments-list"
+CREATED = "experiments-new-alert-outer"
 GRID = "experiments-grid"
 
 
@@ -97,7 +99,7 @@ def layout(new: str | None = None, **_query: str) -> html.Div:
                 is_open=bool(new),
             )
         )
-    body.append(html.Div(id=FORM["alert"] + "-outer"))
+    body.append(html.Div(id=CREATED))
     body.append(
         dbc.Card(
             dbc.CardBody(html.Div(_grid(experiments.list_experiments(current_db())), id=LIST)),
@@ -122,39 +124,31 @@ register_arm_editing(PREFIX)
 
 
 @callback(
-    Output(FORM["alert"] + "-outer", "children"),
+    Output(CREATED, "children"),
     Output(FORM["alert"], "children"),
     Output(LIST, "children"),
     Output(FORM_COLLAPSE, "is_open", allow_duplicate=True),
-    Output(FORM["name"], "value"),
-    Output(FORM["organism"], "value"),
-    Output(FORM["description"], "value"),
+    *[Output(FORM[k], "value") for k in TEXT_FIELDS],
     Output(FORM["arms"], "rowData", allow_duplicate=True),
     Input(FORM["save"], "n_clicks"),
-    State(FORM["name"], "value"),
-    State(FORM["organism"], "value"),
-    State(FORM["description"], "value"),
+    *[State(FORM[k], "value") for k in TEXT_FIELDS],
     State(FORM["arms"], "rowData"),
     prevent_initial_call=True,
 )
-def create(
-    _clicks: int | None,
-    name: str | None,
-    organism: str | None,
-    description: str | None,
-    arms: list[dict[str, Any]] | None,
-) -> tuple[Any, ...]:
+def create(_clicks: int | None, *values: Any) -> tuple[Any, ...]:
     """Create the experiment; a refused role raises and the server answers 403."""
+    *texts, arms = values
+    data = {**dict(zip(TEXT_FIELDS, texts, strict=True)), "arms": arms or []}
     db = current_db()
-    data = {"name": name, "organism": organism, "description": description, "arms": arms or []}
     try:
         view = experiments.create_experiment(db, current_actor(), data)
     except InputError as exc:
-        return (no_update, error_alert(exc), *[no_update] * 6)
+        return (no_update, error_alert(exc), *[no_update] * (len(TEXT_FIELDS) + 3))
     message = success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms.")
     # A clean form for the next experiment.
-    blank = ("", "", "", experiments.default_arms())
-    return (message, None, _grid(experiments.list_experiments(db)), False, *blank)
+    blank = ("",) * len(TEXT_FIELDS)
+    grid = _grid(experiments.list_experiments(db))
+    return (message, None, grid, False, *blank, experiments.default_arms())
 
 
 dash.register_page(

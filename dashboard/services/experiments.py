@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,10 @@ from .errors import Conflict, NotFound, ValidationFailed
 
 SPACEFLIGHT_VALUES = ("Space Flight", "Ground Control")  # GeneLab Factor Value[Spaceflight]
 NAME_MAX, ORGANISM_MAX, DESCRIPTION_MAX = 120, 200, 10_000
+MISSION_MAX = HARDWARE_MAX = 120
+# NASA Open Science Data Repository study ids look like OSD-379.
+OSDR_ACCESSION_RE = re.compile(r"^OSD-[0-9]{1,6}$")
+EDITABLE = ("name", "organism", "description", "mission", "hardware", "osdr_accession", "arms")
 ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MAX = 80, 500, 20
 GRAVITY_MAX_G = 20.0
 EDITORS = (Role.SCIENTIST,)
@@ -43,6 +48,9 @@ class ExperimentInput:
     organism: str
     description: str
     arms: tuple[ArmInput, ...]
+    mission: str = ""
+    hardware: str = ""
+    osdr_accession: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ class ExperimentView:
     created_at: datetime
     updated_at: datetime
     version: int
+    mission: str = ""
+    hardware: str = ""
+    osdr_accession: str = ""
 
 
 def default_arms() -> list[dict[str, object]]:
@@ -180,7 +191,22 @@ def parse_experiment(data: Mapping[str, object]) -> ExperimentInput:
         organism=_text(data, "organism", "Organism", ORGANISM_MAX, required=True),
         description=_text(data, "description", "Description", DESCRIPTION_MAX, required=False),
         arms=arms,
+        mission=_text(data, "mission", "Mission", MISSION_MAX, required=False),
+        hardware=_text(data, "hardware", "Hardware", HARDWARE_MAX, required=False),
+        osdr_accession=_accession(data.get("osdr_accession")),
     )
+
+
+def _accession(raw: object) -> str:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return ""
+    value = raw.strip().upper() if isinstance(raw, str) else ""
+    if not OSDR_ACCESSION_RE.fullmatch(value):
+        raise ValidationFailed(
+            f"OSDR accession must look like OSD-379, not {str(raw)[:40]!r}.",
+            field="osdr_accession",
+        )
+    return value
 
 
 def _view(e: Experiment) -> ExperimentView:
@@ -196,6 +222,9 @@ def _view(e: Experiment) -> ExperimentView:
         created_at=e.created_at,
         updated_at=e.updated_at,
         version=e.version,
+        mission=e.mission,
+        hardware=e.hardware,
+        osdr_accession=e.osdr_accession,
     )
 
 
@@ -212,11 +241,54 @@ def _arm_rows(arms: Sequence[ArmInput]) -> list[ExperimentArm]:
     ]
 
 
+def _sync_arms(experiment: Experiment, arms: Sequence[ArmInput]) -> None:
+    """Update arms in place by name, add new ones, drop the rest.
+
+    An arm keeps its id across edits, so what later refers to it (datasets, runs) stays
+    attached; dropping an arm something refers to fails on its foreign key.
+    """
+    existing = {arm.name.casefold(): arm for arm in experiment.arms}
+    kept = []
+    for position, spec in enumerate(arms):
+        row = existing.pop(spec.name.casefold(), None) or ExperimentArm()
+        row.position, row.name, row.spaceflight = position, spec.name, spec.spaceflight
+        row.gravity_g, row.description = spec.gravity_g, spec.description
+        kept.append(row)
+    experiment.arms[:] = kept
+
+
 def _as_dict(spec: ExperimentInput) -> dict[str, object]:
+    """What the audit log keeps of an experiment: enough to see what an edit changed."""
+    description = spec.description
     return {
         "name": spec.name,
         "organism": spec.organism,
-        "arms": [a.name for a in spec.arms],
+        "description": description if len(description) <= 120 else description[:119] + "…",
+        "mission": spec.mission,
+        "hardware": spec.hardware,
+        "osdr_accession": spec.osdr_accession,
+        "arms": [f"{a.name} ({a.spaceflight}, {a.gravity_g:g} g)" for a in spec.arms],
+    }
+
+
+def editable(view: ExperimentView) -> dict[str, object]:
+    """An experiment in the shape :func:`parse_experiment` takes (to prefill an edit form)."""
+    return {
+        "name": view.name,
+        "organism": view.organism,
+        "description": view.description,
+        "mission": view.mission,
+        "hardware": view.hardware,
+        "osdr_accession": view.osdr_accession,
+        "arms": [
+            {
+                "name": a.name,
+                "spaceflight": a.spaceflight,
+                "gravity_g": a.gravity_g,
+                "description": a.description,
+            }
+            for a in view.arms
+        ],
     }
 
 
@@ -260,6 +332,9 @@ def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) ->
                 name=spec.name,
                 organism=spec.organism,
                 description=spec.description,
+                mission=spec.mission,
+                hardware=spec.hardware,
+                osdr_accession=spec.osdr_accession,
                 created_by_id=actor.user_id,
                 created_at=now,
                 updated_at=now,
@@ -287,14 +362,21 @@ def update_experiment(
     db: Database,
     actor: Actor,
     experiment_id: int,
-    data: Mapping[str, object],
+    changes: Mapping[str, object],
     expected_version: object,
 ) -> ExperimentView:
-    """Replace an experiment's fields and arms if nobody changed it since ``expected_version``."""
+    """Apply ``changes`` (fields left out keep their values) if nobody edited since then.
+
+    ``expected_version`` is the version the editor started from; a newer one on the server
+    is a :class:`Conflict`, so one edit never silently overwrites another.
+    """
     require_role(db, actor, "experiment.update", *EDITORS, target=("experiment", experiment_id))
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise ValidationFailed("version (the version you edited) is required.", field="version")
-    spec = parse_experiment(data)
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationFailed(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+    name = changes.get("name")
     try:
         with db.begin() as s:
             experiment = s.get(Experiment, experiment_id)
@@ -307,6 +389,9 @@ def update_experiment(
                     "reload and apply your edit again.",
                     field="version",
                 )
+            before = parse_experiment(editable(_view(experiment)))
+            spec = parse_experiment({**editable(_view(experiment)), **changes})
+            name = spec.name
             clash = s.scalar(
                 select(Experiment.id).where(
                     Experiment.name == spec.name, Experiment.id != experiment_id
@@ -314,17 +399,16 @@ def update_experiment(
             )
             if clash is not None:
                 raise _name_taken(spec.name)
-            before = {
-                "name": experiment.name,
-                "organism": experiment.organism,
-                "arms": [a.name for a in experiment.arms],
-            }
-            experiment.name = spec.name
-            experiment.organism = spec.organism
-            experiment.description = spec.description
-            experiment.arms.clear()
-            s.flush()  # delete old arms before inserting new ones with the same names
-            experiment.arms.extend(_arm_rows(spec.arms))
+            for field in (
+                "name",
+                "organism",
+                "description",
+                "mission",
+                "hardware",
+                "osdr_accession",
+            ):
+                setattr(experiment, field, getattr(spec, field))
+            _sync_arms(experiment, spec.arms)
             experiment.version += 1
             experiment.updated_at = utcnow()
             s.flush()
@@ -334,12 +418,16 @@ def update_experiment(
                 "experiment.update",
                 target_type="experiment",
                 target_id=experiment.id,
-                detail={"before": before, "after": _as_dict(spec), "version": experiment.version},
+                detail={
+                    "before": _as_dict(before),
+                    "after": _as_dict(spec),
+                    "version": experiment.version,
+                },
             )
             s.refresh(experiment)
             return _view(experiment)
     except IntegrityError:
-        raise _name_taken(spec.name) from None
+        raise _name_taken(str(name)) from None
 
 
 def history(db: Database, experiment_id: int, limit: int = 50) -> list[audit.AuditRow]:

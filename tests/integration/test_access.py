@@ -178,6 +178,12 @@ def test_experiment_callback_by_role(site: Site) -> None:
     created = call_callback(site.client("sci"), "experiments-list.children", values)
     assert created.status_code == 200
     assert "Created experiment" in created.get_data(as_text=True)
+    accession = call_callback(
+        site.client("sci"),
+        "experiments-list.children",
+        {**values, "experiments-new-osdr_accession.value": "GLDS-12"},
+    )
+    assert "OSDR accession must look like OSD-379" in accession.get_data(as_text=True)
     invalid = call_callback(
         site.client("sci"),
         "experiments-list.children",

@@ -30,7 +30,7 @@ def test_health(site: Site) -> None:
     assert body["version"] == "0.1.0"
     assert body["database"]["status"] == "ok"
     assert body["database"]["backend"] == "sqlite"
-    assert body["database"]["revision"] == body["database"]["head_revision"] == "0002"
+    assert body["database"]["revision"] == body["database"]["head_revision"] == "0003"
 
 
 def test_openapi_document_is_valid_and_complete(site: Site) -> None:
@@ -182,25 +182,22 @@ def test_experiments_crud_and_conflicts(site: Site) -> None:
     assert exp["created_by"] == "sci"
     url = f"/api/v1/experiments/{exp['id']}"
     assert site.client("oper").get(url).get_json()["name"] == "api experiment"
-    body = {
-        "name": "api experiment",
-        "organism": "S. aureus USA300",
-        "description": "",
-        "arms": ARMS,
-        "version": 1,
-    }
-    # A replacement that leaves a field out is refused rather than blanking it.
-    missing = {k: v for k, v in body.items() if k != "description"}
-    _error(sci.put(url, json=missing), 422, "validation_failed")
-    assert sci.put(url, json=body).get_json()["version"] == 2
-    stale = _error(sci.put(url, json=body), 409, "conflict")
+    # A PATCH names what changes; what it leaves out keeps its value.
+    body = {"organism": "S. aureus USA300", "osdr_accession": "osd-488", "version": 1}
+    patched = sci.patch(url, json=body).get_json()
+    assert (patched["version"], patched["organism"]) == (2, "S. aureus USA300")
+    assert (patched["name"], patched["osdr_accession"]) == ("api experiment", "OSD-488")
+    assert [a["id"] for a in patched["arms"]] == [a["id"] for a in exp["arms"]]
+    stale = _error(sci.patch(url, json=body), 409, "conflict")
     assert stale["field"] == "version"
-    _error(site.client("oper").put(url, json={**body, "version": 2}), 403, "forbidden")
-    _error(
-        sci.put(url, json={k: v for k, v in body.items() if k != "version"}),
-        422,
-        "validation_failed",
+    _error(site.client("oper").patch(url, json={**body, "version": 2}), 403, "forbidden")
+    _error(sci.patch(url, json={"organism": "x"}), 422, "validation_failed")
+    bad = _error(
+        sci.patch(url, json={"osdr_accession": "GLDS-4", "version": 2}), 422, "validation_failed"
     )
+    assert bad["field"] == "osdr_accession"
+    _error(sci.put(url, json=body), 405, "method_not_allowed")
+    assert sci.get(url).get_json()["version"] == 2
     _error(sci.get("/api/v1/experiments/987654"), 404, "not_found")
     _error(
         sci.post(

@@ -62,7 +62,7 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
     assert "No user named 'nobody'" in missing.stderr
     upgraded = run(tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0
-    assert "revision 0002" in upgraded.stdout
+    assert "revision 0003" in upgraded.stdout
 
 
 def test_bad_configuration_is_reported(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ def test_roles_are_seeded(db: Database) -> None:
 
 def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     db.upgrade()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == "0003"
     config = db.alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -40,7 +40,7 @@ def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     assert db.current_revision() is None
     assert "users" not in inspect(db.engine).get_table_names()
     db.upgrade()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == "0003"
 
 
 def test_timestamps_come_back_aware_utc(db: Database) -> None:
@@ -72,7 +72,7 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
 def test_health_status(db: Database) -> None:
     status = db.status()
     assert status.is_ok
-    assert status.revision == "0002"
+    assert status.revision == "0003"
     broken = Database("sqlite:////nonexistent-dir/x.sqlite3")
     assert broken.status().is_ok is False
 

@@ -41,4 +41,5 @@ def test_change_lines_show_only_what_changed() -> None:
         "arms: flight, ground → flight, ground, x",
     ]
     assert change_lines({"name": "A"}) == ["name=A"]
+    assert change_lines({"name": "A", "mission": "", "arms": ["x", "y"]}) == ["name=A; arms=x, y"]
     assert change_lines({}) == []

@@ -134,27 +134,55 @@ def test_duplicate_names_conflict(db: Database, scientist: Actor) -> None:
     assert _counts(db) == (1, 2)
 
 
-def test_update_replaces_arms_and_bumps_version(db: Database, scientist: Actor) -> None:
+def test_update_edits_arms_in_place_and_bumps_version(db: Database, scientist: Actor) -> None:
     view = experiments.create_experiment(db, scientist, _spec())
+    ids = {a.name: a.id for a in view.arms}
     arms = [
         {"name": "flight µg", "spaceflight": "Space Flight", "gravity_g": 0},
         {"name": "ground clinostat", "spaceflight": "Ground Control", "gravity_g": 0.001},
-        {"name": "ground 1 g", "spaceflight": "Ground Control", "gravity_g": 1},
+        {"name": "Ground 1 g", "spaceflight": "Ground Control", "gravity_g": 1, "description": "x"},
     ]
     updated = experiments.update_experiment(
         db, scientist, view.id, _spec(organism="E. coli REL606", arms=arms), 1
     )
     assert updated.version == 2
     assert updated.organism == "E. coli REL606"
-    assert [a.name for a in updated.arms] == ["flight µg", "ground clinostat", "ground 1 g"]
+    assert [a.name for a in updated.arms] == ["flight µg", "ground clinostat", "Ground 1 g"]
+    # Arms matched by name keep their ids, so what refers to them stays attached.
+    assert updated.arms[0].id == ids["flight µg"]
+    assert updated.arms[2].id == ids["ground 1 g"]
+    assert updated.arms[2].description == "x"
     assert _counts(db) == (1, 3)
     history = experiments.history(db, view.id)
     assert [h.action for h in history] == ["experiment.update", "experiment.create"]
-    assert history[0].detail["before"] == {
-        "name": view.name,
-        "organism": view.organism,
-        "arms": ["flight µg", "ground 1 g"],
-    }
+    before, after = history[0].detail["before"], history[0].detail["after"]
+    assert before["arms"] == ["flight µg (Space Flight, 0 g)", "ground 1 g (Ground Control, 1 g)"]
+    assert after["arms"][1] == "ground clinostat (Ground Control, 0.001 g)"
+    assert (before["organism"], after["organism"]) == (view.organism, "E. coli REL606")
+    dropped = experiments.update_experiment(db, scientist, view.id, {"arms": arms[:1]}, 2)
+    assert [a.id for a in dropped.arms] == [ids["flight µg"]]
+    assert _counts(db) == (1, 1)
+
+
+def test_fields_left_out_keep_their_values(db: Database, scientist: Actor) -> None:
+    view = experiments.create_experiment(
+        db, scientist, _spec(mission="SpaceX CRS-25", hardware="BRIC-LED", osdr_accession="osd-379")
+    )
+    assert view.osdr_accession == "OSD-379"
+    updated = experiments.update_experiment(db, scientist, view.id, {"hardware": "Kubik"}, 1)
+    assert (updated.name, updated.description, updated.mission) == (
+        view.name,
+        view.description,
+        "SpaceX CRS-25",
+    )
+    assert updated.hardware == "Kubik"
+    assert [a.id for a in updated.arms] == [a.id for a in view.arms]
+    with pytest.raises(ValidationFailed, match="Unknown field"):
+        experiments.update_experiment(db, scientist, view.id, {"colour": "red"}, 2)
+    with pytest.raises(ValidationFailed, match="OSD-379") as info:
+        experiments.update_experiment(db, scientist, view.id, {"osdr_accession": "GLDS-1"}, 2)
+    assert info.value.field == "osdr_accession"
+    assert experiments.get_experiment(db, view.id).version == 2
 
 
 def test_stale_edit_is_refused_not_overwritten(db: Database, scientist: Actor) -> None:
