@@ -26,7 +26,7 @@ from dashboard import __version__
 from dashboard.api import init_api
 from dashboard.auth import AppState, init_auth, page_rules
 from dashboard.config import ConfigError, Settings, load_settings
-from dashboard.db import Database
+from dashboard.db import Database, SchemaTooNew
 from dashboard.security import init_security_headers
 from dashboard.services import ServiceError, accounts
 from dashboard.services.actor import ALL_ROLES, cli_actor
@@ -224,12 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
             data_dir=getattr(args, "data_dir", None),
         )
-    except ConfigError as exc:
+        if args.command in (None, "serve"):
+            _serve(settings)
+            return 0
+        return _command(args, settings)
+    except (ConfigError, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command in (None, "serve"):
-        _serve(settings)
-        return 0
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
     db.upgrade()
     actor = cli_actor(getpass.getuser())
@@ -257,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    finally:
+        db.dispose()
     return 0
 
 

@@ -38,6 +38,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer version of the app."""
+
+
 @dataclass(frozen=True)
 class DatabaseStatus:
     """What the health check reports about the database."""
@@ -77,8 +81,20 @@ class Database:
         return config
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply migrations up to ``revision`` (idempotent)."""
+        """Apply migrations up to ``revision`` (idempotent).
+
+        Raises :class:`SchemaTooNew` when the database was migrated by a newer version of
+        the app, rather than guessing at a schema this code does not know.
+        """
         config = self.alembic_config()
+        current = self.current_revision()
+        scripts = ScriptDirectory.from_config(config)
+        if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+            raise SchemaTooNew(
+                f"The database is at schema revision {current}, which this version of "
+                f"MicroSpaceGen does not know (it knows up to {scripts.get_current_head()}). "
+                "Run the newer version of the app, or restore a backup made for this one."
+            )
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

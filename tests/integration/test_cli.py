@@ -180,3 +180,15 @@ def test_server_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_database_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    db = Database(f"sqlite:///{tmp_path / 'microspacegen.sqlite3'}")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    db.dispose()
+    out = run(tmp_path, "user", "add", "later")
+    assert out.returncode == 2
+    assert "schema revision 9999, which this version of MicroSpaceGen does not know" in out.stderr
+    assert "Traceback" not in out.stderr
