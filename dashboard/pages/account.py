@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
-from dashboard.components.formatting import when
+from dashboard.components.tokens import token_table
 from dashboard.services import accounts
 from dashboard.services.errors import InputError, ValidationFailed
 
@@ -25,37 +25,6 @@ TOKEN_CREATE = "account-token-create"
 TOKEN_ALERT = "account-token-alert"
 TOKEN_LIST = "account-token-list"
 TOKEN_REVOKE = "account-token-revoke"
-
-
-def _token_table(tokens: list[accounts.TokenRow]) -> Any:
-    if not tokens:
-        return html.Div("No API tokens yet.", className="text-body-secondary")
-    rows = [
-        html.Tr(
-            [
-                html.Td(t.name),
-                html.Td(html.Code(t.prefix + "…")),
-                html.Td(when(t.created_at)),
-                html.Td(when(t.last_used_at) or "never"),
-                html.Td(
-                    dbc.Badge("revoked", color="secondary")
-                    if t.revoked_at
-                    else dbc.Button(
-                        "Revoke",
-                        id={"type": TOKEN_REVOKE, "index": t.id},
-                        size="sm",
-                        color="danger",
-                        outline=True,
-                    )
-                ),
-            ]
-        )
-        for t in tokens
-    ]
-    head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Name", "Starts with", "Created", "Last used", "")])
-    )
-    return dbc.Table([head, html.Tbody(rows)], size="sm", className="msg-table mb-0")
 
 
 def layout(**_query: str) -> html.Div:
@@ -148,7 +117,7 @@ def layout(**_query: str) -> html.Div:
                                             ],
                                             className="mb-3",
                                         ),
-                                        html.Div(_token_table(tokens), id=TOKEN_LIST),
+                                        html.Div(token_table(tokens, TOKEN_REVOKE), id=TOKEN_LIST),
                                     ]
                                 ),
                             ],
@@ -219,7 +188,7 @@ def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
         color="success",
         className="py-2",
     )
-    return shown, _token_table(accounts.list_tokens(db, actor, actor.user_id or 0)), ""
+    return shown, token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE), ""
 
 
 @callback(
@@ -240,7 +209,7 @@ def revoke(clicks: list[int | None]) -> tuple[Any, ...]:
         return error_alert(exc), no_update
     return (
         success_alert(f"Revoked token {row.name!r}."),
-        _token_table(accounts.list_tokens(db, actor, actor.user_id or 0)),
+        token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE),
     )
 
 

@@ -13,6 +13,7 @@ from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
 from dashboard.components.formatting import when
+from dashboard.components.tokens import token_table
 from dashboard.services import accounts
 from dashboard.services.actor import ALL_ROLES, Role
 from dashboard.services.errors import InputError
@@ -32,6 +33,8 @@ EDIT_SAVE = "users-edit-save"
 EDIT_PASSWORD = "users-edit-password"
 EDIT_SET_PASSWORD = "users-edit-set-password"
 EDIT_ALERT = "users-edit-alert"
+EDIT_TOKENS = "users-edit-tokens"
+TOKEN_REVOKE = "users-token-revoke"
 
 DEFAULT_ROLES = [Role.SCIENTIST.value]
 ROLE_OPTIONS = [{"label": f" {r.value}", "value": r.value} for r in ALL_ROLES]
@@ -155,6 +158,11 @@ def layout(**_query: str) -> html.Div:
                             dbc.Button("Set password", id=EDIT_SET_PASSWORD, color="secondary"),
                         ]
                     ),
+                    dbc.Label("API tokens", className="d-block mt-3"),
+                    html.Div(
+                        html.Div("Choose a user to see their tokens.", className="form-text"),
+                        id=EDIT_TOKENS,
+                    ),
                 ]
             ),
         ],
@@ -217,15 +225,39 @@ def create_user(
     Output(EDIT_DISPLAY, "value"),
     Output(EDIT_ROLES, "value"),
     Output(EDIT_ACTIVE, "value"),
+    Output(EDIT_TOKENS, "children"),
     Input(EDIT_SELECT, "value"),
     prevent_initial_call=True,
 )
 def load_user(user_id: int | None) -> tuple[Any, ...]:
-    """Fill the edit form with the chosen user's current state."""
+    """Fill the edit form with the chosen user's current state and tokens."""
     if user_id is None:
-        return "", [], True
-    row = accounts.get_user(current_db(), current_actor(), int(user_id))
-    return row.display_name, row.roles, row.is_active
+        return "", [], True, None
+    db, actor = current_db(), current_actor()
+    row = accounts.get_user(db, actor, int(user_id))
+    tokens = token_table(accounts.list_tokens(db, actor, row.id), TOKEN_REVOKE)
+    return row.display_name, row.roles, row.is_active, tokens
+
+
+@callback(
+    Output(EDIT_ALERT, "children", allow_duplicate=True),
+    Output(EDIT_TOKENS, "children", allow_duplicate=True),
+    Input({"type": TOKEN_REVOKE, "index": dash.ALL}, "n_clicks"),
+    State(EDIT_SELECT, "value"),
+    prevent_initial_call=True,
+)
+def revoke_token(clicks: list[int | None], user_id: int | None) -> tuple[Any, ...]:
+    """Revoke one of the chosen user's tokens (e.g. a leaked one)."""
+    trigger = dash.ctx.triggered_id
+    if not trigger or not any(clicks) or user_id is None:
+        return no_update, no_update
+    db, actor = current_db(), current_actor()
+    try:
+        row = accounts.revoke_token(db, actor, int(trigger["index"]))
+    except InputError as exc:
+        return error_alert(exc), no_update
+    tokens = token_table(accounts.list_tokens(db, actor, int(user_id)), TOKEN_REVOKE)
+    return success_alert(f"Revoked token {row.name!r} of {row.username}."), tokens
 
 
 @callback(

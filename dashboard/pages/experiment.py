@@ -184,7 +184,7 @@ def layout(experiment_id: str = "", **_query: str) -> html.Div:
                 dbc.Button(
                     [icon("pencil", "me-1"), "Edit"], id=EDIT_BUTTON, color="primary", outline=True
                 ),
-                className="float-end",
+                className="d-flex justify-content-end mb-2",
             )
         )
         body.append(
@@ -193,7 +193,7 @@ def layout(experiment_id: str = "", **_query: str) -> html.Div:
                     dbc.CardBody(
                         experiment_form(PREFIX, experiments.editable(view), "Save changes")
                     ),
-                    className="shadow-sm mb-4 mt-5",
+                    className="shadow-sm mb-4",
                 ),
                 id=EDIT_COLLAPSE,
                 is_open=False,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
+from flask.testing import FlaskClient
 
 from dashboard.services import audit
 from dashboard.services.actor import cli_actor
 from tests.conftest import PASSWORD
-from tests.integration.conftest import Site, call_callback
+from tests.integration.conftest import Site, call_callback, find_callback
 
 
 @pytest.mark.parametrize(
@@ -224,3 +228,36 @@ def test_cross_site_posts_are_refused(site: Site) -> None:
     same = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Origin": "http://localhost"})
     assert same.status_code == 201
     assert client.get("/api/v1/me", headers=evil).status_code == 200
+
+
+def _revoke_via_callback(client: FlaskClient, token_id: int, owner_id: int) -> Any:
+    """Press a revoke button on the users page, as the browser posts it (pattern-matching id)."""
+    dep = find_callback(client, "users-edit-tokens.children@")
+    button = {"index": token_id, "type": "users-token-revoke"}
+    body = {
+        "output": dep["output"],
+        "outputs": [
+            {"id": part.rsplit(".", 1)[0].split("@")[0], "property": "children"}
+            for part in dep["output"].strip(".").split("...")
+        ],
+        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+        "state": [{"id": "users-edit-select", "property": "value", "value": owner_id}],
+        "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
+    }
+    return client.post(
+        "/_dash-update-component", data=json.dumps(body), content_type="application/json"
+    )
+
+
+def test_admin_revokes_a_users_token_from_the_users_page(site: Site) -> None:
+    owner = site.client("rev")
+    created = owner.post("/api/v1/tokens", json={"name": "laptop"}).get_json()
+    me = owner.get("/api/v1/me").get_json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    refused = _revoke_via_callback(site.client("sci"), created["id"], me["id"])
+    assert refused.status_code == 403
+    assert site.client().get("/api/v1/me", headers=headers).status_code == 200
+    done = _revoke_via_callback(site.client("boss"), created["id"], me["id"])
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "Revoked token 'laptop' of rev" in done.get_data(as_text=True)
+    assert site.client().get("/api/v1/me", headers=headers).status_code == 401
