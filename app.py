@@ -92,8 +92,9 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     )
     _register_pages()
     app.layout = serve_layout
-    init_auth(server, AppState(settings, db), page_rules(dash.page_registry.values()))
+    # The API's body limit must be set before the gate reads a body.
     init_api(server, settings.api_max_body_bytes)
+    init_auth(server, AppState(settings, db), page_rules(dash.page_registry.values()))
     init_security_headers(server, app.csp_hashes)
     return app
 

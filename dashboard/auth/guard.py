@@ -68,11 +68,24 @@ def is_cross_site() -> bool:
     return urlsplit(origin).netloc != request.host
 
 
+def carries_nul() -> bool:
+    """Whether the query or a JSON body holds a NUL character (no text field may; PostgreSQL
+    cannot store one, so it would otherwise surface as a server error deep inside)."""
+    if b"%00" in request.query_string or b"\x00" in request.query_string:
+        return True
+    if request.mimetype != "application/json":
+        return False
+    body = request.get_data(cache=True)
+    return b"\\u0000" in body or b"\x00" in body
+
+
 def check_request(rules: list[PageRule]) -> BaseResponse | None:
     """Answer the request here when it may not go on; return None to let it through."""
     path = request.path
     if is_cross_site():
         return _json_error(403, "forbidden", "Cross-site request refused.")
+    if carries_nul():
+        return _json_error(400, "bad_request", "NUL characters are not allowed in requests.")
     if request.endpoint in PUBLIC_ENDPOINTS or path.startswith(PUBLIC_PREFIXES):
         return None
     principal = current_principal()

@@ -28,6 +28,7 @@ from .errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from .text import has_control_characters, plain_text
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
@@ -133,16 +134,9 @@ def normalize_roles(raw: Iterable[object] | None) -> list[str]:
 
 
 def _display_name(raw: object) -> str:
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise ValidationFailed("Display name must be text.", field="display_name")
-    value = raw.strip()
-    if len(value) > DISPLAY_NAME_MAX:
-        raise ValidationFailed(
-            f"Display name must have at most {DISPLAY_NAME_MAX} characters.", field="display_name"
-        )
-    return value
+    return plain_text(
+        raw, "Display name", DISPLAY_NAME_MAX, field="display_name", required=False, multiline=False
+    )
 
 
 # --- helpers taking a session ---------------------------------------------------------------
@@ -436,6 +430,8 @@ def authenticate(
     """Check a username and password; audit the attempt; slow down repeated failures."""
     who = Actor(None, "anonymous", frozenset(), source_ip, channel)
     name = username.strip().lower()[:64] if isinstance(username, str) else ""
+    if has_control_characters(name, multiline=False):
+        name = name.encode("unicode_escape").decode("ascii")[:64]  # logged, never matches
     secret = password if isinstance(password, str) else ""
     with db.read() as s:
         try:
@@ -487,13 +483,9 @@ def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tupl
     """Create an API token for ``user_id``; returns the row and the secret (shown once)."""
     if actor.user_id != user_id:
         require_role(db, actor, "token.create", Role.ADMIN, target=("user", user_id))
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationFailed("Token name is required.", field="name")
-    label = name.strip()
-    if len(label) > TOKEN_NAME_MAX:
-        raise ValidationFailed(
-            f"Token name must have at most {TOKEN_NAME_MAX} characters.", field="name"
-        )
+    label = plain_text(
+        name, "Token name", TOKEN_NAME_MAX, field="name", required=True, multiline=False
+    )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.begin() as s:
         user = _get_user(s, user_id)

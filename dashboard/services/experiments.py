@@ -18,6 +18,7 @@ from . import audit
 from .actor import Actor, Role
 from .authz import require_role
 from .errors import Conflict, NotFound, ValidationFailed
+from .text import plain_text
 
 SPACEFLIGHT_VALUES = ("Space Flight", "Ground Control")  # GeneLab Factor Value[Spaceflight]
 NAME_MAX, ORGANISM_MAX, DESCRIPTION_MAX = 120, 200, 10_000
@@ -104,22 +105,7 @@ def _text(
     required: bool,
     field: str | None = None,
 ) -> str:
-    raw = data.get(key)
-    field = field or key
-    if raw is None:
-        raw = ""
-    if not isinstance(raw, str):
-        raise ValidationFailed(f"{label} must be text.", field=field)
-    value = raw.strip()
-    if required and not value:
-        raise ValidationFailed(f"{label} is required.", field=field)
-    if len(value) > limit:
-        raise ValidationFailed(
-            f"{label} must have at most {limit} characters (got {len(value)}).", field=field
-        )
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ValidationFailed(f"{label} contains control characters.", field=field)
-    return value
+    return plain_text(data.get(key), label, limit, field=field or key, required=required)
 
 
 def _gravity(raw: object, field: str) -> float:

@@ -261,3 +261,33 @@ def test_admin_revokes_a_users_token_from_the_users_page(site: Site) -> None:
     assert done.status_code == 200, done.get_data(as_text=True)
     assert "Revoked token 'laptop' of rev" in done.get_data(as_text=True)
     assert site.client().get("/api/v1/me", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/tokens", '{"name": "bad\\u0000name"}'),
+        ("GET", "/api/v1/audit?username=a%00b", None),
+        ("POST", "/_dash-update-component", '{"output": "x\\u0000"}'),
+    ],
+)
+def test_nul_characters_are_refused_up_front(
+    site: Site, method: str, path: str, body: str | None
+) -> None:
+    response = site.client("boss").open(
+        path, method=method, data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]["message"]
+
+
+def test_control_characters_in_login_and_names(site: Site) -> None:
+    login = site.client().post("/login", data={"username": "ad\x00min", "password": "x" * 12})
+    assert login.status_code == 401
+    admin = site.client("boss")
+    response = admin.post(
+        "/api/v1/users",
+        json={"username": "ctrl-user", "password": "p" * 12, "display_name": "bell\x07"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "display_name"

@@ -218,3 +218,15 @@ def test_initial_admin_password_from_environment_is_checked(sqlite_db: Database)
     with pytest.raises(ValidationFailed, match="at least"):
         accounts.ensure_initial_admin(sqlite_db, "short")
     assert accounts.ensure_initial_admin(sqlite_db, "long enough password").is_created
+
+
+def test_control_characters_never_reach_the_database(db: Database, admin: Actor) -> None:
+    # PostgreSQL cannot store NUL; these must fail as validation, not as a server error.
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate(db, "root-admin\x00", PASSWORD, "10.1.1.1")
+    with pytest.raises(ValidationFailed, match="control characters"):
+        accounts.create_token(db, admin, admin.user_id or 0, "tab\x00")
+    with pytest.raises(ValidationFailed, match="control characters"):
+        accounts.create_user(db, admin, "nul-user", PASSWORD, [], "evil\x00name")
+    failures = audit.search(db, admin, audit.AuditFilter(action="auth.login", result="failed"))
+    assert failures.rows[0].detail["username"] == "root-admin\\x00"
