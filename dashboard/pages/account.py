@@ -27,6 +27,16 @@ TOKEN_LIST = "account-token-list"
 TOKEN_REVOKE = "account-token-revoke"
 
 
+def _password(component_id: str, autocomplete: str, class_name: str) -> dbc.Input:
+    return dbc.Input(
+        id=component_id,
+        type="password",
+        className=class_name,
+        autoComplete=autocomplete,
+        maxLength=256,
+    )
+
+
 def layout(**_query: str) -> html.Div:
     """Password form and token list for the logged-in user."""
     actor = current_actor()
@@ -49,29 +59,11 @@ def layout(**_query: str) -> html.Div:
                                     [
                                         html.Div(id=PASSWORD_ALERT),
                                         dbc.Label("Current password", html_for=CURRENT),
-                                        dbc.Input(
-                                            id=CURRENT,
-                                            type="password",
-                                            className="mb-2",
-                                            autoComplete="current-password",
-                                            maxLength=256,
-                                        ),
+                                        _password(CURRENT, "current-password", "mb-2"),
                                         dbc.Label("New password", html_for=NEW),
-                                        dbc.Input(
-                                            id=NEW,
-                                            type="password",
-                                            className="mb-2",
-                                            autoComplete="new-password",
-                                            maxLength=256,
-                                        ),
+                                        _password(NEW, "new-password", "mb-2"),
                                         dbc.Label("New password again", html_for=CONFIRM),
-                                        dbc.Input(
-                                            id=CONFIRM,
-                                            type="password",
-                                            className="mb-3",
-                                            autoComplete="new-password",
-                                            maxLength=256,
-                                        ),
+                                        _password(CONFIRM, "new-password", "mb-3"),
                                         dbc.Button("Change password", id=CHANGE, color="primary"),
                                     ]
                                 ),

@@ -25,7 +25,8 @@ NAME_MAX, ORGANISM_MAX, DESCRIPTION_MAX = 120, 200, 10_000
 MISSION_MAX = HARDWARE_MAX = 120
 # NASA Open Science Data Repository study ids look like OSD-379.
 OSDR_ACCESSION_RE = re.compile(r"^OSD-[0-9]{1,6}$")
-EDITABLE = ("name", "organism", "description", "mission", "hardware", "osdr_accession", "arms")
+SCALAR_FIELDS = ("name", "organism", "description", "mission", "hardware", "osdr_accession")
+EDITABLE = (*SCALAR_FIELDS, "arms")
 ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MAX = 80, 500, 20
 GRAVITY_MAX_G = 20.0
 EDITORS = (Role.SCIENTIST,)
@@ -315,12 +316,7 @@ def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) ->
                 raise _name_taken(spec.name)
             now = utcnow()
             experiment = Experiment(
-                name=spec.name,
-                organism=spec.organism,
-                description=spec.description,
-                mission=spec.mission,
-                hardware=spec.hardware,
-                osdr_accession=spec.osdr_accession,
+                **{field: getattr(spec, field) for field in SCALAR_FIELDS},
                 created_by_id=actor.user_id,
                 created_at=now,
                 updated_at=now,
@@ -385,14 +381,7 @@ def update_experiment(
             )
             if clash is not None:
                 raise _name_taken(spec.name)
-            for field in (
-                "name",
-                "organism",
-                "description",
-                "mission",
-                "hardware",
-                "osdr_accession",
-            ):
+            for field in SCALAR_FIELDS:
                 setattr(experiment, field, getattr(spec, field))
             _sync_arms(experiment, spec.arms)
             experiment.version += 1
