@@ -12,6 +12,11 @@ def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def when_utc(moment: datetime | None) -> str:
+    """``2026-11-26 09:58`` for table cells whose header already says UTC."""
+    return when(moment).removesuffix(" UTC")
+
+
 def gravity(value_g: float) -> str:
     """Gravity level for people: µg for (near) zero, otherwise in g."""
     return "µg" if value_g < 1e-3 else f"{value_g:g} g"

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
-from dashboard.components.formatting import when
+from dashboard.components.formatting import when_utc
 from dashboard.components.tokens import token_table
 from dashboard.services import accounts
 from dashboard.services.actor import ALL_ROLES, Role
@@ -48,8 +48,8 @@ def _rows(users: list[accounts.UserRow]) -> list[dict[str, Any]]:
             "display_name": u.display_name,
             "roles": ", ".join(u.roles),
             "active": "yes" if u.is_active else "no",
-            "created_at": when(u.created_at),
-            "last_login_at": when(u.last_login_at),
+            "created_at": when_utc(u.created_at),
+            "last_login_at": when_utc(u.last_login_at),
         }
         for u in users
     ]
@@ -72,8 +72,8 @@ def layout(**_query: str) -> html.Div:
             {"field": "display_name", "headerName": "Display name"},
             {"field": "roles", "filter": True},
             {"field": "active", "maxWidth": 90},
-            {"field": "created_at", "headerName": "Created", "minWidth": 170},
-            {"field": "last_login_at", "headerName": "Last login", "minWidth": 170},
+            {"field": "created_at", "headerName": "Created (UTC)", "minWidth": 160},
+            {"field": "last_login_at", "headerName": "Last login (UTC)", "minWidth": 160},
         ],
         defaultColDef={"sortable": True, "resizable": True, "flex": 1},
         dashGridOptions={"domLayout": "autoHeight"},

@@ -18,7 +18,7 @@ from dashboard.components.experiment_form import (
     register_arm_editing,
 )
 from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
-from dashboard.components.formatting import markdown_link, when
+from dashboard.components.formatting import markdown_link, when_utc
 from dashboard.services import experiments
 from dashboard.services.errors import InputError
 
@@ -46,7 +46,7 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
             "flight": sum(a.spaceflight == "Space Flight" for a in v.arms),
             "ground": sum(a.spaceflight == "Ground Control" for a in v.arms),
             "created_by": v.created_by or "",
-            "created_at": when(v.created_at),
+            "created_at": when_utc(v.created_at),
             "version": v.version,
         }
         for v in views
@@ -63,8 +63,8 @@ def _grid(views: list[experiments.ExperimentView]) -> html.Div | dag.AgGrid:
         {"field": "arms", "flex": 3},
         {"field": "flight", "headerName": "Flight arms", "minWidth": 110},
         {"field": "ground", "headerName": "Ground arms", "minWidth": 120},
-        {"field": "created_by", "headerName": "Created by", "filter": True},
-        {"field": "created_at", "headerName": "Created", "sort": "desc", "minWidth": 175},
+        {"field": "created_by", "headerName": "Created by", "filter": True, "minWidth": 135},
+        {"field": "created_at", "headerName": "Created (UTC)", "sort": "desc", "minWidth": 160},
         {"field": "version", "width": 100},
     ]
     return dag.AgGrid(
