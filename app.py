@@ -24,7 +24,7 @@ from flask import Flask
 import dashboard.pages
 from dashboard import __version__
 from dashboard.api import init_api
-from dashboard.auth import AppState, init_auth, page_rules
+from dashboard.auth import AppState, app_state, init_auth, page_rules
 from dashboard.config import ConfigError, Settings, load_settings
 from dashboard.db import Database, SchemaTooNew
 from dashboard.security import init_security_headers
@@ -182,7 +182,7 @@ def _serve(settings: Settings) -> None:
     from waitress import serve
 
     app = create_app(settings)
-    db = Database(settings.database_url)
+    db = app_state(app.server).db
     bootstrap = accounts.ensure_initial_admin(db, settings.admin_password)
     if bootstrap.generated_password:
         print("=" * 64)

@@ -10,13 +10,22 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard.services import accounts
 
-from .current import EXTENSION, AppState, WebUser, current_actor, current_db, current_principal
+from .current import (
+    EXTENSION,
+    AppState,
+    WebUser,
+    app_state,
+    current_actor,
+    current_db,
+    current_principal,
+)
 from .guard import PageRule, check_request, may_open, page_rules
 from .views import bp
 
 __all__ = [
     "AppState",
     "PageRule",
+    "app_state",
     "current_actor",
     "current_db",
     "current_principal",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
@@ -39,9 +39,9 @@ class WebUser(UserMixin):
         return self.principal.is_active
 
 
-def app_state() -> AppState:
-    """Settings and database of the running app."""
-    state: AppState = current_app.extensions[EXTENSION]
+def app_state(server: Flask | None = None) -> AppState:
+    """Settings and database of ``server`` (default: the app of the current request)."""
+    state: AppState = (server or current_app).extensions[EXTENSION]
     return state
 
 
