@@ -15,6 +15,8 @@ from dashboard.components.tokens import token_table
 from dashboard.services import accounts
 from dashboard.services.errors import InputError, ValidationFailed
 
+from ._token_actions import revoke_pressed
+
 CURRENT = "account-current-password"
 NEW = "account-new-password"
 CONFIRM = "account-confirm-password"
@@ -191,18 +193,7 @@ def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
 )
 def revoke(clicks: list[int | None]) -> tuple[Any, ...]:
     """Revoke the token whose button was pressed."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not any(clicks):
-        return no_update, no_update
-    db, actor = current_db(), current_actor()
-    try:
-        row = accounts.revoke_token(db, actor, int(trigger["index"]))
-    except InputError as exc:
-        return error_alert(exc), no_update
-    return (
-        success_alert(f"Revoked token {row.name!r}."),
-        token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE),
-    )
+    return revoke_pressed(clicks, current_actor().user_id, TOKEN_REVOKE)
 
 
 dash.register_page(

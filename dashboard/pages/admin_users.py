@@ -18,6 +18,8 @@ from dashboard.services import accounts
 from dashboard.services.actor import ALL_ROLES, Role
 from dashboard.services.errors import InputError
 
+from ._token_actions import revoke_pressed
+
 GRID = "users-grid"
 NEW_USERNAME = "users-new-username"
 NEW_DISPLAY = "users-new-display"
@@ -248,16 +250,7 @@ def load_user(user_id: int | None) -> tuple[Any, ...]:
 )
 def revoke_token(clicks: list[int | None], user_id: int | None) -> tuple[Any, ...]:
     """Revoke one of the chosen user's tokens (e.g. a leaked one)."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not any(clicks) or user_id is None:
-        return no_update, no_update
-    db, actor = current_db(), current_actor()
-    try:
-        row = accounts.revoke_token(db, actor, int(trigger["index"]))
-    except InputError as exc:
-        return error_alert(exc), no_update
-    tokens = token_table(accounts.list_tokens(db, actor, int(user_id)), TOKEN_REVOKE)
-    return success_alert(f"Revoked token {row.name!r} of {row.username}."), tokens
+    return revoke_pressed(clicks, None if user_id is None else int(user_id), TOKEN_REVOKE)
 
 
 @callback(
