@@ -4,6 +4,7 @@ from .accounts import ApiToken, Role, User, user_roles
 from .audit import AuditChainHead, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .experiments import Experiment, ExperimentArm
+from .jobs import Job, JobWorker
 
 __all__ = [
     "ApiToken",
@@ -12,6 +13,8 @@ __all__ = [
     "Base",
     "Experiment",
     "ExperimentArm",
+    "Job",
+    "JobWorker",
     "Role",
     "UTCDateTime",
     "User",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from tests.conftest import HEAD_REVISION
 from tests.integration.conftest import Site
 
 ARMS = [
@@ -30,7 +31,7 @@ def test_health(site: Site) -> None:
     assert body["version"] == "0.1.0"
     assert body["database"]["status"] == "ok"
     assert body["database"]["backend"] == "sqlite"
-    assert body["database"]["revision"] == body["database"]["head_revision"] == "0003"
+    assert body["database"]["revision"] == body["database"]["head_revision"] == HEAD_REVISION
 
 
 def test_openapi_document_is_valid_and_complete(site: Site) -> None:

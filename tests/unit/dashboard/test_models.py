@@ -13,6 +13,7 @@ from sqlalchemy.exc import StatementError
 
 from dashboard.db import Database
 from dashboard.models import AuditEvent, Base, Role
+from tests.conftest import HEAD_REVISION
 
 
 def test_migrations_match_models(db: Database) -> None:
@@ -32,7 +33,7 @@ def test_roles_are_seeded(db: Database) -> None:
 
 def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     db.upgrade()
-    assert db.current_revision() == "0003"
+    assert db.current_revision() == HEAD_REVISION
     config = db.alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -40,7 +41,7 @@ def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
     assert db.current_revision() is None
     assert "users" not in inspect(db.engine).get_table_names()
     db.upgrade()
-    assert db.current_revision() == "0003"
+    assert db.current_revision() == HEAD_REVISION
 
 
 def test_timestamps_come_back_aware_utc(db: Database) -> None:
@@ -72,7 +73,7 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
 def test_health_status(db: Database) -> None:
     status = db.status()
     assert status.is_ok
-    assert status.revision == "0003"
+    assert status.revision == HEAD_REVISION
     broken = Database("sqlite:////nonexistent-dir/x.sqlite3")
     assert broken.status().is_ok is False
 
