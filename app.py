@@ -15,10 +15,12 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import dash
 import diskcache
 from dash import Dash, DiskcacheManager
+from dash import _callback as dash_callback
 from flask import Flask
 
 import dashboard.pages
@@ -66,6 +68,27 @@ def _register_pages() -> None:
             importlib.import_module(f"dashboard.pages.{module.name}")
 
 
+# Dash hands the callbacks that modules declare with ``@callback`` to the first app it sets up
+# and then forgets them. A copy taken once (they are declared at import, never changed) lets a
+# second app in the same process (a test, a worker) get every callback too.
+_DECLARED_CALLBACKS: dict[str, Any] = {}
+
+
+def _attach_declared_callbacks(app: Dash) -> None:
+    if not _DECLARED_CALLBACKS:
+        _DECLARED_CALLBACKS.update(
+            map=dict(dash_callback.GLOBAL_CALLBACK_MAP),
+            list=list(dash_callback.GLOBAL_CALLBACK_LIST),
+            scripts=list(dash_callback.GLOBAL_INLINE_SCRIPTS),
+        )
+    dash_callback.GLOBAL_CALLBACK_MAP.clear()
+    dash_callback.GLOBAL_CALLBACK_LIST.clear()
+    dash_callback.GLOBAL_INLINE_SCRIPTS.clear()
+    app.callback_map.update(_DECLARED_CALLBACKS["map"])
+    app._callback_list.extend(_DECLARED_CALLBACKS["list"])
+    app._inline_scripts.extend(_DECLARED_CALLBACKS["scripts"])
+
+
 def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Dash:
     """Build the Dash app on its Flask server: database, logins, pages, API, headers."""
     settings = settings or load_settings()
@@ -91,6 +114,7 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
         background_callback_manager=background,
     )
     _register_pages()
+    _attach_declared_callbacks(app)
     app.layout = serve_layout
     # The API's body limit must be set before the gate reads a body.
     init_api(server, settings.api_max_body_bytes)

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from typing import Any
+
+from flask import Flask, Response, abort, current_app, request
 from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from dashboard import __version__
 
 from .errors import API_PREFIX, register_error_handlers
 from .resources import BLUEPRINTS, PREFIX
+from .schemas import ApiErrorSchema
 
 API_BLUEPRINTS = frozenset(b.name for b in BLUEPRINTS) | {"api-docs"}
+ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` for row ids: a larger number matches no route (404), never the database."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class JsonApi(Api):
+    """flask-smorest's Api documenting every error in the shape the API sends.
+
+    Its default (``{code, status, message, errors}``) is not what the error handlers answer.
+    """
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+
+def _id_schema(converter: IdConverter) -> dict[str, object]:
+    return {"type": "integer", "minimum": 0, "maximum": converter.max}
 
 
 def init_api(server: Flask, max_body_bytes: int) -> Api:
@@ -32,7 +59,9 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
             "info": {"description": "Every route needs a login session or a bearer token."},
         },
     )
-    api = Api(server)
+    server.url_map.converters["int"] = IdConverter
+    api = JsonApi(server)
+    api.register_converter(IdConverter, _id_schema)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     register_error_handlers(server)
@@ -46,4 +75,29 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
             abort(404, description=f"No API route {request.method} {request.path}.")
         request.max_content_length = max_body_bytes
 
+    @server.after_request
+    def _allow(response: Response) -> Response:
+        # Dash's catch-all page route matches every path for GET, so werkzeug's own list
+        # would advertise GET where the API has none; name the API's own methods instead.
+        is_api = request.path.startswith(API_PREFIX)
+        if is_api and (response.status_code == 405 or request.method == "OPTIONS"):
+            response.headers["Allow"] = ", ".join(api_methods(request.path))
+        return response
+
     return api
+
+
+def api_methods(path: str) -> list[str]:
+    """The methods API routes take at ``path`` (with HEAD and OPTIONS where GET is)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _args = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        if str(endpoint).split(".")[0] in API_BLUEPRINTS:
+            allowed.append(method)
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return [*allowed, "OPTIONS"] if allowed else []

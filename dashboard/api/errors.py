@@ -52,11 +52,29 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
     message = exc.description or "Error"
+    field = None
     if messages:
         message = "The request does not match the schema; see details."
+        field = _first_field(messages)
     if status == 413:
         message = "The request body is too large."
-    return error_response(status, message, details=messages)
+    # A 405's Allow header (RFC 9110) is set for every API response in init_api.
+    return error_response(status, message, field=field, details=messages)
+
+
+def _first_field(messages: object) -> str | None:
+    """The first field schema validation refused, named like services name them: ``arms[0].name``.
+
+    >>> _first_field({"json": {"arms": {"0": {"name": ["Missing data."]}}}})
+    'arms[0].name'
+    """
+    path: list[str] = []
+    node = messages.get("json") or messages.get("query") if isinstance(messages, dict) else None
+    while isinstance(node, dict) and node:
+        key = str(next(iter(node)))
+        path.append(f"[{key}]" if key.isdigit() else f".{key}")
+        node = node[next(iter(node))]
+    return "".join(path).lstrip(".") or None
 
 
 def _service_error(exc: ServiceError) -> Response:

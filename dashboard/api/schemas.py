@@ -6,11 +6,52 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
+from dashboard.services import accounts, audit, experiments
 from dashboard.services.actor import ALL_ROLES
-from dashboard.services.audit import RESULTS
-from dashboard.services.experiments import SPACEFLIGHT_VALUES
+from dashboard.services.text import text_pattern
 
 ROLE_NAMES = [r.value for r in ALL_ROLES]
+
+
+# Every limit and vocabulary below is the service's own constant, so the OpenAPI document
+# states exactly what the service accepts (clients are generated from it).
+def one_line(limit: int, *, required: bool = True) -> list[validate.Validator]:
+    """A name or label: at most ``limit`` characters, on one line, without invisible ones."""
+    return [
+        validate.Length(min=1 if required else 0, max=limit),
+        validate.Regexp(text_pattern(multiline=False, required=required)),
+    ]
+
+
+def multiline(limit: int) -> list[validate.Validator]:
+    """Free text (descriptions): line breaks and tabs allowed, other control characters not."""
+    return [
+        validate.Length(max=limit),
+        validate.Regexp(text_pattern(multiline=True, required=False)),
+    ]
+
+
+def password(**kwargs: object) -> fields.String:
+    """A password field: the length the service wants; its rule in the description."""
+    return fields.String(
+        load_only=True,
+        validate=[
+            validate.Length(min=accounts.PASSWORD_MIN, max=accounts.PASSWORD_MAX),
+            validate.Regexp(text_pattern(multiline=False, required=True)),
+        ],
+        metadata={"format": "password"},
+        **kwargs,
+    )
+
+
+USERNAME = validate.Regexp(
+    accounts.USERNAME_RE.pattern,
+    error="Username must be 3–32 characters: a letter, then letters, digits, '.', '_' or '-'.",
+)
+OSDR_ACCESSION = [
+    validate.Length(max=experiments.OSDR_ACCESSION_MAX),
+    validate.Regexp(experiments.OSDR_ACCESSION_INPUT_PATTERN),
+]
 
 
 class ApiErrorBody(Schema):
@@ -53,18 +94,24 @@ class UserSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    username = fields.String(required=True, validate=USERNAME)
+    password = password(required=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_NAMES)), load_default=list)
-    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    display_name = fields.String(
+        load_default="", validate=one_line(accounts.DISPLAY_NAME_MAX, required=False)
+    )
 
 
 class UserUpdateSchema(Schema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_NAMES)))
     is_active = fields.Boolean()
-    display_name = fields.String(validate=validate.Length(max=100))
-    password = fields.String(load_only=True, validate=validate.Length(max=256))
-    current_password = fields.String(load_only=True, validate=validate.Length(max=256))
+    display_name = fields.String(validate=one_line(accounts.DISPLAY_NAME_MAX, required=False))
+    password = password()
+    current_password = fields.String(
+        load_only=True,
+        validate=validate.Length(max=accounts.PASSWORD_MAX),
+        metadata={"format": "password", "description": "Needed to change your own password."},
+    )
 
 
 class TokenSchema(Schema):
@@ -79,7 +126,7 @@ class TokenSchema(Schema):
 
 
 class TokenCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(max=100))
+    name = fields.String(required=True, validate=one_line(accounts.TOKEN_NAME_MAX))
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -90,39 +137,52 @@ class TokenCreatedSchema(TokenSchema):
 
 class ArmSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(max=80))
+    name = fields.String(required=True, validate=one_line(experiments.ARM_NAME_MAX))
     spaceflight = fields.String(
         required=True,
-        validate=validate.OneOf(SPACEFLIGHT_VALUES),
+        validate=validate.OneOf(experiments.SPACEFLIGHT_VALUES),
         metadata={"description": "GeneLab Factor Value[Spaceflight]"},
     )
     gravity_g = fields.Float(
-        required=True, allow_nan=False, metadata={"description": "0 = microgravity, 1 = Earth"}
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(min=0.0, max=experiments.GRAVITY_MAX_G),
+        metadata={"description": "0 = microgravity, 1 = Earth"},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(
+        load_default="", validate=multiline(experiments.ARM_DESCRIPTION_MAX)
+    )
+
+
+ARMS = validate.Length(min=experiments.ARMS_MIN, max=experiments.ARMS_MAX)
 
 
 class ExperimentSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(max=120))
-    organism = fields.String(required=True, validate=validate.Length(max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    name = fields.String(required=True, validate=one_line(experiments.NAME_MAX))
+    organism = fields.String(required=True, validate=one_line(experiments.ORGANISM_MAX))
+    description = fields.String(load_default="", validate=multiline(experiments.DESCRIPTION_MAX))
     mission = fields.String(
         load_default="",
-        validate=validate.Length(max=120),
+        validate=one_line(experiments.MISSION_MAX, required=False),
         metadata={"example": "SpaceX CRS-25"},
     )
     hardware = fields.String(
         load_default="",
-        validate=validate.Length(max=120),
+        validate=one_line(experiments.HARDWARE_MAX, required=False),
         metadata={"description": "Culture hardware", "example": "BRIC-LED"},
     )
     osdr_accession = fields.String(
         load_default="",
-        validate=validate.Length(max=16),
+        validate=OSDR_ACCESSION,
         metadata={"description": "NASA OSDR study id", "example": "OSD-379"},
     )
-    arms = fields.List(fields.Nested(ArmSchema), required=True, validate=validate.Length(max=20))
+    arms = fields.List(
+        fields.Nested(ArmSchema),
+        required=True,
+        validate=ARMS,
+        metadata={"description": "Arm names differ (ignoring case, spacing and look-alikes)."},
+    )
     created_by = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -132,16 +192,18 @@ class ExperimentSchema(Schema):
 class ExperimentPatchSchema(Schema):
     """Fields to change; the ones left out keep their values."""
 
-    name = fields.String(validate=validate.Length(max=120))
-    organism = fields.String(validate=validate.Length(max=200))
-    description = fields.String(validate=validate.Length(max=10_000))
-    mission = fields.String(validate=validate.Length(max=120))
-    hardware = fields.String(validate=validate.Length(max=120))
-    osdr_accession = fields.String(validate=validate.Length(max=16))
+    name = fields.String(validate=one_line(experiments.NAME_MAX))
+    organism = fields.String(validate=one_line(experiments.ORGANISM_MAX))
+    description = fields.String(validate=multiline(experiments.DESCRIPTION_MAX))
+    mission = fields.String(validate=one_line(experiments.MISSION_MAX, required=False))
+    hardware = fields.String(validate=one_line(experiments.HARDWARE_MAX, required=False))
+    osdr_accession = fields.String(validate=OSDR_ACCESSION)
     arms = fields.List(
         fields.Nested(ArmSchema),
-        validate=validate.Length(max=20),
-        metadata={"description": "The full list of arms; arms keep their ids by name."},
+        validate=ARMS,
+        metadata={
+            "description": "The full list of arms, named differently; arms keep their ids by name."
+        },
     )
     version = fields.Integer(
         required=True,
@@ -151,15 +213,15 @@ class ExperimentPatchSchema(Schema):
 
 
 class AuditQuerySchema(Schema):
-    username = fields.String(validate=validate.Length(max=64))
-    action = fields.String(validate=validate.Length(max=64))
-    result = fields.String(validate=validate.OneOf(RESULTS))
+    username = fields.String(validate=one_line(64, required=False))
+    action = fields.String(validate=one_line(64, required=False))
+    result = fields.String(validate=validate.OneOf(audit.RESULTS))
     since = fields.AwareDateTime(default_timezone=UTC)
     until = fields.AwareDateTime(default_timezone=UTC)
-    target_type = fields.String(validate=validate.Length(max=32))
-    target_id = fields.String(validate=validate.Length(max=64))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    target_type = fields.String(validate=one_line(32, required=False))
+    target_id = fields.String(validate=one_line(64, required=False))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=audit.OFFSET_MAX))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=audit.MAX_PAGE))
 
 
 class AuditEventSchema(Schema):

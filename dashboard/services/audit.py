@@ -21,6 +21,8 @@ from .actor import Actor, Role
 _Columns = TypeVarTuple("_Columns")
 RESULTS = ("ok", "denied", "failed", "error")
 MAX_PAGE = 500
+# Offsets are 64-bit integers in SQLite and PostgreSQL; a larger one can skip to nothing.
+OFFSET_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)

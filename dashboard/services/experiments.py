@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,14 +21,26 @@ from .authz import require_role
 from .errors import Conflict, NotFound, ValidationFailed
 from .text import plain_text
 
-SPACEFLIGHT_VALUES = ("Space Flight", "Ground Control")  # GeneLab Factor Value[Spaceflight]
+
+class Spaceflight(StrEnum):
+    """GeneLab's ``Factor Value[Spaceflight]`` of an arm: the one vocabulary for it."""
+
+    SPACE_FLIGHT = "Space Flight"
+    GROUND_CONTROL = "Ground Control"
+
+
+SPACEFLIGHT_VALUES: tuple[str, ...] = tuple(Spaceflight)
 NAME_MAX, ORGANISM_MAX, DESCRIPTION_MAX = 120, 200, 10_000
 MISSION_MAX = HARDWARE_MAX = 120
 # NASA Open Science Data Repository study ids look like OSD-379.
-OSDR_ACCESSION_RE = re.compile(r"^OSD-[0-9]{1,6}$")
+OSDR_ACCESSION_PATTERN = r"^OSD-[0-9]{1,6}$"
+OSDR_ACCESSION_RE = re.compile(OSDR_ACCESSION_PATTERN)
+OSDR_ACCESSION_MAX = len("OSD-999999")
+# What the API and forms take: any case (stored upper-case), or nothing.
+OSDR_ACCESSION_INPUT_PATTERN = r"^(?:[Oo][Ss][Dd]-[0-9]{1,6})?$"
 SCALAR_FIELDS = ("name", "organism", "description", "mission", "hardware", "osdr_accession")
 EDITABLE = (*SCALAR_FIELDS, "arms")
-ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MAX = 80, 500, 20
+ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MIN, ARMS_MAX = 80, 500, 1, 20
 GRAVITY_MAX_G = 20.0
 EDITORS = (Role.SCIENTIST,)
 
@@ -87,10 +100,15 @@ class ExperimentView:
 def default_arms() -> list[dict[str, object]]:
     """The usual pair: flight in microgravity beside a 1 g ground control."""
     return [
-        {"name": "flight µg", "spaceflight": "Space Flight", "gravity_g": 0.0, "description": ""},
+        {
+            "name": "flight µg",
+            "spaceflight": Spaceflight.SPACE_FLIGHT.value,
+            "gravity_g": 0.0,
+            "description": "",
+        },
         {
             "name": "ground 1 g",
-            "spaceflight": "Ground Control",
+            "spaceflight": Spaceflight.GROUND_CONTROL.value,
             "gravity_g": 1.0,
             "description": "",
         },
