@@ -207,7 +207,12 @@ def _serve(settings: Settings) -> None:
 
     app = create_app(settings)
     db = app_state(app.server).db
-    bootstrap = accounts.ensure_initial_admin(db, settings.admin_password)
+    try:
+        bootstrap = accounts.ensure_initial_admin(db, settings.admin_password)
+    except ServiceError as exc:
+        # The environment broke a rule (say, a short MICROSPACEGEN_ADMIN_PASSWORD): one line
+        # naming it, not a traceback.
+        raise SystemExit(f"error: {exc.field}: {exc.message}") from None
     if bootstrap.generated_password:
         print("=" * 64)
         print("First start: created user 'admin' with password (shown once):")

@@ -98,6 +98,13 @@ def _as_bool(name: str, raw: str) -> bool:
     raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean (use 1 or 0)")
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (or keep it) readable by its owner only: it holds the database, the
+    secret key and the caches."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
 def load_or_create_secret(data_dir: Path) -> str:
     """Return the secret key kept in the data directory, creating it atomically once."""
     path = data_dir / SECRET_KEY_FILE
@@ -106,7 +113,7 @@ def load_or_create_secret(data_dir: Path) -> str:
         if len(value) < 32:
             raise ConfigError(f"{path} holds a secret shorter than 32 characters; delete it")
         return value
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     value = secrets.token_urlsafe(48)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -136,7 +143,7 @@ def load_settings(
     directory = Path(data_dir or _env(env, "DATA_DIR") or "./var").expanduser().resolve()
     database_url = _env(env, "DATABASE_URL") or f"sqlite:///{directory / 'microspacegen.sqlite3'}"
     if database_url.startswith("sqlite"):
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
     secret = _env(env, "SECRET_KEY") or load_or_create_secret(directory)
     raw_port = str(port) if port is not None else (_env(env, "PORT") or "8050")
     return Settings(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -28,6 +28,9 @@ def content_security_policy(script_hashes: list[str]) -> str:
     )
 
 
+HSTS = "max-age=31536000"  # one year; set only when the app is told it sits behind HTTPS
+
+
 def init_security_headers(server: Flask, script_hashes: Callable[[], list[str]]) -> None:
     """Add the headers to every response; the CSP to HTML pages."""
 
@@ -39,4 +42,9 @@ def init_security_headers(server: Flask, script_hashes: Callable[[], list[str]])
         if response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = content_security_policy(script_hashes())
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.path.startswith("/api/"):
+            # Answers hold personal data and, once, a token's secret: no cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

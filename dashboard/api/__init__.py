@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from dashboard import __version__
+from dashboard.auth import current_principal
 
 from .errors import API_PREFIX, register_error_handlers
 from .resources import BLUEPRINTS, PREFIX
@@ -71,7 +72,10 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
         if not request.path.startswith(API_PREFIX):
             return
         # Dash's catch-all page route would otherwise answer unknown API paths with HTML.
-        if request.routing_exception is None and request.blueprint not in API_BLUEPRINTS:
+        # Only to a known caller, though: to anyone else the gate answers 401 first, so the
+        # API's paths cannot be probed without logging in.
+        is_unknown = request.routing_exception is None and request.blueprint not in API_BLUEPRINTS
+        if is_unknown and current_principal() is not None:
             abort(404, description=f"No API route {request.method} {request.path}.")
         request.max_content_length = max_body_bytes
 

@@ -116,22 +116,20 @@ class UserById(MethodView):
     @users.response(200, UserSchema)
     @_errors(users, 403, 404, 409, 422)
     def patch(self, body: dict[str, Any], user_id: int) -> accounts.UserRow:
-        """Change roles, active flag, display name or password."""
+        """Change roles, active flag, display name or password, all or nothing."""
         db, actor = current_db(), current_actor()
-        if "password" in body:
-            accounts.set_password(
-                db, actor, user_id, body["password"], current_password=body.get("current_password")
-            )
-        if {"roles", "is_active", "display_name"} & body.keys():
-            return accounts.update_user(
-                db,
-                actor,
-                user_id,
-                roles=body.get("roles"),
-                is_active=body.get("is_active"),
-                display_name=body.get("display_name"),
-            )
-        return accounts.get_user(db, actor, user_id)
+        if not {"password", "roles", "is_active", "display_name"} & body.keys():
+            return accounts.get_user(db, actor, user_id)
+        return accounts.change_user(
+            db,
+            actor,
+            user_id,
+            roles=body.get("roles"),
+            is_active=body.get("is_active"),
+            display_name=body.get("display_name"),
+            password=body.get("password"),
+            current_password=body.get("current_password"),
+        )
 
 
 @tokens.route("")

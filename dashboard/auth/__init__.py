@@ -20,6 +20,7 @@ from .current import (
     current_principal,
 )
 from .guard import PageRule, check_request, may_open, page_rules
+from .probes import bp as probes_bp
 from .views import bp
 
 __all__ = [
@@ -36,11 +37,13 @@ __all__ = [
 
 
 def _load_session_user(user_key: str) -> WebUser | None:
-    try:
-        user_id, version = (int(part) for part in user_key.split("."))
-    except ValueError:
+    # "<user id>.<auth version>.<session secret>", as WebUser.get_id writes it.
+    user_id, version, session_secret = [*user_key.split(".", 2), "", ""][:3]
+    if not (user_id.isdecimal() and version.isdecimal() and session_secret) or len(user_id) > 12:
         return None
-    principal = accounts.load_principal(current_db(), user_id, version)
+    principal = accounts.load_principal(
+        current_db(), int(user_id), int(version[:12]), session_secret
+    )
     return WebUser(principal) if principal else None
 
 
@@ -72,6 +75,7 @@ def init_auth(server: Flask, state: AppState, rules: list[PageRule]) -> None:
     manager.user_loader(_load_session_user)
     manager.request_loader(_load_bearer_user)
     server.register_blueprint(bp)
+    server.register_blueprint(probes_bp)  # open without a login, like the login page
 
     @server.before_request
     def _gate() -> BaseResponse | None:

@@ -31,8 +31,9 @@ class WebUser(UserMixin):
         self.principal = principal
 
     def get_id(self) -> str:
-        # The version makes old cookies invalid after a password change or deactivation.
-        return f"{self.principal.id}.{self.principal.auth_version}"
+        # The version makes old cookies invalid after a password change or deactivation;
+        # the session secret names the server-side session that logout ends.
+        return f"{self.principal.id}.{self.principal.auth_version}.{self.principal.session}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

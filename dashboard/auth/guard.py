@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -10,12 +11,22 @@ from urllib.parse import quote, urlsplit
 from flask import Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from dashboard.services.text import has_lone_surrogate
+
 from .current import current_principal
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login_form", "auth.login_submit", "auth.logout"})
-# Static files the login page needs; they hold no data.
-PUBLIC_PREFIXES = ("/assets/",)
-MACHINE_PREFIXES = ("/api/", "/_dash-", "/_reload-hash", "/_alive")
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login_form", "auth.login_submit", "auth.logout", "probes.livez", "probes.readyz"}
+)
+# The static files the login page needs, and no others: they hold no data and name no
+# versions (the Bootstrap banner keeps its copyright but not its version).
+PUBLIC_ASSETS = frozenset(
+    {"/assets/favicon.svg", "/assets/app.css", "/assets/vendor/bootstrap/bootstrap.min.css"}
+)
+MACHINE_PREFIXES = ("/api/", "/assets/", "/_dash-", "/_reload-hash", "/_alive")
+# Deeper JSON is refused before anything parses it recursively (Dash component trees stay
+# far below this).
+JSON_DEPTH_MAX = 256
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ def _json_error(status: int, code: str, message: str) -> Response:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PAGE_METHODS = frozenset({"GET", "HEAD"})  # what a browser sends to open a page
 
 
 def is_cross_site() -> bool:
@@ -68,15 +80,43 @@ def is_cross_site() -> bool:
     return urlsplit(origin).netloc != request.host
 
 
-def carries_nul() -> bool:
-    """Whether the query or a JSON body holds a NUL character (no text field may; PostgreSQL
-    cannot store one, so it would otherwise surface as a server error deep inside)."""
-    if b"%00" in request.query_string or b"\x00" in request.query_string:
-        return True
-    if request.mimetype != "application/json":
-        return False
+def query_carries_nul() -> bool:
+    """Whether the query string holds a NUL character (no text field may; PostgreSQL cannot
+    store one, so it would otherwise surface as a server error deep inside)."""
+    return b"%00" in request.query_string or b"\x00" in request.query_string
+
+
+def json_body_problem() -> str | None:
+    """Why a JSON body (any ``application/json`` or ``application/*+json``) is refused, or None.
+
+    Reads the body, so it runs only once the caller is known. Malformed JSON is left to the
+    route, which answers it in its own way.
+    """
+    if not request.is_json:
+        return None
     body = request.get_data(cache=True)
-    return b"\\u0000" in body or b"\x00" in body
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        return "The JSON body is nested too deeply."
+    except ValueError:
+        return None
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > JSON_DEPTH_MAX:
+            return f"The JSON body is nested deeper than {JSON_DEPTH_MAX} levels."
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "NUL characters are not allowed in requests."
+            if has_lone_surrogate(value):
+                return "The JSON body holds a lone UTF-16 surrogate, which is not text."
+    return None
 
 
 def check_request(rules: list[PageRule]) -> BaseResponse | None:
@@ -84,18 +124,22 @@ def check_request(rules: list[PageRule]) -> BaseResponse | None:
     path = request.path
     if is_cross_site():
         return _json_error(403, "forbidden", "Cross-site request refused.")
-    if carries_nul():
-        return _json_error(400, "bad_request", "NUL characters are not allowed in requests.")
-    if request.endpoint in PUBLIC_ENDPOINTS or path.startswith(PUBLIC_PREFIXES):
+    if request.endpoint in PUBLIC_ENDPOINTS or path in PUBLIC_ASSETS:
         return None
+    # Who is asking is decided from the headers alone: nobody unknown gets a body read.
     principal = current_principal()
     if principal is None:
-        if path.startswith(MACHINE_PREFIXES) or request.method != "GET":
+        if path.startswith(MACHINE_PREFIXES) or request.method not in PAGE_METHODS:
             response = _json_error(401, "unauthorized", "Log in or send a valid bearer token.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="microspacegen"'
             return response
         target = request.full_path.rstrip("?")
         return redirect(f"/login?next={quote(target, safe='/')}")
+    if query_carries_nul():
+        return _json_error(400, "bad_request", "NUL characters are not allowed in requests.")
+    problem = json_body_problem()
+    if problem:
+        return _json_error(400, "bad_request", problem)
     for rule in rules:
         if rule.pattern.match(path) and not may_open(principal.roles, rule.roles):
             needed = ", ".join(sorted(rule.roles))

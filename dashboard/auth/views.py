@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, session
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from dashboard import __version__
-from dashboard.services import accounts, audit
+from dashboard.services import accounts
 from dashboard.services.errors import AuthenticationFailed, TooManyAttempts
+from dashboard.services.text import has_control_characters
 
 from .current import WebUser, client_ip, current_actor, current_db, current_principal
 
@@ -22,8 +22,8 @@ FIELD_MAX = 1024
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths may follow a login (no open redirects)."""
-    if not target:
-        return "/"
+    if not target or has_control_characters(target, multiline=False):
+        return "/"  # a line break would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -37,7 +37,6 @@ def _page(error: str | None = None, status: int = 200, username: str = "") -> Re
         "login.html",
         error=error,
         username=username,
-        version=__version__,
         next=safe_next(request.values.get("next")),
     )
     return Response(html, status=status, mimetype="text/html")
@@ -66,15 +65,31 @@ def login_submit() -> BaseResponse:
         return response
     except AuthenticationFailed as exc:
         return _page(exc.message, 401, username)
-    login_user(WebUser(principal))
+    # A fresh cookie for the new session: nothing set before the login carries over.
+    session.clear()
+    login_user(WebUser(accounts.start_session(current_db(), principal, client_ip())))
     return redirect(safe_next(request.form.get("next")))
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.post("/logout")
 def logout() -> BaseResponse:
-    """End the session."""
-    if current_principal() is not None:
-        with current_db().begin() as s:
-            audit.add(s, current_actor(), "auth.logout")
+    """End the session on the server too, so a copy of the cookie is refused afterwards.
+
+    POST only: a link or image on another page must not be able to log anyone out.
+    """
+    principal = current_principal()
+    if principal is not None and principal.session:
+        accounts.end_session(current_db(), current_actor(), principal.session)
     logout_user()
+    session.clear()
     return redirect("/login")
+
+
+@bp.get("/logout")
+def logout_refused() -> BaseResponse:
+    """Say that logout takes a POST (else Dash would answer with its page-not-found)."""
+    response = Response(
+        "Log out with the button in the menu (a POST request).\n", 405, mimetype="text/plain"
+    )
+    response.headers["Allow"] = "POST"
+    return response

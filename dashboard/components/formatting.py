@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime
 
 
@@ -22,16 +23,22 @@ def gravity(value_g: float) -> str:
     return "µg" if value_g < 1e-3 else f"{value_g:g} g"
 
 
-MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~"
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all
+# also keeps "https://…" or "www.…" in a name from turning into an autolink to elsewhere.
+MARKDOWN_SPECIALS = frozenset(string.punctuation)
 
 
 def markdown_link(text: str, href: str) -> str:
-    r"""A Markdown link whose text cannot break out of the brackets (names are user input).
+    r"""A Markdown link whose text cannot break out of the brackets or link elsewhere
+    (names are user input); ``href`` is the app's own path.
 
     >>> print(markdown_link("x](javascript:alert(1)) [y", "/experiments/1"))
-    [x\]\(javascript:alert\(1\)\) \[y](/experiments/1)
+    [x\]\(javascript\:alert\(1\)\) \[y](/experiments/1)
     """
-    escaped = "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
+    escaped = "".join(
+        "\\" + ch if ch in MARKDOWN_SPECIALS else " " if ch.isspace() or ord(ch) < 32 else ch
+        for ch in text
+    )
     return f"[{escaped}]({href})"
 
 

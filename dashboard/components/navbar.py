@@ -10,6 +10,7 @@ from dash import html
 from .feedback import icon
 
 NAVBAR = "navbar"
+LOGOUT = "logout-link"
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,17 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
             dbc.DropdownMenuItem(f"Roles: {', '.join(roles) or 'none'}", header=True),
             dbc.DropdownMenuItem([icon("key", "me-2"), "Account and API tokens"], href="/account"),
             dbc.DropdownMenuItem(divider=True),
-            dbc.DropdownMenuItem(
-                [icon("box-arrow-right", "me-2"), "Log out"],
-                href="/logout",
-                external_link=True,
-                id="logout-link",
+            # A form, not a link: logout is a POST, so no page elsewhere can trigger it.
+            html.Form(
+                html.Button(
+                    [icon("box-arrow-right", "me-2"), "Log out"],
+                    type="submit",
+                    className="dropdown-item",
+                    id=LOGOUT,
+                ),
+                method="post",
+                action="/logout",
+                className="m-0",
             ),
         ],
         label=[icon("person-circle", "me-1"), username],

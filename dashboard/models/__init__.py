@@ -1,6 +1,6 @@
 """SQLAlchemy 2 data model; the schema itself is owned by the Alembic migrations."""
 
-from .accounts import ApiToken, Role, User, user_roles
+from .accounts import ApiToken, AuthAttempt, Role, User, UserSession, user_roles
 from .audit import AuditChainHead, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .experiments import Experiment, ExperimentArm
@@ -10,6 +10,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "AuthAttempt",
     "Base",
     "Experiment",
     "ExperimentArm",
@@ -18,6 +19,7 @@ __all__ = [
     "Role",
     "UTCDateTime",
     "User",
+    "UserSession",
     "user_roles",
     "utcnow",
 ]

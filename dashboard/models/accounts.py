@@ -64,3 +64,36 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """A login session; the cookie names it, so logging out ends it on the server.
+
+    Only the SHA-256 of the session's secret is stored: a copy of this table lets nobody in.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuthAttempt(Base):
+    """One attempt to prove a password (a login, or the current password on a change).
+
+    Written before the password is checked, so concurrent guesses count against each other:
+    throttling reads these rows, not the audit log, which only learns the outcome afterwards.
+    """
+
+    __tablename__ = "auth_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # login or password
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    source_ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # pending, ok, failed, throttled

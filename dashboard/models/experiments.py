@@ -18,6 +18,8 @@ class Experiment(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Look-alike names share a key (services/text.py name_key), so only one of them can exist.
+    name_key: Mapped[str] = mapped_column(String(480), unique=True)
     organism: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     mission: Mapped[str] = mapped_column(String(120), default="", server_default="")

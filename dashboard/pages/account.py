@@ -63,7 +63,10 @@ def layout(**_query: str) -> html.Div:
                                         dbc.Label("Current password", html_for=CURRENT),
                                         _password(CURRENT, "current-password", "mb-2"),
                                         dbc.Label("New password", html_for=NEW),
-                                        _password(NEW, "new-password", "mb-2"),
+                                        _password(NEW, "new-password", "mb-1"),
+                                        html.Div(
+                                            accounts.PASSWORD_RULE, className="form-text mb-2"
+                                        ),
                                         dbc.Label("New password again", html_for=CONFIRM),
                                         _password(CONFIRM, "new-password", "mb-3"),
                                         dbc.Button("Change password", id=CHANGE, color="primary"),

@@ -101,9 +101,7 @@ def layout(**_query: str) -> html.Div:
                         className="mb-1",
                         autoComplete="new-password",
                     ),
-                    html.Div(
-                        f"At least {accounts.PASSWORD_MIN} characters.", className="form-text mb-2"
-                    ),
+                    html.Div(accounts.PASSWORD_RULE, className="form-text mb-2"),
                     dbc.Label("Roles"),
                     dbc.Checklist(
                         id=NEW_ROLES,
@@ -160,6 +158,7 @@ def layout(**_query: str) -> html.Div:
                             dbc.Button("Set password", id=EDIT_SET_PASSWORD, color="secondary"),
                         ]
                     ),
+                    html.Div(accounts.PASSWORD_RULE, className="form-text"),
                     dbc.Label("API tokens", className="d-block mt-3"),
                     html.Div(
                         html.Div("Choose a user to see their tokens.", className="form-text"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -10,12 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # ships no type hints
 
 from dashboard.db import Database
-from dashboard.models import ApiToken, User, utcnow
+from dashboard.models import ApiToken, AuthAttempt, User, UserSession, utcnow
 from dashboard.models import Role as RoleRow
 
 from . import audit
@@ -28,16 +31,28 @@ from .errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from .text import has_control_characters, plain_text
+from .integrity import integrity_conflict
+from .text import has_control_characters, has_lone_surrogate, one_line_name
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
-PASSWORD_MIN, PASSWORD_MAX = 10, 256
+PASSWORD_MIN, PASSWORD_MAX = 12, 256
+# zxcvbn scores 0-4 by estimated guesses; below 3 means a common password, a keyboard walk, a
+# repeat or a name with digits tacked on, which online guessing or a leaked hash gives away.
+PASSWORD_MIN_SCORE = 3
+PASSWORD_RULE = (
+    f"At least {PASSWORD_MIN} characters, and not a common or easily guessed password "
+    "(a few unrelated words work well)."
+)
 DISPLAY_NAME_MAX = 100
 TOKEN_NAME_MAX = 100
 TOKEN_PREFIX = "msg_"  # noqa: S105 - marks our tokens
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_NAME_AND_IP = 5
 MAX_FAILURES_PER_IP = 20
+# Wrong current passwords on a password change, per user: a stolen session must not become
+# an unthrottled oracle for the password.
+MAX_FAILURES_PER_USER_PASSWORD = 5
+ATTEMPTS_KEPT = timedelta(days=1)
 # Checked against when the username does not exist, so both paths cost one scrypt.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -52,6 +67,8 @@ class Principal:
     roles: frozenset[str]
     is_active: bool
     auth_version: int
+    # The secret of the server-side login session this principal came from (web logins only).
+    session: str | None = None
 
     def actor(self, source_ip: str | None, channel: str = "web") -> Actor:
         """This user acting from ``source_ip`` over ``channel``."""
@@ -101,8 +118,11 @@ def normalize_username(raw: object) -> str:
     return name
 
 
-def check_password_rules(password: object, *, field: str = "password") -> str:
-    """Return ``password`` if it is acceptable, else raise :class:`ValidationFailed`."""
+def check_password_rules(
+    password: object, *, field: str = "password", username: str | None = None
+) -> str:
+    """Return ``password`` if it follows :data:`PASSWORD_RULE`, else raise
+    :class:`ValidationFailed` saying which part it breaks."""
     if not isinstance(password, str) or not password:
         raise ValidationFailed("Password is required.", field=field)
     if len(password) < PASSWORD_MIN:
@@ -112,6 +132,15 @@ def check_password_rules(password: object, *, field: str = "password") -> str:
     if len(password) > PASSWORD_MAX:
         raise ValidationFailed(
             f"Password must have at most {PASSWORD_MAX} characters.", field=field
+        )
+    if has_control_characters(password, multiline=False) or has_lone_surrogate(password):
+        raise ValidationFailed("Password must not contain control characters.", field=field)
+    # zxcvbn's cost grows with length; 64 characters decide the score of any real password.
+    strength = zxcvbn(password[:64], user_inputs=[username] if username else [])
+    if strength["score"] < PASSWORD_MIN_SCORE:
+        why = strength["feedback"]["warning"] or "It is close to a common password."
+        raise ValidationFailed(
+            f"Password is too easy to guess. {why.rstrip('.')}. {PASSWORD_RULE}", field=field
         )
     return password
 
@@ -134,15 +163,15 @@ def normalize_roles(raw: Iterable[object] | None) -> list[str]:
 
 
 def _display_name(raw: object) -> str:
-    return plain_text(
-        raw, "Display name", DISPLAY_NAME_MAX, field="display_name", required=False, multiline=False
+    return one_line_name(
+        raw, "Display name", DISPLAY_NAME_MAX, field="display_name", required=False
     )
 
 
 # --- helpers taking a session ---------------------------------------------------------------
 
 
-def _principal(user: User) -> Principal:
+def _principal(user: User, session: str | None = None) -> Principal:
     return Principal(
         user.id,
         user.username,
@@ -150,6 +179,7 @@ def _principal(user: User) -> Principal:
         user.role_names,
         user.is_active,
         user.auth_version,
+        session,
     )
 
 
@@ -218,9 +248,24 @@ def create_user(
     """Create a user with ``roles`` (admins only)."""
     require_role(db, actor, "user.create", Role.ADMIN)
     name = normalize_username(username)
-    secret = check_password_rules(password)
+    secret = check_password_rules(password, username=name)
     role_names = normalize_roles(roles)
     shown = _display_name(display_name)
+    try:
+        return _insert_user(db, actor, name, secret, role_names, shown)
+    except IntegrityError as exc:
+        # Another request created the same name between our check and our insert.
+        raise integrity_conflict(
+            exc,
+            {"uq_users_username": (f"A user named {name!r} already exists.", "username")},
+            referenced_table="users",
+            subject=f"User {name!r}",
+        ) from None
+
+
+def _insert_user(
+    db: Database, actor: Actor, name: str, secret: str, role_names: list[str], shown: str
+) -> UserRow:
     with db.begin() as s:
         if _find_user(s, name) is not None:
             raise Conflict(f"A user named {name!r} already exists.", field="username")
@@ -275,37 +320,9 @@ def update_user(
     The last active admin can neither lose the role nor be deactivated, so the
     installation never locks itself out.
     """
-    require_role(db, actor, "user.update", Role.ADMIN, target=("user", user_id))
-    role_names = None if roles is None else normalize_roles(roles)
-    if is_active is not None and not isinstance(is_active, bool):
-        raise ValidationFailed("is_active must be true or false.", field="is_active")
-    with db.begin() as s:
-        user = _get_user(s, user_id)
-        before = {"roles": sorted(user.role_names), "is_active": user.is_active}
-        was_admin = user.is_active and Role.ADMIN in user.role_names
-        if role_names is not None:
-            user.roles = _role_rows(s, role_names)
-        if display_name is not None:
-            user.display_name = _display_name(display_name)
-        if is_active is not None and is_active != user.is_active:
-            user.is_active = is_active
-            user.auth_version += 1  # ends the user's open sessions
-        s.flush()
-        still_admin = user.is_active and Role.ADMIN in user.role_names
-        if was_admin and not still_admin and _active_admin_count(s) == 0:
-            raise Conflict(
-                "This is the last active admin; make another user admin first.", field="roles"
-            )
-        after = {"roles": sorted(user.role_names), "is_active": user.is_active}
-        audit.add(
-            s,
-            actor,
-            "user.update",
-            target_type="user",
-            target_id=user.id,
-            detail={"username": user.username, "before": before, "after": after},
-        )
-        return _user_row(user)
+    return change_user(
+        db, actor, user_id, roles=roles, is_active=is_active, display_name=display_name
+    )
 
 
 def set_password(
@@ -317,28 +334,142 @@ def set_password(
     current_password: object = None,
 ) -> None:
     """Set a password: admins for anyone, everyone for themselves with their current one."""
+    change_user(db, actor, user_id, password=new_password, current_password=current_password)
+
+
+def change_user(
+    db: Database,
+    actor: Actor,
+    user_id: int,
+    *,
+    roles: Iterable[object] | None = None,
+    is_active: bool | None = None,
+    display_name: object = None,
+    password: object = None,
+    current_password: object = None,
+) -> UserRow:
+    """Apply any of the changes of :func:`update_user` and :func:`set_password` at once.
+
+    Everything is checked first and written in one transaction: a refused part (say, the
+    last admin losing the role) leaves the rest (say, a new password) unwritten too.
+    """
     is_self = actor.user_id == user_id
-    if not is_self:
+    changes_profile = roles is not None or is_active is not None or display_name is not None
+    if changes_profile:
+        require_role(db, actor, "user.update", Role.ADMIN, target=("user", user_id))
+    elif password is not None and not is_self:
         require_role(db, actor, "user.password", Role.ADMIN, target=("user", user_id))
-    secret = check_password_rules(new_password, field="new_password")
+    role_names = None if roles is None else normalize_roles(roles)
+    if is_active is not None and not isinstance(is_active, bool):
+        raise ValidationFailed("is_active must be true or false.", field="is_active")
+    shown = None if display_name is None else _display_name(display_name)
+    secret = None
+    if password is not None:
+        with db.read() as s:
+            username = _get_user(s, user_id).username
+        secret = check_password_rules(password, field="new_password", username=username)
+        # Even an admin proves it is them before changing their own password.
+        if is_self:
+            _check_current_password(db, actor, user_id, current_password)
     with db.begin() as s:
         user = _get_user(s, user_id)
-        # Even an admin proves it is them before changing their own password.
-        if is_self and not (
-            isinstance(current_password, str)
-            and check_password_hash(user.password_hash, current_password)
-        ):
-            raise ValidationFailed("Current password is wrong.", field="current_password")
-        user.password_hash = generate_password_hash(secret)
-        user.auth_version += 1
-        audit.add(
-            s,
+        if secret is not None:
+            user.password_hash = generate_password_hash(secret)
+            _end_sessions(s, user)
+            audit.add(
+                s,
+                actor,
+                "user.password",
+                target_type="user",
+                target_id=user.id,
+                detail={"username": user.username},
+            )
+        if changes_profile:
+            _apply_profile(s, actor, user, role_names, is_active, shown)
+        return _user_row(user)
+
+
+def _apply_profile(
+    s: Session,
+    actor: Actor,
+    user: User,
+    role_names: list[str] | None,
+    is_active: bool | None,
+    display_name: str | None,
+) -> None:
+    before = {"roles": sorted(user.role_names), "is_active": user.is_active}
+    was_admin = user.is_active and Role.ADMIN in user.role_names
+    if role_names is not None:
+        user.roles = _role_rows(s, role_names)
+    if display_name is not None:
+        user.display_name = display_name
+    if is_active is not None and is_active != user.is_active:
+        user.is_active = is_active
+        _end_sessions(s, user)
+    s.flush()
+    still_admin = user.is_active and Role.ADMIN in user.role_names
+    if was_admin and not still_admin and _active_admin_count(s) == 0:
+        raise Conflict(
+            "This is the last active admin; make another user admin first.", field="roles"
+        )
+    after = {"roles": sorted(user.role_names), "is_active": user.is_active}
+    audit.add(
+        s,
+        actor,
+        "user.update",
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "before": before, "after": after},
+    )
+
+
+def _check_current_password(
+    db: Database, actor: Actor, user_id: int, current_password: object
+) -> None:
+    """Refuse a wrong current password; throttle and audit the guesses like logins."""
+    limits: list[Limit] = [(actor.username, None, MAX_FAILURES_PER_USER_PASSWORD)]
+    attempt_id, refusal = _begin_attempt(
+        db, "password", actor.username, actor.source_ip, limits, "wrong current passwords"
+    )
+    if refusal is not None:
+        audit.record(
+            db,
             actor,
             "user.password",
+            "denied",
             target_type="user",
-            target_id=user.id,
-            detail={"username": user.username},
+            target_id=user_id,
+            detail={"username": actor.username, "reason": "throttled"},
         )
+        raise refusal
+    with db.read() as s:
+        stored = _get_user(s, user_id).password_hash
+    guess = current_password if isinstance(current_password, str) else ""
+    is_match = check_password_hash(stored, guess[:PASSWORD_MAX])
+    with db.begin() as s:
+        _finish_attempt(s, attempt_id, "ok" if is_match else "failed")
+        if not is_match:
+            audit.add(
+                s,
+                actor,
+                "user.password",
+                "failed",
+                target_type="user",
+                target_id=user_id,
+                detail={"username": actor.username, "reason": "wrong current password"},
+            )
+    if not is_match:
+        raise ValidationFailed("Current password is wrong.", field="current_password")
+
+
+def _end_sessions(s: Session, user: User) -> None:
+    """End every login session of ``user`` (after a password change or deactivation)."""
+    user.auth_version += 1
+    s.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def generate_password() -> str:
@@ -362,7 +493,9 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
     ignored ``MICROSPACEGEN_ADMIN_PASSWORD`` is reported in ``note`` rather than passed over.
     """
     generated = None if password is not None else generate_password()
-    secret = check_password_rules(password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD")
+    secret = check_password_rules(
+        password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD", username="admin"
+    )
     with db.begin() as s:
         if _active_admin_count(s):
             note = (
@@ -404,24 +537,70 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
 # --- logins ---------------------------------------------------------------------------------
 
 
-def _throttle(s: Session, username: str, source_ip: str | None) -> None:
-    checks = [
-        (username, source_ip, MAX_FAILURES_PER_NAME_AND_IP),
-        (None, source_ip, MAX_FAILURES_PER_IP),
-    ]
-    for name, ip, limit in checks:
-        if ip is None and name is None:
-            continue
-        times = audit.recent_failure_times(
-            s, action="auth.login", window=LOGIN_WINDOW, username=name, source_ip=ip, limit=limit
+Limit = tuple[str | None, str | None, int]  # username, source address, failures allowed
+
+
+def _serialize_attempts(s: Session) -> None:
+    """Make concurrent attempts count one after another.
+
+    SQLite already allows one writer at a time (the insert that follows takes the lock);
+    PostgreSQL is told to, for the few milliseconds of the insert and the count.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE auth_attempts IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _begin_attempt(
+    db: Database,
+    kind: str,
+    username: str,
+    source_ip: str | None,
+    limits: list[Limit],
+    what: str,
+) -> tuple[int, TooManyAttempts | None]:
+    """Record an attempt before its password is checked; refuse it when over a limit.
+
+    Failed and still pending attempts count, so 40 guesses sent at once are refused from
+    the sixth on, not after all of them have been checked.
+    """
+    now = utcnow()
+    with db.begin() as s:
+        _serialize_attempts(s)
+        s.execute(delete(AuthAttempt).where(AuthAttempt.started_at < now - ATTEMPTS_KEPT))
+        attempt = AuthAttempt(
+            kind=kind,
+            username=username[:64],
+            source_ip=source_ip,
+            started_at=now,
+            outcome="pending",
         )
-        if len(times) >= limit:
-            retry_at = times[limit - 1] + LOGIN_WINDOW
-            wait_s = max(1, math.ceil((retry_at - utcnow()).total_seconds()))
-            raise TooManyAttempts(
-                f"Too many failed logins; try again in {math.ceil(wait_s / 60)} minute(s).",
-                retry_after_s=wait_s,
+        s.add(attempt)
+        s.flush()
+        for name, ip, limit in limits:
+            query = select(AuthAttempt.started_at).where(
+                AuthAttempt.id != attempt.id,
+                AuthAttempt.kind == kind,
+                AuthAttempt.outcome.in_(("pending", "failed")),
+                AuthAttempt.started_at >= now - LOGIN_WINDOW,
             )
+            if name is not None:
+                query = query.where(AuthAttempt.username == name[:64])
+            if ip is not None:
+                query = query.where(AuthAttempt.source_ip == ip)
+            times = list(s.scalars(query.order_by(AuthAttempt.started_at.desc()).limit(limit)))
+            if (name is not None or ip is not None) and len(times) >= limit:
+                attempt.outcome = "throttled"
+                retry_at = times[limit - 1] + LOGIN_WINDOW
+                wait_s = max(1, math.ceil((retry_at - now).total_seconds()))
+                return attempt.id, TooManyAttempts(
+                    f"Too many {what}; try again in {math.ceil(wait_s / 60)} minute(s).",
+                    retry_after_s=wait_s,
+                )
+        return attempt.id, None
+
+
+def _finish_attempt(s: Session, attempt_id: int, outcome: str) -> None:
+    s.execute(update(AuthAttempt).where(AuthAttempt.id == attempt_id).values(outcome=outcome))
 
 
 def authenticate(
@@ -430,26 +609,34 @@ def authenticate(
     """Check a username and password; audit the attempt; slow down repeated failures."""
     who = Actor(None, "anonymous", frozenset(), source_ip, channel)
     name = username.strip().lower()[:64] if isinstance(username, str) else ""
-    if has_control_characters(name, multiline=False):
+    if has_control_characters(name, multiline=False) or has_lone_surrogate(name):
         name = name.encode("unicode_escape").decode("ascii")[:64]  # logged, never matches
     secret = password if isinstance(password, str) else ""
+    limits: list[Limit] = [
+        (name, source_ip, MAX_FAILURES_PER_NAME_AND_IP),
+        (None, source_ip, MAX_FAILURES_PER_IP),
+    ]
+    attempt_id, refusal = _begin_attempt(db, "login", name, source_ip, limits, "failed logins")
+    if refusal is not None:
+        audit.record(
+            db, who, "auth.login", "denied", detail={"username": name, "reason": "throttled"}
+        )
+        raise refusal
     with db.read() as s:
-        try:
-            _throttle(s, name, source_ip)
-        except TooManyAttempts:
-            audit.record(
-                db, who, "auth.login", "denied", detail={"username": name, "reason": "throttled"}
-            )
-            raise
+        user = _find_user(s, name) if name else None
+        stored = user.password_hash if user else _DUMMY_HASH
+    # Checked outside any transaction (scrypt takes a while), and always once, so a missing
+    # user cannot be told apart by timing.
+    is_match = check_password_hash(stored, secret[:1024])
     with db.begin() as s:
         user = _find_user(s, name) if name else None
-        # Always pay for one hash check, so a missing user cannot be told apart by timing.
-        is_match = check_password_hash(user.password_hash if user else _DUMMY_HASH, secret[:1024])
         if user is None or not is_match or not user.is_active:
+            _finish_attempt(s, attempt_id, "failed")
             reason = "inactive" if (user is not None and is_match) else "bad credentials"
             audit.add(s, who, "auth.login", "failed", detail={"username": name, "reason": reason})
             failure = AuthenticationFailed("Wrong username or password.")
         else:
+            _finish_attempt(s, attempt_id, "ok")
             user.last_login_at = utcnow()
             principal = _principal(user)
             audit.add(
@@ -463,13 +650,58 @@ def authenticate(
     raise failure
 
 
-def load_principal(db: Database, user_id: int, auth_version: int) -> Principal | None:
-    """The active user for a session cookie, or None when it no longer holds."""
+# --- login sessions -------------------------------------------------------------------------
+
+
+def start_session(db: Database, principal: Principal, source_ip: str | None) -> Principal:
+    """Open a server-side login session for ``principal``; the result carries its secret.
+
+    The session cookie names the secret; :func:`end_session` (logout), a password change
+    and deactivation end the session here, so a copied cookie stops working with it.
+    """
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.begin() as s:
+        # Ended sessions are kept no longer than it takes to refuse their cookie once.
+        s.execute(
+            delete(UserSession).where(
+                UserSession.user_id == principal.id, UserSession.ended_at.is_not(None)
+            )
+        )
+        s.add(
+            UserSession(
+                user_id=principal.id,
+                secret_sha256=_digest(secret),
+                source_ip=source_ip,
+                created_at=now,
+            )
+        )
+    return dataclasses.replace(principal, session=secret)
+
+
+def end_session(db: Database, actor: Actor, session: str) -> None:
+    """End the login session ``session`` (logout) and audit it."""
+    with db.begin() as s:
+        row = s.scalar(select(UserSession).where(UserSession.secret_sha256 == _digest(session)))
+        if row is not None and row.ended_at is None:
+            row.ended_at = utcnow()
+        audit.add(s, actor, "auth.logout", target_type="session", target_id=row and row.id)
+
+
+def load_principal(db: Database, user_id: int, auth_version: int, session: str) -> Principal | None:
+    """The active user of a session cookie, or None when the user or session no longer holds."""
     with db.read() as s:
-        user = s.get(User, user_id)
-        if user is None or not user.is_active or user.auth_version != auth_version:
+        row = s.execute(
+            select(User, UserSession.ended_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.secret_sha256 == _digest(session))
+        ).first()
+        if row is None:
             return None
-        return _principal(user)
+        user, ended_at = row
+        if ended_at is not None or not user.is_active or user.auth_version != auth_version:
+            return None
+        return _principal(user, session)
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -483,9 +715,7 @@ def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tupl
     """Create an API token for ``user_id``; returns the row and the secret (shown once)."""
     if actor.user_id != user_id:
         require_role(db, actor, "token.create", Role.ADMIN, target=("user", user_id))
-    label = plain_text(
-        name, "Token name", TOKEN_NAME_MAX, field="name", required=True, multiline=False
-    )
+    label = one_line_name(name, "Token name", TOKEN_NAME_MAX, field="name", required=True)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.begin() as s:
         user = _get_user(s, user_id)
@@ -576,13 +806,16 @@ def user_id_by_name(db: Database, username: object) -> int:
 
 
 __all__ = [
+    "PASSWORD_RULE",
     "AdminBootstrap",
     "Principal",
     "TokenRow",
     "UserRow",
     "authenticate",
+    "change_user",
     "create_token",
     "create_user",
+    "end_session",
     "ensure_initial_admin",
     "generate_password",
     "get_user",
@@ -592,6 +825,7 @@ __all__ = [
     "principal_for_token",
     "revoke_token",
     "set_password",
+    "start_session",
     "update_user",
     "user_id_by_name",
 ]

@@ -19,7 +19,8 @@ from . import audit
 from .actor import Actor, Role
 from .authz import require_role
 from .errors import Conflict, NotFound, ValidationFailed
-from .text import plain_text
+from .integrity import integrity_conflict
+from .text import name_key, one_line_name, plain_text
 
 
 class Spaceflight(StrEnum):
@@ -39,6 +40,9 @@ OSDR_ACCESSION_MAX = len("OSD-999999")
 # What the API and forms take: any case (stored upper-case), or nothing.
 OSDR_ACCESSION_INPUT_PATTERN = r"^(?:[Oo][Ss][Dd]-[0-9]{1,6})?$"
 SCALAR_FIELDS = ("name", "organism", "description", "mission", "hardware", "osdr_accession")
+# Shown on one line (grids, menus): no line breaks, invisible or direction-changing characters.
+ONE_LINE_FIELDS = frozenset({"name", "organism", "mission", "hardware"})
+NAME_KEY_MAX = 480  # the column's width; NFKC may lengthen a name
 EDITABLE = (*SCALAR_FIELDS, "arms")
 ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MIN, ARMS_MAX = 80, 500, 1, 20
 GRAVITY_MAX_G = 20.0
@@ -124,6 +128,8 @@ def _text(
     required: bool,
     field: str | None = None,
 ) -> str:
+    if key in ONE_LINE_FIELDS:
+        return one_line_name(data.get(key), label, limit, field=field or key, required=required)
     return plain_text(data.get(key), label, limit, field=field or key, required=required)
 
 
@@ -186,11 +192,11 @@ def parse_experiment(data: Mapping[str, object]) -> ExperimentInput:
     arms = tuple(parse_arm(arm, i) for i, arm in enumerate(arms_raw))
     seen: set[str] = set()
     for i, arm in enumerate(arms):
-        if arm.name.casefold() in seen:
+        if name_key(arm.name) in seen:
             raise ValidationFailed(
                 f"Two arms are named {arm.name!r}; arm names must differ.", field=f"arms[{i}].name"
             )
-        seen.add(arm.name.casefold())
+        seen.add(name_key(arm.name))
     return ExperimentInput(
         name=_text(data, "name", "Name", NAME_MAX, required=True),
         organism=_text(data, "organism", "Organism", ORGANISM_MAX, required=True),
@@ -252,10 +258,10 @@ def _sync_arms(experiment: Experiment, arms: Sequence[ArmInput]) -> None:
     An arm keeps its id across edits, so what later refers to it (datasets, runs) stays
     attached; dropping an arm something refers to fails on its foreign key.
     """
-    existing = {arm.name.casefold(): arm for arm in experiment.arms}
+    existing = {name_key(arm.name): arm for arm in experiment.arms}
     kept = []
     for position, spec in enumerate(arms):
-        row = existing.pop(spec.name.casefold(), None) or ExperimentArm()
+        row = existing.pop(name_key(spec.name), None) or ExperimentArm()
         row.position, row.name, row.spaceflight = position, spec.name, spec.spaceflight
         row.gravity_g, row.description = spec.gravity_g, spec.description
         kept.append(row)
@@ -324,17 +330,50 @@ def _name_taken(message_name: str) -> Conflict:
     return Conflict(f"An experiment named {message_name!r} already exists.", field="name")
 
 
+def _look_alike(name: str, taken: str) -> Conflict:
+    if taken == name:
+        return _name_taken(name)
+    return Conflict(
+        f"An experiment named {taken!r} already exists, and {name!r} differs from it only in "
+        "case, spacing or look-alike characters.",
+        field="name",
+    )
+
+
+def experiment_name_key(name: str) -> str:
+    """The key experiment names are kept unique by (look-alikes share one)."""
+    return name_key(name)[:NAME_KEY_MAX]
+
+
+def _integrity_error(exc: IntegrityError, name: str) -> Conflict:
+    """Say what the database refused: a (look-alike) duplicate name, or an arm still in use."""
+    taken = (_name_taken(name).message, "name")
+    return integrity_conflict(
+        exc,
+        {
+            "uq_experiments_name": taken,
+            "uq_experiments_name_key": taken,
+            "uq_experiment_arms_experiment_id": ("Two arms would have the same name.", "arms"),
+        },
+        referenced_table="experiment_arms",
+        subject="An arm this edit removes",
+    )
+
+
 def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) -> ExperimentView:
     """Create an experiment (scientists and admins)."""
     require_role(db, actor, "experiment.create", *EDITORS)
     spec = parse_experiment(data)
     try:
         with db.begin() as s:
-            if s.scalar(select(Experiment.id).where(Experiment.name == spec.name)) is not None:
-                raise _name_taken(spec.name)
+            key = experiment_name_key(spec.name)
+            taken = s.scalar(select(Experiment.name).where(Experiment.name_key == key))
+            if taken is not None:
+                raise _look_alike(spec.name, taken)
             now = utcnow()
             experiment = Experiment(
                 **{field: getattr(spec, field) for field in SCALAR_FIELDS},
+                name_key=key,
                 created_by_id=actor.user_id,
                 created_at=now,
                 updated_at=now,
@@ -353,9 +392,10 @@ def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) ->
             )
             s.refresh(experiment)
             return _view(experiment)
-    except IntegrityError:
-        # Another request inserted the same name between our check and our insert.
-        raise _name_taken(spec.name) from None
+    except IntegrityError as exc:
+        # Another request inserted the same name between our check and our insert, or a
+        # constraint we did not check first; the constraint's name says which.
+        raise _integrity_error(exc, spec.name) from None
 
 
 def update_experiment(
@@ -392,15 +432,17 @@ def update_experiment(
             before = parse_experiment(editable(_view(experiment)))
             spec = parse_experiment({**editable(_view(experiment)), **changes})
             name = spec.name
+            key = experiment_name_key(spec.name)
             clash = s.scalar(
-                select(Experiment.id).where(
-                    Experiment.name == spec.name, Experiment.id != experiment_id
+                select(Experiment.name).where(
+                    Experiment.name_key == key, Experiment.id != experiment_id
                 )
             )
             if clash is not None:
-                raise _name_taken(spec.name)
+                raise _look_alike(spec.name, clash)
             for field in SCALAR_FIELDS:
                 setattr(experiment, field, getattr(spec, field))
+            experiment.name_key = key
             _sync_arms(experiment, spec.arms)
             experiment.version += 1
             experiment.updated_at = utcnow()
@@ -419,8 +461,8 @@ def update_experiment(
             )
             s.refresh(experiment)
             return _view(experiment)
-    except IntegrityError:
-        raise _name_taken(str(name)) from None
+    except IntegrityError as exc:
+        raise _integrity_error(exc, str(name)) from None
 
 
 def history(db: Database, experiment_id: int, limit: int = 50) -> list[audit.AuditRow]:

@@ -68,12 +68,17 @@ def test_logged_out_visit_returns_after_login(
 
 def test_logout_ends_the_session(page: Page, problems: Problems, live_server: LiveServer) -> None:
     login(page, live_server.sci_user, live_server.sci_password)
+    stolen = page.context.cookies()
     page.click("#user-menu")
-    logout = page.locator("#logout-link")
+    logout = page.locator("#logout-link")  # a button posting a form: logout is POST only
     expect(logout).to_be_visible()
     with page.expect_navigation():
         logout.click()
     assert _path(page) == "/login"
+    page.goto("/experiments")
+    assert _path(page) == "/login"
+    # The session ended on the server: the cookie from before the logout is no key any more.
+    page.context.add_cookies(stolen)  # type: ignore[arg-type]
     page.goto("/experiments")
     assert _path(page) == "/login"
     problems.assert_clean("logout")

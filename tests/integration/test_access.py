@@ -57,7 +57,10 @@ def test_login_cookie_flags_and_logout(site: Site) -> None:
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert client.get("/api/v1/me").get_json()["username"] == "sci"
-    assert client.get("/logout").status_code == 302
+    # A link or image elsewhere cannot log anyone out: GET is refused and changes nothing.
+    assert client.get("/logout").status_code == 405
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.post("/logout").status_code == 302
     assert client.get("/api/v1/me").status_code == 401
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from dashboard.db import Database
 from dashboard.services import accounts
+from tests.conftest import HEAD_REVISION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +52,7 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
     assert "invalid choice" in bad_role.stderr
     short = run(tmp_path, "user", "passwd", "ada", "--password-stdin", stdin="short\n")
     assert short.returncode == 1
-    assert "at least 10" in short.stderr
+    assert "at least 12" in short.stderr
     changed = run(tmp_path, "user", "passwd", "ada", "--password-stdin", stdin="long password 1\n")
     assert changed.returncode == 0, changed.stderr
     token = run(tmp_path, "token", "create", "ada", "--label", "ci")
@@ -62,7 +63,7 @@ def test_user_and_token_commands(tmp_path: Path) -> None:
     assert "No user named 'nobody'" in missing.stderr
     upgraded = run(tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0
-    assert "revision 0003" in upgraded.stdout
+    assert f"revision {HEAD_REVISION}" in upgraded.stdout
 
 
 def test_bad_configuration_is_reported(tmp_path: Path) -> None:
@@ -192,3 +193,20 @@ def test_database_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> Non
     assert out.returncode == 2
     assert "schema revision 9999, which this version of MicroSpaceGen does not know" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_short_admin_password_is_one_line_naming_the_rule(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "app.py", "--data-dir", str(tmp_path), "--port", "1"],
+        cwd=ROOT,
+        env={**os.environ, "MICROSPACEGEN_ADMIN_PASSWORD": "short"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: MICROSPACEGEN_ADMIN_PASSWORD: Password must have at least 12 characters."
+    )

@@ -94,10 +94,15 @@ def test_authenticate_and_session_invalidation(db: Database, admin: Actor) -> No
     principal = accounts.authenticate(db, "Carol", PASSWORD, "10.0.0.1")
     assert principal.username == "carol"
     assert principal.roles == frozenset({"operator"})
-    assert accounts.load_principal(db, user.user_id or 0, principal.auth_version) is not None
+    principal = accounts.start_session(db, principal, "10.0.0.1")
+    assert principal.session
+    uid, version = user.user_id or 0, principal.auth_version
+    assert accounts.load_principal(db, uid, version, principal.session) is not None
+    assert accounts.load_principal(db, uid, version, "another session") is None
     accounts.set_password(db, admin, user.user_id or 0, "a brand new password")
-    # The old session cookie names the old auth version and stops working.
-    assert accounts.load_principal(db, user.user_id or 0, principal.auth_version) is None
+    # The old session cookie names the old auth version and a session that has ended.
+    assert accounts.load_principal(db, uid, version, principal.session) is None
+    assert accounts.load_principal(db, uid, version + 1, principal.session) is None
     with pytest.raises(AuthenticationFailed):
         accounts.authenticate(db, "carol", PASSWORD, "10.0.0.1")
     assert accounts.authenticate(db, "carol", "a brand new password", "10.0.0.1")
