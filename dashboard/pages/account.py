@@ -13,7 +13,7 @@ from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
 from dashboard.components.tokens import token_table
 from dashboard.services import accounts
-from dashboard.services.errors import InputError, ValidationFailed
+from dashboard.services.errors import InputError, TooManyAttempts, ValidationFailed
 
 from ._token_actions import revoke_pressed
 
@@ -151,7 +151,7 @@ def change_password(
         accounts.set_password(
             current_db(), actor, actor.user_id or 0, new, current_password=current
         )
-    except InputError as exc:
+    except (InputError, TooManyAttempts) as exc:  # wrong current passwords are throttled
         return error_alert(exc), "", no_update, no_update
     return (success_alert("Password changed. Log in again with the new password."), "", "", "")
 

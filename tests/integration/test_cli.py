@@ -210,3 +210,15 @@ def test_short_admin_password_is_one_line_naming_the_rule(tmp_path: Path) -> Non
     assert result.stderr.strip() == (
         "error: MICROSPACEGEN_ADMIN_PASSWORD: Password must have at least 12 characters."
     )
+
+
+def test_readme_token_example_works_as_written(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("TOKEN=$(", 1)[0].rsplit("```bash", 1)[1]
+    commands = [line.split("#")[0].split() for line in block.splitlines() if line.strip()]
+    commands.append(["python", "app.py", "token", "create", "ada", "--label", "notebook"])
+    for command in commands:
+        assert command[:2] == ["python", "app.py"], command
+        done = run(tmp_path, *command[2:])
+        assert done.returncode == 0, (command, done.stderr)
+    assert done.stdout.strip().splitlines()[-1].startswith("msg_")
