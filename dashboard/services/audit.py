@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select, update
@@ -182,28 +182,6 @@ def recent_experiment_activity(db: Database, limit: int = 10) -> list[AuditRow]:
             .limit(limit)
         ).all()
         return [_to_row(e) for e in events]
-
-
-def recent_failure_times(
-    s: Session,
-    *,
-    action: str,
-    window: timedelta,
-    username: str | None,
-    source_ip: str | None,
-    limit: int,
-) -> list[datetime]:
-    """Times of the latest failures of ``action`` for a name and/or address, newest first."""
-    query = select(AuditEvent.occurred_at).where(
-        AuditEvent.action == action,
-        AuditEvent.result == "failed",
-        AuditEvent.occurred_at >= utcnow() - window,
-    )
-    if username is not None:
-        query = query.where(AuditEvent.detail["username"].as_string() == username)
-    if source_ip is not None:
-        query = query.where(AuditEvent.source_ip == source_ip)
-    return list(s.scalars(query.order_by(AuditEvent.occurred_at.desc()).limit(limit)))
 
 
 def search_target(
