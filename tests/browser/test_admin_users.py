@@ -60,7 +60,7 @@ def test_create_user_with_short_password_is_refused(
     admin.fill("#users-new-username", username)
     admin.fill("#users-new-password", "short")
     admin.click("#users-create")
-    expect(admin.locator("#users-create-alert")).to_contain_text("at least 10 characters")
+    expect(admin.locator("#users-create-alert")).to_contain_text("at least 12 characters")
     expect(admin.locator("#users-grid")).not_to_contain_text(username)
     status, users = api_json(admin, "GET", "/api/v1/users")
     assert status == 200
