@@ -1,4 +1,4 @@
-"""Which pages a user may open: read from the ``roles`` each page declares."""
+"""Which pages a user may open, as the access policy says (dashboard.services.policy)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,26 @@ from typing import Any
 
 import dash
 
-from dashboard.auth import current_principal, may_open
+from dashboard.auth import current_principal
 from dashboard.components.feedback import forbidden
 from dashboard.components.navbar import NavLink
+from dashboard.services import policy
 
 
 def guard_layout(module: str, layout: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a page's layout so it renders only for users holding one of the page's roles.
+    """Wrap a page's layout so it renders only for users the policy lets open the page.
 
-    The Flask gate refuses such pages on a full load; this covers navigation inside
-    the app, which fetches layouts through a Dash callback.
+    A refused full load reaches here too: the Flask gate audits it and answers 403 with
+    the app's frame, and this puts the refusal inside the frame. It also covers navigation
+    inside the app, which fetches layouts through a Dash callback.
     """
 
     @wraps(layout)
     def guarded(**kwargs: Any) -> Any:
-        page = dash.page_registry[module]
-        required = frozenset(page.get("roles") or ())
+        grant = policy.page_grant(module)
         principal = current_principal()
-        if required and (principal is None or not may_open(principal.roles, required)):
-            return forbidden(str(page["name"]), ", ".join(sorted(required)))
+        if principal is None or not grant.allows(principal.roles):
+            return forbidden(str(dash.page_registry[module]["name"]), grant.describe())
         return layout(**kwargs)
 
     return guarded
@@ -35,11 +36,8 @@ def guard_layout(module: str, layout: Callable[..., Any]) -> Callable[..., Any]:
 def visible_links(roles: frozenset[str]) -> list[NavLink]:
     """Navbar entries for pages that are listed and that ``roles`` may open, in page order."""
     links = []
-    for page in dash.page_registry.values():
-        if not page.get("in_nav", True):
-            continue
-        required = frozenset(page.get("roles") or ())
-        if required and not may_open(roles, required):
+    for module, page in dash.page_registry.items():
+        if not page.get("in_nav", True) or not policy.may_open(roles, module):
             continue
         links.append(NavLink(str(page["name"]), str(page["path"]), str(page.get("icon", "dot"))))
     return links

@@ -19,7 +19,7 @@ from .current import (
     current_db,
     current_principal,
 )
-from .guard import PageRule, check_request, may_open, page_rules
+from .guard import PageRule, check_request, page_rules, refused_page_status
 from .probes import bp as probes_bp
 from .views import bp
 
@@ -31,7 +31,6 @@ __all__ = [
     "current_db",
     "current_principal",
     "init_auth",
-    "may_open",
     "page_rules",
 ]
 
@@ -81,3 +80,5 @@ def init_auth(server: Flask, state: AppState, rules: list[PageRule]) -> None:
     def _gate() -> BaseResponse | None:
         session.permanent = True
         return check_request(rules)
+
+    server.after_request(refused_page_status)

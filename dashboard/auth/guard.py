@@ -1,4 +1,4 @@
-"""The Flask-level gate every request passes: login first, then page roles."""
+"""The Flask-level gate every request passes: login first, then the access policy's pages."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from flask import Response, jsonify, redirect, request
+from flask import Response, g, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from dashboard.services import audit, policy
+from dashboard.services.accounts import Principal
+from dashboard.services.actor import anonymous
 from dashboard.services.text import has_lone_surrogate
 
-from .current import current_principal
+from .current import client_ip, current_db, current_principal
 
 PUBLIC_ENDPOINTS = frozenset(
     {"auth.login_form", "auth.login_submit", "auth.logout", "probes.livez", "probes.readyz"}
@@ -29,33 +32,34 @@ MACHINE_PREFIXES = ("/api/", "/assets/", "/_dash-", "/_reload-hash", "/_alive")
 JSON_DEPTH_MAX = 256
 
 
+# Set on a refused page load: the app frame renders it (with the refusal inside), as 403.
+REFUSED_PAGE = "msg_refused_page"
+
+
 @dataclass(frozen=True)
 class PageRule:
-    """A page path (regex) and the roles that may open it (admins always may)."""
+    """A page path (regex), the module that registered it and who may open it."""
 
     pattern: re.Pattern[str]
-    roles: frozenset[str]
+    module: str
     name: str
+    grant: policy.Grant
 
 
 def page_rules(registry: Iterable[Mapping[str, object]]) -> list[PageRule]:
-    """Compile the ``roles`` each Dash page declared in ``register_page``."""
+    """Compile the path of every Dash page that the policy does not open to every user."""
     rules = []
     for page in registry:
-        roles = page.get("roles")
-        if not roles:
+        module = str(page.get("module"))
+        grant = policy.page_grant(module)
+        if grant.any_user:
             continue
         template = str(page.get("path_template") or page.get("path"))
         regex = re.sub(
             r"<[^>]+>", "[^/]+", re.escape(template).replace(r"\<", "<").replace(r"\>", ">")
         )
-        rules.append(PageRule(re.compile(f"^{regex}/?$"), frozenset(roles), str(page.get("name"))))  # type: ignore[call-overload]
+        rules.append(PageRule(re.compile(f"^{regex}/?$"), module, str(page.get("name")), grant))
     return rules
-
-
-def may_open(roles: frozenset[str], required: frozenset[str]) -> bool:
-    """Whether a user with ``roles`` may open a page needing one of ``required``."""
-    return "admin" in roles or bool(roles & required)
 
 
 def _json_error(status: int, code: str, message: str) -> Response:
@@ -123,6 +127,12 @@ def check_request(rules: list[PageRule]) -> BaseResponse | None:
     """Answer the request here when it may not go on; return None to let it through."""
     path = request.path
     if is_cross_site():
+        _audit_refusal(
+            current_principal(),
+            policy.CROSS_SITE,
+            ("path", path),
+            {"origin": request.headers.get("Origin", "")[:200], "method": request.method},
+        )
         return _json_error(403, "forbidden", "Cross-site request refused.")
     if request.endpoint in PUBLIC_ENDPOINTS or path in PUBLIC_ASSETS:
         return None
@@ -141,12 +151,44 @@ def check_request(rules: list[PageRule]) -> BaseResponse | None:
     if problem:
         return _json_error(400, "bad_request", problem)
     for rule in rules:
-        if rule.pattern.match(path) and not may_open(principal.roles, rule.roles):
-            needed = ", ".join(sorted(rule.roles))
-            return Response(
-                f"<!doctype html><title>Forbidden</title><h1>403 Forbidden</h1>"
-                f"<p>The page {rule.name} needs the role {needed}.</p><p><a href='/'>Home</a></p>",
-                status=403,
-                mimetype="text/html",
-            )
+        if rule.pattern.match(path) and not rule.grant.allows(principal.roles):
+            return _refuse_page(principal, rule, path)
     return None
+
+
+def _refuse_page(principal: Principal, rule: PageRule, path: str) -> BaseResponse | None:
+    """Audit a refused page; a browser's load goes on to the app frame, which says why."""
+    needed = rule.grant.describe()
+    detail: dict[str, object] = {"page": rule.name, "needs_role": needed}
+    _audit_refusal(principal, policy.PAGE_OPEN, ("page", path), detail)
+    if request.method not in PAGE_METHODS:
+        return _json_error(403, "forbidden", f"The page {rule.name} needs the role {needed}.")
+    # Dash serves the same frame for every page path; the page's own layout is guarded
+    # (dashboard.access.guard_layout), so the frame shows the navbar and "Not allowed".
+    g.setdefault(REFUSED_PAGE, rule.name)
+    return None
+
+
+def refused_page_status(response: BaseResponse) -> BaseResponse:
+    """Give the frame of a refused page load the status 403 (an ``after_request`` hook)."""
+    if g.get(REFUSED_PAGE):
+        response.status_code = 403
+    return response
+
+
+def _audit_refusal(
+    principal: Principal | None, action: str, target: tuple[str, str], detail: dict[str, object]
+) -> None:
+    channel = "api" if request.path.startswith("/api/") else "web"
+    ip = client_ip()
+    actor = principal.actor(ip, channel) if principal else anonymous(ip, channel)
+    target_type, target_id = target
+    audit.record(
+        current_db(),
+        actor,
+        action,
+        "denied",
+        target_type=target_type,
+        target_id=target_id[:64],
+        detail=detail,
+    )

@@ -16,7 +16,6 @@ from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import icon
 from dashboard.components.formatting import change_lines, when
 from dashboard.services import audit
-from dashboard.services.actor import Role
 
 USER = "audit-user"
 ACTION = "audit-action"
@@ -359,7 +358,6 @@ dash.register_page(
     name="Audit log",
     order=81,
     icon="journal-text",
-    roles=(Role.ADMIN.value,),
     title="Audit log · MicroSpaceGen",
     layout=guard_layout(__name__, layout),
 )

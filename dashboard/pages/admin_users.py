@@ -325,7 +325,6 @@ dash.register_page(
     name="Users",
     order=80,
     icon="people",
-    roles=(Role.ADMIN.value,),
     title="Users · MicroSpaceGen",
     layout=guard_layout(__name__, layout),
 )

@@ -23,7 +23,6 @@ from dashboard.models import Role as RoleRow
 
 from . import audit
 from .actor import ALL_ROLES, Actor, Role
-from .authz import require_role
 from .errors import (
     AuthenticationFailed,
     Conflict,
@@ -32,6 +31,7 @@ from .errors import (
     ValidationFailed,
 )
 from .integrity import integrity_conflict
+from .policy import Action, authorize
 from .text import has_control_characters, has_lone_surrogate, one_line_name
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,31}$")
@@ -46,6 +46,8 @@ PASSWORD_RULE = (
 DISPLAY_NAME_MAX = 100
 TOKEN_NAME_MAX = 100
 TOKEN_PREFIX = "msg_"  # noqa: S105 - marks our tokens
+# The user a fresh install creates is named after the role it holds.
+INITIAL_ADMIN = Role.ADMIN.value
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_NAME_AND_IP = 5
 MAX_FAILURES_PER_IP = 20
@@ -246,7 +248,7 @@ def create_user(
     display_name: object = "",
 ) -> UserRow:
     """Create a user with ``roles`` (admins only)."""
-    require_role(db, actor, "user.create", Role.ADMIN)
+    authorize(db, actor, Action.USER_CREATE)
     name = normalize_username(username)
     secret = check_password_rules(password, username=name)
     role_names = normalize_roles(roles)
@@ -293,7 +295,7 @@ def _insert_user(
 
 def list_users(db: Database, actor: Actor) -> list[UserRow]:
     """All users, by name (admins only)."""
-    require_role(db, actor, "user.list", Role.ADMIN)
+    authorize(db, actor, Action.USER_LIST)
     with db.read() as s:
         return [_user_row(u) for u in s.scalars(select(User).order_by(User.username))]
 
@@ -301,7 +303,7 @@ def list_users(db: Database, actor: Actor) -> list[UserRow]:
 def get_user(db: Database, actor: Actor, user_id: int) -> UserRow:
     """One user; anyone may read themselves, admins anyone."""
     if actor.user_id != user_id:
-        require_role(db, actor, "user.read", Role.ADMIN, target=("user", user_id))
+        authorize(db, actor, Action.USER_READ, target=("user", user_id))
     with db.read() as s:
         return _user_row(_get_user(s, user_id))
 
@@ -356,9 +358,9 @@ def change_user(
     is_self = actor.user_id == user_id
     changes_profile = roles is not None or is_active is not None or display_name is not None
     if changes_profile:
-        require_role(db, actor, "user.update", Role.ADMIN, target=("user", user_id))
+        authorize(db, actor, Action.USER_UPDATE, target=("user", user_id))
     elif password is not None and not is_self:
-        require_role(db, actor, "user.password", Role.ADMIN, target=("user", user_id))
+        authorize(db, actor, Action.USER_PASSWORD, target=("user", user_id))
     role_names = None if roles is None else normalize_roles(roles)
     if is_active is not None and not isinstance(is_active, bool):
         raise ValidationFailed("is_active must be true or false.", field="is_active")
@@ -494,7 +496,7 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
     """
     generated = None if password is not None else generate_password()
     secret = check_password_rules(
-        password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD", username="admin"
+        password or generated, field="MICROSPACEGEN_ADMIN_PASSWORD", username=INITIAL_ADMIN
     )
     with db.begin() as s:
         if _active_admin_count(s):
@@ -504,7 +506,7 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
                 else ""
             )
             return AdminBootstrap(False, None, note)
-        if _find_user(s, "admin") is not None:
+        if _find_user(s, INITIAL_ADMIN) is not None:
             return AdminBootstrap(
                 False,
                 None,
@@ -512,7 +514,7 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
                 "'python app.py user add NAME --role admin'.",
             )
         user = User(
-            username="admin",
+            username=INITIAL_ADMIN,
             display_name="Administrator",
             password_hash=generate_password_hash(secret),
             is_active=True,
@@ -529,7 +531,7 @@ def ensure_initial_admin(db: Database, password: str | None) -> AdminBootstrap:
             "user.create",
             target_type="user",
             target_id=user.id,
-            detail={"username": "admin", "roles": ["admin"], "initial": True},
+            detail={"username": INITIAL_ADMIN, "roles": [Role.ADMIN.value], "initial": True},
         )
     return AdminBootstrap(True, generated, "Created user 'admin'.")
 
@@ -714,7 +716,7 @@ def _digest(token: str) -> str:
 def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tuple[TokenRow, str]:
     """Create an API token for ``user_id``; returns the row and the secret (shown once)."""
     if actor.user_id != user_id:
-        require_role(db, actor, "token.create", Role.ADMIN, target=("user", user_id))
+        authorize(db, actor, Action.TOKEN_CREATE, target=("user", user_id))
     label = one_line_name(name, "Token name", TOKEN_NAME_MAX, field="name", required=True)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.begin() as s:
@@ -745,7 +747,7 @@ def create_token(db: Database, actor: Actor, user_id: int, name: object) -> tupl
 def list_tokens(db: Database, actor: Actor, user_id: int) -> list[TokenRow]:
     """Tokens of ``user_id`` (their own, or any user's for admins)."""
     if actor.user_id != user_id:
-        require_role(db, actor, "token.list", Role.ADMIN, target=("user", user_id))
+        authorize(db, actor, Action.TOKEN_LIST, target=("user", user_id))
     with db.read() as s:
         _get_user(s, user_id)
         tokens = s.scalars(
@@ -762,7 +764,7 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> TokenRow:
             raise NotFound(f"No API token with id {token_id}.")
         owner = token.user_id
     if actor.user_id != owner:
-        require_role(db, actor, "token.revoke", Role.ADMIN, target=("token", token_id))
+        authorize(db, actor, Action.TOKEN_REVOKE, target=("token", token_id))
     with db.begin() as s:
         token = s.get(ApiToken, token_id)
         if token is None:

@@ -28,10 +28,6 @@ class Actor:
     source_ip: str | None = None
     channel: str = "web"  # web, api or cli
 
-    def has_any(self, *roles: Role) -> bool:
-        """Whether the actor holds one of ``roles``; admins hold every permission."""
-        return Role.ADMIN in self.roles or any(role in self.roles for role in roles)
-
 
 def cli_actor(os_user: str) -> Actor:
     """The actor for commands typed at the server's console (trusted as admin)."""

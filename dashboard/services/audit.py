@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from dashboard.db import Database
 from dashboard.models import AuditChainHead, AuditEvent, utcnow
 
-from . import audit_chain, authz
-from .actor import Actor, Role
+from . import audit_chain, policy
+from .actor import Actor
 
 _Columns = TypeVarTuple("_Columns")
 RESULTS = ("ok", "denied", "failed", "error")
@@ -149,7 +149,7 @@ def search(
     db: Database, actor: Actor, f: AuditFilter, *, offset: int = 0, limit: int = 50
 ) -> AuditPage:
     """List audit events matching ``f``, newest first (admins only)."""
-    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    policy.authorize(db, actor, policy.Action.AUDIT_READ)
     offset = max(0, offset)
     limit = max(1, min(limit, MAX_PAGE))
     base = _filtered(select(AuditEvent), f)
@@ -165,7 +165,7 @@ def search(
 
 def distinct_values(db: Database, actor: Actor) -> dict[str, list[str]]:
     """Usernames and actions that occur in the log, for filter menus (admins only)."""
-    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    policy.authorize(db, actor, policy.Action.AUDIT_READ)
     with db.read() as s:
         names = s.scalars(select(AuditEvent.username).distinct().order_by(AuditEvent.username))
         actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
@@ -217,7 +217,7 @@ def _csv_cell(value: object) -> object:
 
 def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
     """The matching events as CSV (newest first, at most EXPORT_MAX_ROWS) and the row count."""
-    authz.require_role(db, actor, "audit.export", Role.ADMIN)
+    policy.authorize(db, actor, policy.Action.AUDIT_EXPORT)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -236,7 +236,7 @@ def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
 
 def daily_counts(db: Database, actor: Actor, f: AuditFilter) -> dict[str, dict[str, int]]:
     """Events per UTC day and result for the filter: ``{"2026-11-26": {"ok": 3}}``."""
-    authz.require_role(db, actor, "audit.read", Role.ADMIN)
+    policy.authorize(db, actor, policy.Action.AUDIT_READ)
     counts: dict[str, dict[str, int]] = {}
     with db.read() as s:
         query = _filtered(select(AuditEvent.occurred_at, AuditEvent.result), f)
@@ -260,7 +260,7 @@ class ChainReport:
 
 def verify_chain(db: Database, actor: Actor) -> ChainReport:
     """Recompute every digest in order; report the first event that does not fit (admins)."""
-    authz.require_role(db, actor, "audit.verify", Role.ADMIN)
+    policy.authorize(db, actor, policy.Action.AUDIT_VERIFY)
     prev, expected_seq, checked = audit_chain.GENESIS, 0, 0
     report: ChainReport | None = None
     with db.read() as s:

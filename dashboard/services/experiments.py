@@ -16,10 +16,10 @@ from dashboard.db import Database
 from dashboard.models import Experiment, ExperimentArm, utcnow
 
 from . import audit
-from .actor import Actor, Role
-from .authz import require_role
+from .actor import Actor
 from .errors import Conflict, NotFound, ValidationFailed
 from .integrity import integrity_conflict
+from .policy import Action, allows, authorize
 from .text import name_key, one_line_name, plain_text
 
 
@@ -46,7 +46,6 @@ NAME_KEY_MAX = 480  # the column's width; NFKC may lengthen a name
 EDITABLE = (*SCALAR_FIELDS, "arms")
 ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MIN, ARMS_MAX = 80, 500, 1, 20
 GRAVITY_MAX_G = 20.0
-EDITORS = (Role.SCIENTIST,)
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,7 @@ def editable(view: ExperimentView) -> dict[str, object]:
 
 def can_edit(actor: Actor) -> bool:
     """Whether ``actor`` may create and edit experiments (for showing the buttons)."""
-    return actor.has_any(*EDITORS)
+    return allows(actor, Action.EXPERIMENT_UPDATE)
 
 
 def list_experiments(db: Database, *, limit: int | None = None) -> list[ExperimentView]:
@@ -362,7 +361,7 @@ def _integrity_error(exc: IntegrityError, name: str) -> Conflict:
 
 def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) -> ExperimentView:
     """Create an experiment (scientists and admins)."""
-    require_role(db, actor, "experiment.create", *EDITORS)
+    authorize(db, actor, Action.EXPERIMENT_CREATE)
     spec = parse_experiment(data)
     try:
         with db.begin() as s:
@@ -410,7 +409,7 @@ def update_experiment(
     ``expected_version`` is the version the editor started from; a newer one on the server
     is a :class:`Conflict`, so one edit never silently overwrites another.
     """
-    require_role(db, actor, "experiment.update", *EDITORS, target=("experiment", experiment_id))
+    authorize(db, actor, Action.EXPERIMENT_UPDATE, target=("experiment", experiment_id))
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise ValidationFailed("version (the version you edited) is required.", field="version")
     unknown = sorted(set(changes) - set(EDITABLE))

@@ -85,17 +85,29 @@ import json, sys
 import dash
 from app import create_app
 from dashboard.config import load_settings
+from dashboard.services import policy
 
 create_app(load_settings(data_dir=sys.argv[1]))
-keys = ("module", "path", "path_template", "roles", "name", "title", "in_nav")
-pages = [{k: page.get(k) for k in keys} for page in dash.page_registry.values()]
+keys = ("module", "path", "path_template", "name", "title", "in_nav")
+
+
+def roles(module):
+    grant = policy.page_grant(module)
+    return [] if grant.any_user else sorted(grant.roles)
+
+
+pages = [
+    {**{k: page.get(k) for k in keys}, "roles": roles(module)}
+    for module, page in dash.page_registry.items()
+]
 print("REGISTRY=" + json.dumps(pages, default=list))
 """
 
 
 @functools.cache
 def registry_pages() -> list[dict[str, Any]]:
-    """The app's ``dash.page_registry`` (module, path, path_template, roles, name, title).
+    """The app's ``dash.page_registry`` (module, path, path_template, name, title) with the
+    roles the access policy requires to open each page (empty: any logged-in user).
 
     Read from a fresh process that builds the app on a throw-away data directory, so the
     list always comes from the code and never from a copy in the tests.

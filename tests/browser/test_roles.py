@@ -12,6 +12,7 @@ from .conftest import (
     LiveServer,
     PageFactory,
     Problems,
+    api_json,
     goto_page,
     login,
     navigate_in_app,
@@ -68,21 +69,43 @@ def test_admin_navbar_has_admin_links(
     problems.assert_clean("/ as admin")
 
 
-def test_scientist_direct_load_of_admin_page_is_403(
-    page: Page, problems: Problems, live_server: LiveServer, admin_path: str
+def test_scientist_direct_load_of_admin_page_is_403_inside_the_app_and_audited(
+    new_page: PageFactory, live_server: LiveServer, admin_path: str
 ) -> None:
     path = admin_path
+    page = new_page()
+    problems = new_page.problems(page)
     login(page, live_server.sci_user, live_server.sci_password)
     problems.expect_response(403, path)
-    response = page.goto(path)
+    response = goto_page(page, path)
     assert response is not None
     assert response.status == 403
     assert urlsplit(page.url).path == path
-    expect(page.locator("h1")).to_have_text("403 Forbidden")
-    expect(page.locator("body")).to_contain_text("admin")
-    # Nothing of the app (no Dash, no data) came with the refusal.
-    expect(page.locator("#_pages_content")).to_have_count(0)
+    # The refusal sits in the app's frame: the navbar (without admin links) and its look.
+    expect(page.locator("#navbar")).to_be_visible()
+    expect(page.locator("#navbar")).to_contain_text(live_server.sci_user)
+    links = _nav_links(page)
+    assert links.get("Overview") == "/", links
+    assert not any(href.startswith("/admin") for href in links.values()), links
+    content = page.locator("#_pages_content")
+    expect(content.locator("h2")).to_have_text("Not allowed")
+    expect(content).to_contain_text("needs the role admin")
     expect(page.locator(".ag-root")).to_have_count(0)
+    screenshot(page, f"scientist_403{path.replace('/', '_')}")
+    problems.assert_clean(f"direct load of {path}")
+
+    admin = new_page()
+    login(admin, live_server.admin_user, live_server.admin_password)
+    status, body = api_json(
+        admin,
+        "GET",
+        f"/api/v1/audit?result=denied&action=page.open&username={live_server.sci_user}",
+    )
+    assert status == 200, body
+    refused = [row for row in body["items"] if row["target_id"] == path]
+    assert refused, body
+    assert refused[0]["target_type"] == "page"
+    assert refused[0]["detail"]["needs_role"] == "admin"
 
 
 def test_scientist_in_app_navigation_to_admin_page_is_refused(

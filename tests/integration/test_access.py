@@ -114,6 +114,28 @@ def test_admin_pages_need_the_admin_role(site: Site) -> None:
     assert site.client("boss").get("/admin/users").status_code == 200
 
 
+def test_refused_page_loads_get_the_app_frame_with_403_and_are_audited(site: Site) -> None:
+    refusals = audit.AuditFilter(action="page.open", result="denied")
+    before = audit.search(site.db, cli_actor("t"), refusals).total
+    refused = site.client("sci").get("/admin/users?x=1")
+    assert refused.status_code == 403
+    page = refused.get_data(as_text=True)
+    # The app's own frame (its stylesheet and Dash), which then shows "Not allowed" inside.
+    assert "/assets/vendor/bootstrap/bootstrap.min.css" in page
+    assert 'id="react-entry-point"' in page
+    denied = audit.search(site.db, cli_actor("t"), refusals)
+    assert denied.total == before + 1
+    row = denied.rows[0]
+    assert (row.username, row.target_type, row.target_id) == ("sci", "page", "/admin/users")
+    assert row.detail == {"page": "Users", "needs_role": "admin"}
+    # Anything but a page load is refused outright (and audited too).
+    posted = site.client("sci").post("/admin/audit", headers={"Origin": "http://localhost"})
+    assert posted.status_code == 403
+    assert posted.get_json()["error"]["code"] == "forbidden"
+    assert audit.search(site.db, cli_actor("t"), refusals).total == before + 2
+    assert site.client("boss").get("/admin/users").status_code == 200
+
+
 def test_layout_callback_refuses_admin_page_for_scientist(site: Site) -> None:
     # In-app navigation fetches the page through Dash's router callback.
     response = call_callback(
@@ -228,6 +250,13 @@ def test_cross_site_posts_are_refused(site: Site) -> None:
         "/login", data={"username": "sci", "password": PASSWORD}, headers=evil
     )
     assert login.status_code == 403
+    refusals = audit.search(
+        site.db, cli_actor("t"), audit.AuditFilter(action="request.cross_site", result="denied")
+    )
+    assert [(r.username, r.target_id, r.detail["origin"]) for r in reversed(refusals.rows[:2])] == [
+        ("sci", "/api/v1/tokens", "https://evil.example"),
+        ("anonymous", "/login", "https://evil.example"),
+    ]
     same = client.post("/api/v1/tokens", json={"name": "x"}, headers={"Origin": "http://localhost"})
     assert same.status_code == 201
     assert client.get("/api/v1/me", headers=evil).status_code == 200
