@@ -1,4 +1,4 @@
-"""Admin: the audit log with filters, a per-day chart and CSV export."""
+"""Admin: the audit log with filters, a chart of events over time and CSV export."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
+from dashboard.components.audit_view import (
+    action_options,
+    audit_chart,
+    audit_filter,
+    grid_rows,
+    page_offset,
+    paging,
+)
 from dashboard.components.feedback import icon
-from dashboard.components.formatting import change_lines, when
+from dashboard.components.formatting import when
 from dashboard.services import audit
 
 USER = "audit-user"
@@ -33,66 +40,6 @@ VERIFY = "audit-verify"
 VERIFY_RESULT = "audit-verify-result"
 DOWNLOAD = "audit-download"
 PAGE_SIZE = 50
-DAY_MS = 86_400_000
-RESULT_COLORS = {"ok": "#2e9d5b", "denied": "#d9822b", "failed": "#c0392b", "error": "#6c3483"}
-
-
-def _filter(
-    username: str | None, action: str | None, result: str | None, start: str | None, end: str | None
-) -> audit.AuditFilter:
-    since = datetime.fromisoformat(start[:10]).replace(tzinfo=UTC) if start else None
-    until = (
-        datetime.fromisoformat(end[:10]).replace(tzinfo=UTC) + timedelta(days=1) if end else None
-    )
-    return audit.AuditFilter(
-        username=username or None,
-        action=action or None,
-        result=result or None,
-        since=since,
-        until=until,
-    )
-
-
-def _action_options(actions: list[str]) -> list[dict[str, str]]:
-    groups = sorted({a.split(".")[0] + "." for a in actions})
-    return [{"label": f"{g}* (all)", "value": g} for g in groups] + [
-        {"label": a, "value": a} for a in actions
-    ]
-
-
-def _chart(counts: dict[str, dict[str, int]]) -> go.Figure:
-    days = list(counts)
-    figure = go.Figure()
-    for result, colour in RESULT_COLORS.items():
-        values = [counts[d].get(result, 0) for d in days]
-        if any(values):
-            figure.add_bar(
-                x=[f"{d}T12:00:00" for d in days],  # centred in its day
-                y=values,
-                name=result,
-                marker_color=colour,
-                width=DAY_MS * 0.8,
-            )
-    figure.update_layout(
-        barmode="stack",
-        showlegend=True,
-        height=220,
-        margin={"l": 40, "r": 10, "t": 10, "b": 30},
-        legend={"orientation": "h", "y": 1.15},
-        yaxis_title="events",
-        plot_bgcolor="white",
-    )
-    if days:
-        # A date axis with a day of margin: one busy day is a bar, not the whole chart.
-        first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
-        figure.update_xaxes(
-            type="date",
-            dtick=DAY_MS,
-            ticklabelmode="period",
-            tickformat="%Y-%m-%d",
-            range=[str(first - timedelta(days=1)), str(last + timedelta(days=1))],
-        )
-    return figure
 
 
 def layout(
@@ -116,7 +63,7 @@ def layout(
                     dbc.Label("Action"),
                     dcc.Dropdown(
                         id=ACTION,
-                        options=_action_options(values["actions"]),
+                        options=action_options(values["actions"]),
                         value=action,
                         placeholder="any action",
                     ),
@@ -239,21 +186,25 @@ def layout(
 
 
 @callback(
-    Output(GRID, "rowData"),
-    Output(PAGE_INFO, "children"),
-    Output(OFFSET, "data"),
-    Output(CHART, "figure"),
-    Output(PREV, "disabled"),
-    Output(NEXT, "disabled"),
-    Input(APPLY, "n_clicks"),
-    Input(PREV, "n_clicks"),
-    Input(NEXT, "n_clicks"),
-    State(USER, "value"),
-    State(ACTION, "value"),
-    State(RESULT, "value"),
-    State(DATES, "start_date"),
-    State(DATES, "end_date"),
-    State(OFFSET, "data"),
+    output={
+        "rows": Output(GRID, "rowData"),
+        "info": Output(PAGE_INFO, "children"),
+        "offset": Output(OFFSET, "data"),
+        "chart": Output(CHART, "figure"),
+        "prev_disabled": Output(PREV, "disabled"),
+        "next_disabled": Output(NEXT, "disabled"),
+    },
+    inputs={
+        "_apply": Input(APPLY, "n_clicks"),
+        "_prev": Input(PREV, "n_clicks"),
+        "_next": Input(NEXT, "n_clicks"),
+        "username": State(USER, "value"),
+        "action": State(ACTION, "value"),
+        "result": State(RESULT, "value"),
+        "start": State(DATES, "start_date"),
+        "end": State(DATES, "end_date"),
+        "offset": State(OFFSET, "data"),
+    },
 )
 def show(
     _apply: int | None,
@@ -265,39 +216,21 @@ def show(
     start: str | None,
     end: str | None,
     offset: int | None,
-) -> tuple[Any, ...]:
-    """Load one page of events and the per-day chart for the filters."""
-    trigger = dash.ctx.triggered_id
-    offset = int(offset or 0)
-    offset = {PREV: max(0, offset - PAGE_SIZE), NEXT: offset + PAGE_SIZE}.get(str(trigger), 0)
+) -> dict[str, Any]:
+    """Load one page of events and the chart for the filters."""
+    offset = page_offset(dash.ctx.triggered_id, offset, PAGE_SIZE, prev=PREV, next_=NEXT)
     db, actor = current_db(), current_actor()
-    f = _filter(username, action, result, start, end)
+    f = audit_filter(username, action, result, start, end)
     page = audit.search(db, actor, f, offset=offset, limit=PAGE_SIZE)
-    rows = [
-        {
-            "occurred_at": r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "username": r.username,
-            "source_ip": r.source_ip or "",
-            "channel": r.channel,
-            "action": r.action,
-            "result": r.result,
-            "target": f"{r.target_type} {r.target_id}" if r.target_type else "",
-            "detail": "; ".join(change_lines(r.detail)),
-        }
-        for r in page.rows
-    ]
-    if page.total:
-        info = f"{offset + 1}–{offset + len(page.rows)} of {page.total} events"
-    else:
-        info = "No events match these filters."
-    return (
-        rows,
-        info,
-        offset,
-        _chart(audit.daily_counts(db, actor, f)),
-        offset == 0,
-        offset + PAGE_SIZE >= page.total,
-    )
+    pager = paging(offset, len(page.rows), page.total, PAGE_SIZE)
+    return {
+        "rows": grid_rows(page.rows),
+        "info": pager.info,
+        "offset": pager.offset,
+        "chart": audit_chart(audit.daily_counts(db, actor, f)),
+        "prev_disabled": pager.prev_disabled,
+        "next_disabled": pager.next_disabled,
+    }
 
 
 @callback(
@@ -320,7 +253,7 @@ def export(
 ) -> dict[str, Any]:
     """Download the filtered events as CSV."""
     text, _count = audit.export_csv(
-        current_db(), current_actor(), _filter(username, action, result, start, end)
+        current_db(), current_actor(), audit_filter(username, action, result, start, end)
     )
     stamp = when(datetime.now(UTC)).replace(" ", "_").replace(":", "")
     return dcc.send_string(text, filename=f"microspacegen-audit-{stamp}.csv")

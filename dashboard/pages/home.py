@@ -16,8 +16,6 @@ HOME_STATS = "home-stats"
 HOME_LATEST = "home-latest"
 HOME_ACTIVITY = "home-activity"
 
-ACTION_LABELS = {"experiment.create": "created", "experiment.update": "edited"}
-
 
 def _stat(label: str, value: int, icon_name: str, stat_id: str) -> dbc.Col:
     return dbc.Col(
@@ -100,23 +98,20 @@ def _activity(data: overview.Overview) -> html.Div | dbc.ListGroup:
             "clock-history", "No activity yet", "Creating and editing experiments shows up here."
         )
     items = []
-    for row in data.activity:
-        name = row.detail.get("name") or (row.detail.get("after") or {}).get("name")  # type: ignore[union-attr]
-        verb = ACTION_LABELS.get(row.action, row.action)
+    for item in data.activity:
         items.append(
             dbc.ListGroupItem(
                 [
                     html.Div(
                         [
-                            html.B(row.username),
-                            f" {verb} ",
+                            html.B(item.username),
+                            f" {item.verb} ",
                             dcc.Link(
-                                str(name or f"experiment {row.target_id}"),
-                                href=f"/experiments/{row.target_id}",
+                                item.experiment_name, href=f"/experiments/{item.experiment_id}"
                             ),
                         ]
                     ),
-                    html.Div(when(row.occurred_at), className="small text-body-secondary"),
+                    html.Div(when(item.occurred_at), className="small text-body-secondary"),
                 ]
             )
         )

@@ -7,9 +7,9 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
@@ -235,16 +235,27 @@ def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
 
 
 def daily_counts(db: Database, actor: Actor, f: AuditFilter) -> dict[str, dict[str, int]]:
-    """Events per UTC day and result for the filter: ``{"2026-11-26": {"ok": 3}}``."""
+    """Events per UTC day and result for the filter: ``{"2026-11-26": {"ok": 3}}``.
+
+    Counted by the database (one row per day and result), however many events match.
+    """
     policy.authorize(db, actor, policy.Action.AUDIT_READ)
     counts: dict[str, dict[str, int]] = {}
     with db.read() as s:
-        query = _filtered(select(AuditEvent.occurred_at, AuditEvent.result), f)
-        for occurred_at, result in s.execute(query.limit(EXPORT_MAX_ROWS)):
-            day = occurred_at.date().isoformat()
-            counts.setdefault(day, {})
-            counts[day][result] = counts[day].get(result, 0) + 1
+        day = _utc_day(s.get_bind().dialect.name)
+        query = _filtered(
+            select(day, AuditEvent.result, func.count()).group_by(day, AuditEvent.result), f
+        )
+        for moment, result, count in s.execute(query):
+            counts.setdefault(str(moment)[:10], {})[result] = count
     return dict(sorted(counts.items()))
+
+
+def _utc_day(dialect: str) -> ColumnElement[Any]:
+    """The UTC calendar day of an event, as SQL (SQLite stores naive UTC text)."""
+    if dialect == "postgresql":
+        return func.date(func.timezone("UTC", AuditEvent.occurred_at))
+    return func.date(AuditEvent.occurred_at)
 
 
 @dataclass(frozen=True)

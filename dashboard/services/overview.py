@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -11,6 +12,36 @@ from dashboard.models import Experiment, ExperimentArm, User
 
 from . import audit, experiments
 from .actor import Actor
+
+# What the activity list says an experiment event did.
+ACTIVITY_VERBS = {"experiment.create": "created", "experiment.update": "edited"}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of recent activity: who did what to which experiment, when."""
+
+    username: str
+    verb: str
+    experiment_id: str | None
+    experiment_name: str
+    occurred_at: datetime
+
+
+def activity(row: audit.AuditRow) -> Activity:
+    """Read an experiment event of the audit log: its name is in the detail (``name`` when
+    created, ``after.name`` when edited); a payload without one names the experiment's id.
+    """
+    detail = row.detail
+    after = detail.get("after")
+    name = detail.get("name") or (after.get("name") if isinstance(after, dict) else None)
+    return Activity(
+        username=row.username,
+        verb=ACTIVITY_VERBS.get(row.action, row.action),
+        experiment_id=row.target_id,
+        experiment_name=str(name) if name else f"experiment {row.target_id}",
+        occurred_at=row.occurred_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -23,7 +54,7 @@ class Overview:
     organism_count: int
     active_user_count: int
     latest: list[experiments.ExperimentView]
-    activity: list[audit.AuditRow]
+    activity: list[Activity]
     can_create: bool
 
 
@@ -49,6 +80,6 @@ def summary(db: Database, actor: Actor, *, latest: int = 8) -> Overview:
         organism_count=organism_count,
         active_user_count=users,
         latest=experiments.list_experiments(db, limit=latest),
-        activity=audit.recent_experiment_activity(db, limit=10),
+        activity=[activity(row) for row in audit.recent_experiment_activity(db, limit=10)],
         can_create=experiments.can_edit(actor),
     )

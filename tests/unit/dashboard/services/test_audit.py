@@ -5,8 +5,10 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 
 from dashboard.db import Database
+from dashboard.models import AuditEvent
 from dashboard.services import audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import PermissionDenied
@@ -165,3 +167,27 @@ def test_exported_csv_lets_anyone_recompute_the_chain(
         assert hashlib.sha256(canonical.encode()).hexdigest() == row["row_hash"]
         prev = row["row_hash"]
     assert len(rows) == 3
+
+
+def test_daily_counts_group_by_utc_day_in_the_database(
+    db: Database, admin: Actor, scientist: Actor
+) -> None:
+    _log(db, scientist, "x.day", "ok", n=3)
+    _log(db, scientist, "x.day", "denied", n=1)
+    moments = [
+        datetime(2025, 3, 1, 23, 30, tzinfo=UTC),  # late on one day ...
+        datetime(2025, 3, 2, 0, 30, tzinfo=UTC),  # ... and early on the next
+        datetime(2025, 3, 2, 12, 0, tzinfo=UTC),
+        datetime(2025, 3, 2, 23, 59, 59, tzinfo=UTC),
+    ]
+    with db.begin() as s:
+        ids = s.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "x.day").order_by(AuditEvent.id)
+        ).all()
+        for event_id, moment in zip(ids, moments, strict=True):
+            moved = update(AuditEvent).where(AuditEvent.id == event_id)
+            s.execute(moved.values(occurred_at=moment))
+    counts = audit.daily_counts(db, admin, audit.AuditFilter(action="x.day"))
+    assert counts == {"2025-03-01": {"ok": 1}, "2025-03-02": {"ok": 2, "denied": 1}}
+    since = audit.AuditFilter(action="x.day", since=datetime(2025, 3, 2, 12, tzinfo=UTC))
+    assert audit.daily_counts(db, admin, since) == {"2025-03-02": {"ok": 1, "denied": 1}}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import func, select
 
 from dashboard.db import Database
 from dashboard.models import Experiment, ExperimentArm
-from dashboard.services import experiments, overview
+from dashboard.services import audit, experiments, overview
 from dashboard.services.actor import Actor
 from dashboard.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -207,3 +208,30 @@ def test_update_errors(db: Database, scientist: Actor, operator: Actor) -> None:
     with pytest.raises(NotFound):
         experiments.get_experiment(db, 424242)
     assert experiments.get_experiment(db, view.id).version == 1
+
+
+def _event(action: str, detail: dict[str, object]) -> audit.AuditRow:
+    moment = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    return audit.AuditRow(1, moment, "ada", None, "web", action, "ok", "experiment", "4", detail)
+
+
+@pytest.mark.parametrize(
+    ("action", "detail", "verb", "name"),
+    [
+        ("experiment.create", {"name": "BRIC-23", "organism": "E. coli"}, "created", "BRIC-23"),
+        (
+            "experiment.update",
+            {"before": {"name": "old"}, "after": {"name": "new"}},
+            "edited",
+            "new",
+        ),
+        ("experiment.update", {"after": "not a mapping"}, "edited", "experiment 4"),
+        ("experiment.retract", {}, "experiment.retract", "experiment 4"),
+    ],
+)
+def test_overview_reads_names_and_verbs_from_audit_payloads(
+    action: str, detail: dict[str, object], verb: str, name: str
+) -> None:
+    item = overview.activity(_event(action, detail))
+    assert (item.username, item.verb, item.experiment_name) == ("ada", verb, name)
+    assert item.experiment_id == "4"
