@@ -140,9 +140,9 @@ def test_watcher_reports_problems(new_page: PageFactory) -> None:
     wait_until(page, lambda: len(problems.found()) >= 3, "the planted problems to be recorded")
     found = "\n".join(problems.found())
     assert "planted error" in found
-    assert "HTTP 404: GET" in found
+    assert "HTTP 401: GET" in found  # before login, /assets/ serves only the login page's files
     assert "external request: GET http://outside.invalid/pixel.png" in found
-    problems.expect_response(404, "/assets/no-such-file.js")
+    problems.expect_response(401, "/assets/no-such-file.js")
     assert not any("no-such-file" in line for line in problems.found())
     # Leave nothing for the teardown check.
     problems.console_errors.clear()
