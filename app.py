@@ -29,6 +29,7 @@ from dashboard.api import init_api
 from dashboard.auth import AppState, app_state, init_auth, page_rules
 from dashboard.config import ConfigError, Settings, load_settings
 from dashboard.db import Database, SchemaTooNew
+from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
 from dashboard.services import ServiceError, accounts
 from dashboard.services.actor import ALL_ROLES, cli_actor
@@ -118,7 +119,9 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     app.layout = serve_layout
     # The API's body limit must be set before the gate reads a body.
     init_api(server, settings.api_max_body_bytes)
-    init_auth(server, AppState(settings, db), page_rules(dash.page_registry.values()))
+    init_auth(
+        server, AppState(settings, db, JobQueue(settings)), page_rules(dash.page_registry.values())
+    )
     init_security_headers(server, app.csp_hashes)
     return app
 
@@ -186,6 +189,18 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="the user the token acts as")
     create.add_argument("--label", default="cli", help="what the token is for")
 
+    worker = commands.add_parser(
+        "worker", parents=[common], help="run background jobs (beside or away from the server)"
+    )
+    worker.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="jobs run at once (default: MICROSPACEGEN_WORKERS, or 2 when that is 0)",
+    )
+    # Set by `serve` for the workers it starts itself: stop when that server is gone.
+    worker.add_argument("--exit-with", type=int, default=None, help=argparse.SUPPRESS)
+
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
@@ -226,6 +241,11 @@ def _serve(settings: Settings) -> None:
         f"(data: {settings.data_dir}, database: {db.engine.url.render_as_string()})",
         flush=True,
     )
+    workers = None
+    if settings.workers:
+        workers = WorkerProcesses(settings, settings.workers, str(ROOT / "app.py"))
+        workers.start()
+        print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
     try:
         serve(
             app.server,
@@ -240,12 +260,33 @@ def _serve(settings: Settings) -> None:
             f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "choose another with --port or MICROSPACEGEN_PORT"
         ) from None
+    finally:
+        if workers is not None:
+            workers.stop()
+
+
+def _queue_label(settings: Settings) -> str:
+    return "Redis queue" if settings.broker_url else "embedded queue"
+
+
+def _worker(settings: Settings, processes: int | None, exit_with: int | None) -> int:
+    count = processes or settings.workers or 2
+    if not 1 <= count <= 64:
+        print("error: --processes must be between 1 and 64", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    db.upgrade()
+    db.dispose()
+    print(f"MicroSpaceGen {__version__} worker: {count} processes on the {_queue_label(settings)}")
+    run_worker(settings, count, exit_with=exit_with)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("huey").setLevel(logging.WARNING)  # a line per task drowns the rest
     args = _parser().parse_args(argv)
     try:
         # Absent options are absent attributes (SUPPRESS), so they may stand on either side.
@@ -257,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "serve"):
             _serve(settings)
             return 0
+        if args.command == "worker":
+            return _worker(settings, args.processes, args.exit_with)
         return _command(args, settings)
     except (ConfigError, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -31,11 +31,24 @@ class Settings:
     api_max_body_bytes: int = 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
     threads: int = 8
+    broker_url: str | None = None
+    queue_name: str = "microspacegen"
+    workers: int = 2
 
     @property
     def cache_dir(self) -> Path:
         """Directory of the diskcache used by background callbacks."""
         return self.data_dir / "cache"
+
+    @property
+    def job_files_dir(self) -> Path:
+        """Where finished jobs keep the files they produced (one folder a job)."""
+        return self.data_dir / "jobs"
+
+    @property
+    def job_queue_file(self) -> Path:
+        """The embedded job queue (SQLite), used when no broker URL is set."""
+        return self.data_dir / "job-queue.sqlite3"
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,6 +76,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "SECURE_COOKIES": ("0", "Set to 1 behind HTTPS so cookies carry the Secure flag."),
     "SESSION_HOURS": ("12", "How long a login session lasts."),
     "THREADS": ("8", "Worker threads of the WSGI server."),
+    "BROKER_URL": (
+        "none: embedded queue in `<data dir>/job-queue.sqlite3`",
+        "`redis://host:6379/0` sends jobs through Redis to workers on any machine.",
+    ),
+    "QUEUE_NAME": ("microspacegen", "Name of the job queue; differ it when apps share a Redis."),
+    "WORKERS": (
+        "2",
+        "Job worker processes `serve` starts beside itself; 0 when `worker` runs elsewhere.",
+    ),
 }
 
 
@@ -96,6 +118,23 @@ def _as_bool(name: str, raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{ENV_PREFIX}{name}={raw!r} is not a boolean (use 1 or 0)")
+
+
+def _broker_url(raw: str | None) -> str | None:
+    # Huey carries the jobs: embedded SQLite or Redis (see README, "Jobs").
+    if raw is None or raw.startswith(("redis://", "rediss://", "unix://")):
+        return raw
+    scheme = raw.split(":", 1)[0]
+    raise ConfigError(
+        f"{ENV_PREFIX}BROKER_URL: the scheme {scheme!r} is not supported; use "
+        "redis://host:6379/0, or leave it unset for the embedded queue"
+    )
+
+
+def _queue_name(raw: str) -> str:
+    if not raw.replace("-", "").replace("_", "").isalnum() or len(raw) > 64:
+        raise ConfigError(f"{ENV_PREFIX}QUEUE_NAME={raw!r}: use letters, digits, '-' and '_'")
+    return raw
 
 
 def make_private_dir(path: Path) -> None:
@@ -158,4 +197,7 @@ def load_settings(
             "SESSION_HOURS", _env(env, "SESSION_HOURS") or "12", float, 0.1, 720
         ),
         threads=_as_number("THREADS", _env(env, "THREADS") or "8", int, 1, 64),
+        broker_url=_broker_url(_env(env, "BROKER_URL")),
+        queue_name=_queue_name(_env(env, "QUEUE_NAME") or "microspacegen"),
+        workers=_as_number("WORKERS", _env(env, "WORKERS") or "2", int, 0, 64),
     )

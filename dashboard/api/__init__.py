@@ -13,10 +13,12 @@ from dashboard import __version__
 from dashboard.auth import current_principal
 
 from .errors import API_PREFIX, register_error_handlers
+from .jobs import blp as jobs_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .schemas import ApiErrorSchema
 
-API_BLUEPRINTS = frozenset(b.name for b in BLUEPRINTS) | {"api-docs"}
+ALL_BLUEPRINTS = (*BLUEPRINTS, jobs_blueprint)
+API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs"}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
 
@@ -63,7 +65,7 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
     server.url_map.converters["int"] = IdConverter
     api = JsonApi(server)
     api.register_converter(IdConverter, _id_schema)
-    for blueprint in BLUEPRINTS:
+    for blueprint in ALL_BLUEPRINTS:
         api.register_blueprint(blueprint)
     register_error_handlers(server)
 

@@ -76,11 +76,19 @@ class DatabaseHealth(Schema):
     error = fields.String(allow_none=True)
 
 
+class JobsHealth(Schema):
+    backend = fields.String(metadata={"example": "sqlite"})
+    live_workers = fields.Integer()
+    queued = fields.Integer()
+    running = fields.Integer()
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
     version = fields.String(required=True)
     time = fields.String(required=True)
     database = fields.Nested(DatabaseHealth, required=True)
+    jobs = fields.Nested(JobsHealth)
 
 
 class UserSchema(Schema):

@@ -18,6 +18,7 @@ from .current import (
     current_actor,
     current_db,
     current_principal,
+    current_queue,
 )
 from .guard import PageRule, check_request, page_rules, refused_page_status
 from .probes import bp as probes_bp
@@ -30,6 +31,7 @@ __all__ = [
     "current_actor",
     "current_db",
     "current_principal",
+    "current_queue",
     "init_auth",
     "page_rules",
 ]

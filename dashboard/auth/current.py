@@ -9,6 +9,7 @@ from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
 from dashboard.db import Database
+from dashboard.job_queue import JobQueue
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AuthenticationFailed
@@ -18,10 +19,11 @@ EXTENSION = "microspacegen"
 
 @dataclass(frozen=True)
 class AppState:
-    """What the app keeps on the Flask object: settings and the database."""
+    """What the app keeps on the Flask object: settings, the database and the job queue."""
 
     settings: Settings
     db: Database
+    queue: JobQueue
 
 
 class WebUser(UserMixin):
@@ -49,6 +51,11 @@ def app_state(server: Flask | None = None) -> AppState:
 def current_db() -> Database:
     """The database of the running app."""
     return app_state().db
+
+
+def current_queue() -> JobQueue:
+    """The job queue of the running app."""
+    return app_state().queue
 
 
 def client_ip() -> str | None:

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.access import guard_layout
-from dashboard.auth import current_actor, current_db
+from dashboard.auth import current_actor, current_db, current_queue
 from dashboard.components.audit_view import (
     action_options,
     audit_chart,
     audit_filter,
+    export_params,
     grid_rows,
     page_offset,
     paging,
 )
-from dashboard.components.feedback import icon
-from dashboard.components.formatting import when
-from dashboard.services import audit
+from dashboard.components.chain_report import chain_report_alert
+from dashboard.components.feedback import error_alert, icon
+from dashboard.components.job_progress import job_id_store, job_progress, job_state_store
+from dashboard.services import audit, jobs
+from dashboard.services.errors import InputError
+from dashboard.services.job_kinds import AUDIT_EXPORT, AUDIT_VERIFY
+
+from . import _job_progress  # noqa: F401 - registers the progress panels' callbacks
 
 USER = "audit-user"
 ACTION = "audit-action"
@@ -38,7 +44,8 @@ OFFSET = "audit-offset"
 EXPORT = "audit-export"
 VERIFY = "audit-verify"
 VERIFY_RESULT = "audit-verify-result"
-DOWNLOAD = "audit-download"
+VERIFY_JOB = "audit-verify-job"
+EXPORT_JOB = "audit-export-job"
 PAGE_SIZE = 50
 
 
@@ -140,8 +147,14 @@ def layout(
                 ],
                 className="d-flex justify-content-between align-items-center mb-3",
             ),
-            dcc.Loading(html.Div(id=VERIFY_RESULT), type="dot"),
-            dcc.Download(id=DOWNLOAD),
+            html.Div(id=VERIFY_RESULT),
+            dbc.Row(
+                [
+                    dbc.Col(job_progress(VERIFY_JOB, "Hash chain verification"), md=6),
+                    dbc.Col(job_progress(EXPORT_JOB, "CSV export"), md=6),
+                ],
+                className="mb-3 g-3",
+            ),
             dcc.Store(id=OFFSET, data=0),
             dbc.Card(
                 dbc.CardBody(
@@ -233,14 +246,27 @@ def show(
     }
 
 
+def _start(kind: str, params: dict[str, object] | None = None) -> dict[str, Any]:
+    try:
+        job = jobs.start(current_db(), current_actor(), current_queue().enqueue, kind, params)
+    except InputError as exc:
+        return {"alert": error_alert(exc), "job": no_update}
+    return {"alert": None, "job": job.id}
+
+
 @callback(
-    Output(DOWNLOAD, "data"),
-    Input(EXPORT, "n_clicks"),
-    State(USER, "value"),
-    State(ACTION, "value"),
-    State(RESULT, "value"),
-    State(DATES, "start_date"),
-    State(DATES, "end_date"),
+    output={
+        "alert": Output(VERIFY_RESULT, "children"),
+        "job": Output(job_id_store(EXPORT_JOB), "data"),
+    },
+    inputs={
+        "_clicks": Input(EXPORT, "n_clicks"),
+        "username": State(USER, "value"),
+        "action": State(ACTION, "value"),
+        "result": State(RESULT, "value"),
+        "start": State(DATES, "start_date"),
+        "end": State(DATES, "end_date"),
+    },
     prevent_initial_call=True,
 )
 def export(
@@ -251,38 +277,34 @@ def export(
     start: str | None,
     end: str | None,
 ) -> dict[str, Any]:
-    """Download the filtered events as CSV."""
-    text, _count = audit.export_csv(
-        current_db(), current_actor(), audit_filter(username, action, result, start, end)
-    )
-    stamp = when(datetime.now(UTC)).replace(" ", "_").replace(":", "")
-    return dcc.send_string(text, filename=f"microspacegen-audit-{stamp}.csv")
+    """Export the filtered events as CSV in a job; its panel offers the file when done."""
+    f = audit_filter(username, action, result, start, end)
+    return _start(AUDIT_EXPORT.name, export_params(f))
 
 
-@callback(Output(VERIFY_RESULT, "children"), Input(VERIFY, "n_clicks"), prevent_initial_call=True)
-def verify(_clicks: int | None) -> dbc.Alert:
-    """Recompute the hash chain and say whether history is intact."""
-    report = audit.verify_chain(current_db(), current_actor())
-    if report.is_intact:
-        return dbc.Alert(
-            [
-                icon("shield-check", "me-2"),
-                f"Hash chain intact: all {report.checked} events recomputed and linked.",
-            ],
-            color="success",
-            className="py-2",
-            dismissable=True,
-        )
-    return dbc.Alert(
-        [
-            icon("shield-exclamation", "me-2"),
-            f"Hash chain broken at position {report.first_bad_seq}: {report.reason}. "
-            f"{report.checked} events before it are intact.",
-        ],
-        color="danger",
-        className="py-2",
-        dismissable=True,
-    )
+@callback(
+    output={
+        "alert": Output(VERIFY_RESULT, "children", allow_duplicate=True),
+        "job": Output(job_id_store(VERIFY_JOB), "data"),
+    },
+    inputs={"_clicks": Input(VERIFY, "n_clicks")},
+    prevent_initial_call=True,
+)
+def verify(_clicks: int | None) -> dict[str, Any]:
+    """Recompute the hash chain in a job (100,000 events must not block the page)."""
+    return _start(AUDIT_VERIFY.name)
+
+
+@callback(
+    Output(VERIFY_RESULT, "children", allow_duplicate=True),
+    Input(job_state_store(VERIFY_JOB), "data"),
+    prevent_initial_call=True,
+)
+def verified(state: dict[str, Any] | None) -> Any:
+    """Say whether history is intact once the verification job has succeeded."""
+    if not state or state.get("state") != "succeeded" or not state.get("result"):
+        return no_update
+    return chain_report_alert(state["result"])
 
 
 dash.register_page(

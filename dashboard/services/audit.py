@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVarTuple
+from typing import Any, TextIO, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
@@ -215,22 +216,52 @@ def _csv_cell(value: object) -> object:
     return "" if value is None else value
 
 
-def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
-    """The matching events as CSV (newest first, at most EXPORT_MAX_ROWS) and the row count."""
+ProgressFn = Callable[[int, int], None]
+PROGRESS_EVERY = 2000  # events between progress reports
+
+
+def _no_progress(_done: int, _total: int) -> None:
+    return None
+
+
+def write_csv(
+    db: Database,
+    actor: Actor,
+    f: AuditFilter,
+    handle: TextIO,
+    *,
+    on_progress: ProgressFn = _no_progress,
+) -> int:
+    """Write the matching events as CSV to ``handle`` (newest first, at most EXPORT_MAX_ROWS).
+
+    Returns the row count; the export itself is audited.
+    """
     policy.authorize(db, actor, policy.Action.AUDIT_EXPORT)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(handle)
     writer.writerow(CSV_COLUMNS)
     count = 0
     with db.read() as s:
-        query = _filtered(select(AuditEvent), f).order_by(
-            AuditEvent.occurred_at.desc(), AuditEvent.id.desc()
+        query = _filtered(select(AuditEvent), f)
+        total = min(
+            EXPORT_MAX_ROWS, s.scalar(select(func.count()).select_from(query.subquery())) or 0
         )
-        for event in s.scalars(query.limit(EXPORT_MAX_ROWS)):
+        on_progress(0, total)
+        ordered = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        for event in s.scalars(ordered.limit(EXPORT_MAX_ROWS)).yield_per(PROGRESS_EVERY):
             writer.writerow([_csv_cell(getattr(event, column)) for column in CSV_COLUMNS])
             count += 1
+            if count % PROGRESS_EVERY == 0:
+                on_progress(count, total)
+    on_progress(count, max(total, count))
     with db.begin() as s:
         add(s, actor, "audit.export", detail={"rows": count})
+    return count
+
+
+def export_csv(db: Database, actor: Actor, f: AuditFilter) -> tuple[str, int]:
+    """The matching events as CSV text and the row count (see :func:`write_csv`)."""
+    buffer = io.StringIO()
+    count = write_csv(db, actor, f, buffer)
     return buffer.getvalue(), count
 
 
@@ -269,16 +300,26 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(db: Database, actor: Actor) -> ChainReport:
-    """Recompute every digest in order; report the first event that does not fit (admins)."""
+def verify_chain(
+    db: Database, actor: Actor, *, on_progress: ProgressFn = _no_progress
+) -> ChainReport:
+    """Recompute every digest in order; report the first event that does not fit (admins).
+
+    ``on_progress(done, total)`` is called every few thousand events (and may raise to stop).
+    """
     policy.authorize(db, actor, policy.Action.AUDIT_VERIFY)
     prev, expected_seq, checked = audit_chain.GENESIS, 0, 0
     report: ChainReport | None = None
     with db.read() as s:
         head = s.get(AuditChainHead, 1)
         head_seq = head.seq if head else 0
+        on_progress(0, head_seq)
+        # Events chained after the head was read are the next check's business: the log
+        # keeps growing while a long verification runs.
         events = s.scalars(
-            select(AuditEvent).order_by(AuditEvent.seq.is_(None), AuditEvent.seq)
+            select(AuditEvent)
+            .where(or_(AuditEvent.seq <= head_seq, AuditEvent.seq.is_(None)))
+            .order_by(AuditEvent.seq.is_(None), AuditEvent.seq)
         ).yield_per(2000)
         for event in events:
             expected_seq += 1
@@ -296,6 +337,8 @@ def verify_chain(db: Database, actor: Actor) -> ChainReport:
                 break
             prev = event.row_hash or ""
             checked += 1
+            if checked % PROGRESS_EVERY == 0:
+                on_progress(checked, max(head_seq, checked))
         if report is None and head is not None and (head.seq, head.head_hash) != (checked, prev):
             reason = f"the chain head names {head.seq} events but {checked} are stored"
             report = ChainReport(False, checked, head_seq, checked + 1, reason)

@@ -8,9 +8,15 @@ from datetime import UTC, datetime
 from dashboard import __version__
 from dashboard.db import Database
 
+from . import jobs
 
-def report(db: Database) -> tuple[dict[str, object], bool]:
-    """Return the health document and whether everything is healthy."""
+
+def report(db: Database, queue_backend: str | None = None) -> tuple[dict[str, object], bool]:
+    """Return the health document and whether everything is healthy.
+
+    With ``queue_backend``, it also says how many job workers are alive and how many jobs
+    wait or run (no live worker is reported, not judged: workers may be started later).
+    """
     database = db.status()
     status: dict[str, object] = {
         "status": "ok" if database.is_ok else "degraded",
@@ -21,4 +27,12 @@ def report(db: Database) -> tuple[dict[str, object], bool]:
             **{k: v for k, v in asdict(database).items() if k != "is_ok"},
         },
     }
+    if queue_backend is not None and database.is_ok:
+        queue = jobs.queue_health(db, queue_backend)
+        status["jobs"] = {
+            "backend": queue.backend,
+            "live_workers": queue.live_workers,
+            "queued": queue.queued,
+            "running": queue.running,
+        }
     return status, database.is_ok
