@@ -25,6 +25,7 @@ from dashboard.auth import app_state
 from dashboard.config import load_settings
 from dashboard.services import accounts
 from dashboard.services.actor import Role, cli_actor
+from dashboard.services.text import name_key
 from tests.conftest import PASSWORD
 
 MAX_EXAMPLES = 25
@@ -89,7 +90,7 @@ def _tame(case: Any) -> bool:
     arms = case.body.get("arms") if isinstance(case.body, dict) else None
     if isinstance(arms, list):
         names = [
-            a["name"].casefold() for a in arms if isinstance(a, dict) and _is_text(a.get("name"))
+            name_key(a["name"]) for a in arms if isinstance(a, dict) and _is_text(a.get("name"))
         ]
         return len(names) == len(set(names))
     return True
