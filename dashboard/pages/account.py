@@ -129,20 +129,27 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+PASSWORD_OUTPUTS = {
+    "alert": Output(PASSWORD_ALERT, "children"),
+    "current": Output(CURRENT, "value"),
+    "new": Output(NEW, "value"),
+    "confirm": Output(CONFIRM, "value"),
+}
+
+
 @callback(
-    Output(PASSWORD_ALERT, "children"),
-    Output(CURRENT, "value"),
-    Output(NEW, "value"),
-    Output(CONFIRM, "value"),
-    Input(CHANGE, "n_clicks"),
-    State(CURRENT, "value"),
-    State(NEW, "value"),
-    State(CONFIRM, "value"),
+    output=PASSWORD_OUTPUTS,
+    inputs={
+        "_clicks": Input(CHANGE, "n_clicks"),
+        "current": State(CURRENT, "value"),
+        "new": State(NEW, "value"),
+        "confirm": State(CONFIRM, "value"),
+    },
     prevent_initial_call=True,
 )
 def change_password(
     _clicks: int | None, current: str | None, new: str | None, confirm: str | None
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
     """Change your own password; your other sessions end."""
     actor = current_actor()
     try:
@@ -152,25 +159,31 @@ def change_password(
             current_db(), actor, actor.user_id or 0, new, current_password=current
         )
     except (InputError, TooManyAttempts) as exc:  # wrong current passwords are throttled
-        return error_alert(exc), "", no_update, no_update
-    return (success_alert("Password changed. Log in again with the new password."), "", "", "")
+        return dict.fromkeys(PASSWORD_OUTPUTS, no_update) | {
+            "alert": error_alert(exc),
+            "current": "",
+        }
+    return dict.fromkeys(PASSWORD_OUTPUTS, "") | {
+        "alert": success_alert("Password changed. Log in again with the new password.")
+    }
 
 
 @callback(
-    Output(TOKEN_ALERT, "children"),
-    Output(TOKEN_LIST, "children"),
-    Output(TOKEN_NAME, "value"),
-    Input(TOKEN_CREATE, "n_clicks"),
-    State(TOKEN_NAME, "value"),
+    output={
+        "alert": Output(TOKEN_ALERT, "children"),
+        "tokens": Output(TOKEN_LIST, "children"),
+        "name": Output(TOKEN_NAME, "value"),
+    },
+    inputs={"_clicks": Input(TOKEN_CREATE, "n_clicks"), "name": State(TOKEN_NAME, "value")},
     prevent_initial_call=True,
 )
-def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
+def create_token(_clicks: int | None, name: str | None) -> dict[str, Any]:
     """Create a token and show it once."""
     db, actor = current_db(), current_actor()
     try:
         row, secret = accounts.create_token(db, actor, actor.user_id or 0, name)
     except InputError as exc:
-        return error_alert(exc), no_update, no_update
+        return {"alert": error_alert(exc), "tokens": no_update, "name": no_update}
     shown = dbc.Alert(
         [
             html.Div(f"Token {row.name!r} created. Copy it now: it is not shown again."),
@@ -185,7 +198,11 @@ def create_token(_clicks: int | None, name: str | None) -> tuple[Any, ...]:
         color="success",
         className="py-2",
     )
-    return shown, token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE), ""
+    return {
+        "alert": shown,
+        "tokens": token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE),
+        "name": "",
+    }
 
 
 @callback(

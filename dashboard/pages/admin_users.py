@@ -189,19 +189,26 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+CREATE_OUTPUTS = {
+    "alert": Output(CREATE_ALERT, "children"),
+    "rows": Output(GRID, "rowData"),
+    "options": Output(EDIT_SELECT, "options"),
+    "username": Output(NEW_USERNAME, "value"),
+    "password": Output(NEW_PASSWORD, "value"),
+    "display_name": Output(NEW_DISPLAY, "value"),
+    "roles": Output(NEW_ROLES, "value"),
+}
+
+
 @callback(
-    Output(CREATE_ALERT, "children"),
-    Output(GRID, "rowData"),
-    Output(EDIT_SELECT, "options"),
-    Output(NEW_USERNAME, "value"),
-    Output(NEW_PASSWORD, "value"),
-    Output(NEW_DISPLAY, "value"),
-    Output(NEW_ROLES, "value"),
-    Input(CREATE, "n_clicks"),
-    State(NEW_USERNAME, "value"),
-    State(NEW_PASSWORD, "value"),
-    State(NEW_ROLES, "value"),
-    State(NEW_DISPLAY, "value"),
+    output=CREATE_OUTPUTS,
+    inputs={
+        "_clicks": Input(CREATE, "n_clicks"),
+        "username": State(NEW_USERNAME, "value"),
+        "password": State(NEW_PASSWORD, "value"),
+        "roles": State(NEW_ROLES, "value"),
+        "display_name": State(NEW_DISPLAY, "value"),
+    },
     prevent_initial_call=True,
 )
 def create_user(
@@ -210,34 +217,49 @@ def create_user(
     password: str | None,
     roles: list[str] | None,
     display_name: str | None,
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
     """Create a user; the service refuses anyone but an admin (403)."""
     db, actor = current_db(), current_actor()
     try:
         row = accounts.create_user(db, actor, username, password, roles, display_name or "")
     except InputError as exc:
-        return (error_alert(exc), *[no_update] * 6)
+        return dict.fromkeys(CREATE_OUTPUTS, no_update) | {"alert": error_alert(exc)}
     users = accounts.list_users(db, actor)
-    message = success_alert(f"Created {row.username} with roles {', '.join(row.roles) or 'none'}.")
-    return message, _rows(users), _options(users), "", "", "", DEFAULT_ROLES
+    return {
+        "alert": success_alert(
+            f"Created {row.username} with roles {', '.join(row.roles) or 'none'}."
+        ),
+        "rows": _rows(users),
+        "options": _options(users),
+        "username": "",
+        "password": "",
+        "display_name": "",
+        "roles": DEFAULT_ROLES,
+    }
 
 
 @callback(
-    Output(EDIT_DISPLAY, "value"),
-    Output(EDIT_ROLES, "value"),
-    Output(EDIT_ACTIVE, "value"),
-    Output(EDIT_TOKENS, "children"),
-    Input(EDIT_SELECT, "value"),
+    output={
+        "display_name": Output(EDIT_DISPLAY, "value"),
+        "roles": Output(EDIT_ROLES, "value"),
+        "is_active": Output(EDIT_ACTIVE, "value"),
+        "tokens": Output(EDIT_TOKENS, "children"),
+    },
+    inputs={"user_id": Input(EDIT_SELECT, "value")},
     prevent_initial_call=True,
 )
-def load_user(user_id: int | None) -> tuple[Any, ...]:
+def load_user(user_id: int | None) -> dict[str, Any]:
     """Fill the edit form with the chosen user's current state and tokens."""
     if user_id is None:
-        return "", [], True, None
+        return {"display_name": "", "roles": [], "is_active": True, "tokens": None}
     db, actor = current_db(), current_actor()
     row = accounts.get_user(db, actor, int(user_id))
-    tokens = token_table(accounts.list_tokens(db, actor, row.id), TOKEN_REVOKE)
-    return row.display_name, row.roles, row.is_active, tokens
+    return {
+        "display_name": row.display_name,
+        "roles": row.roles,
+        "is_active": row.is_active,
+        "tokens": token_table(accounts.list_tokens(db, actor, row.id), TOKEN_REVOKE),
+    }
 
 
 @callback(
@@ -252,15 +274,22 @@ def revoke_token(clicks: list[int | None], user_id: int | None) -> tuple[Any, ..
     return revoke_pressed(clicks, None if user_id is None else int(user_id), TOKEN_REVOKE)
 
 
+SAVE_OUTPUTS = {
+    "alert": Output(EDIT_ALERT, "children"),
+    "rows": Output(GRID, "rowData", allow_duplicate=True),
+    "options": Output(EDIT_SELECT, "options", allow_duplicate=True),
+}
+
+
 @callback(
-    Output(EDIT_ALERT, "children"),
-    Output(GRID, "rowData", allow_duplicate=True),
-    Output(EDIT_SELECT, "options", allow_duplicate=True),
-    Input(EDIT_SAVE, "n_clicks"),
-    State(EDIT_SELECT, "value"),
-    State(EDIT_ROLES, "value"),
-    State(EDIT_ACTIVE, "value"),
-    State(EDIT_DISPLAY, "value"),
+    output=SAVE_OUTPUTS,
+    inputs={
+        "_clicks": Input(EDIT_SAVE, "n_clicks"),
+        "user_id": State(EDIT_SELECT, "value"),
+        "roles": State(EDIT_ROLES, "value"),
+        "is_active": State(EDIT_ACTIVE, "value"),
+        "display_name": State(EDIT_DISPLAY, "value"),
+    },
     prevent_initial_call=True,
 )
 def save_user(
@@ -269,14 +298,12 @@ def save_user(
     roles: list[str] | None,
     is_active: bool | None,
     display_name: str | None,
-) -> tuple[Any, ...]:
+) -> dict[str, Any]:
     """Save roles, status and display name."""
     if user_id is None:
-        return (
-            dbc.Alert("Choose a user first.", color="warning", className="py-2"),
-            no_update,
-            no_update,
-        )
+        return dict.fromkeys(SAVE_OUTPUTS, no_update) | {
+            "alert": dbc.Alert("Choose a user first.", color="warning", className="py-2")
+        }
     db, actor = current_db(), current_actor()
     try:
         row = accounts.update_user(
@@ -288,16 +315,16 @@ def save_user(
             display_name=display_name or "",
         )
     except InputError as exc:
-        return error_alert(exc), no_update, no_update
+        return dict.fromkeys(SAVE_OUTPUTS, no_update) | {"alert": error_alert(exc)}
     users = accounts.list_users(db, actor)
-    return (
-        success_alert(
+    return {
+        "alert": success_alert(
             f"Saved {row.username}: roles {', '.join(row.roles) or 'none'}, "
             f"{'active' if row.is_active else 'inactive'}."
         ),
-        _rows(users),
-        _options(users),
-    )
+        "rows": _rows(users),
+        "options": _options(users),
+    }
 
 
 @callback(

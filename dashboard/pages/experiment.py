@@ -222,35 +222,46 @@ def toggle_edit(_clicks: int | None, is_open: bool) -> bool:
 register_arm_editing(PREFIX)
 
 
+SAVE_OUTPUTS = {
+    "alert": Output(FORM["alert"], "children"),
+    "message": Output(MESSAGE, "children"),
+    "details": Output(DETAILS, "children"),
+    "stored": Output(STORE, "data"),
+    "is_open": Output(EDIT_COLLAPSE, "is_open", allow_duplicate=True),
+}
+
+
 @callback(
-    Output(FORM["alert"], "children"),
-    Output(MESSAGE, "children"),
-    Output(DETAILS, "children"),
-    Output(STORE, "data"),
-    Output(EDIT_COLLAPSE, "is_open", allow_duplicate=True),
-    Input(FORM["save"], "n_clicks"),
-    State(STORE, "data"),
-    *[State(FORM[k], "value") for k in TEXT_FIELDS],
-    State(FORM["arms"], "rowData"),
+    output=SAVE_OUTPUTS,
+    inputs={
+        "_clicks": Input(FORM["save"], "n_clicks"),
+        "stored": State(STORE, "data"),
+        "texts": {k: State(FORM[k], "value") for k in TEXT_FIELDS},
+        "arms": State(FORM["arms"], "rowData"),
+    },
     prevent_initial_call=True,
 )
-def save(_clicks: int | None, stored: dict[str, Any], *values: Any) -> tuple[Any, ...]:
+def save(
+    _clicks: int | None,
+    stored: dict[str, Any],
+    texts: dict[str, str | None],
+    arms: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
     """Save the edit against the version it started from (a newer one is a conflict)."""
-    *texts, arms = values
-    data = {**dict(zip(TEXT_FIELDS, texts, strict=True)), "arms": arms or []}
+    data = {**texts, "arms": arms or []}
     try:
         view = experiments.update_experiment(
             current_db(), current_actor(), int(stored["id"]), data, stored.get("version")
         )
     except InputError as exc:
-        return error_alert(exc), no_update, no_update, no_update, no_update
-    return (
-        None,
-        success_alert(f"Saved version {view.version}."),
-        _details(view),
-        {"id": view.id, "version": view.version},
-        False,
-    )
+        return dict.fromkeys(SAVE_OUTPUTS, no_update) | {"alert": error_alert(exc)}
+    return {
+        "alert": None,
+        "message": success_alert(f"Saved version {view.version}."),
+        "details": _details(view),
+        "stored": {"id": view.id, "version": view.version},
+        "is_open": False,
+    }
 
 
 dash.register_page(

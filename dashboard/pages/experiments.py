@@ -123,32 +123,44 @@ def toggle_form(_clicks: int | None, is_open: bool) -> bool:
 register_arm_editing(PREFIX)
 
 
+# One output per text field, keyed by its name (no TEXT_FIELDS name clashes with the other keys).
+CREATE_OUTPUTS = {
+    "created": Output(CREATED, "children"),
+    "alert": Output(FORM["alert"], "children"),
+    "list": Output(LIST, "children"),
+    "is_open": Output(FORM_COLLAPSE, "is_open", allow_duplicate=True),
+    **{k: Output(FORM[k], "value") for k in TEXT_FIELDS},
+    "arms": Output(FORM["arms"], "rowData", allow_duplicate=True),
+}
+
+
 @callback(
-    Output(CREATED, "children"),
-    Output(FORM["alert"], "children"),
-    Output(LIST, "children"),
-    Output(FORM_COLLAPSE, "is_open", allow_duplicate=True),
-    *[Output(FORM[k], "value") for k in TEXT_FIELDS],
-    Output(FORM["arms"], "rowData", allow_duplicate=True),
-    Input(FORM["save"], "n_clicks"),
-    *[State(FORM[k], "value") for k in TEXT_FIELDS],
-    State(FORM["arms"], "rowData"),
+    output=CREATE_OUTPUTS,
+    inputs={
+        "_clicks": Input(FORM["save"], "n_clicks"),
+        "texts": {k: State(FORM[k], "value") for k in TEXT_FIELDS},
+        "arms": State(FORM["arms"], "rowData"),
+    },
     prevent_initial_call=True,
 )
-def create(_clicks: int | None, *values: Any) -> tuple[Any, ...]:
+def create(
+    _clicks: int | None, texts: dict[str, str | None], arms: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     """Create the experiment; a refused role raises and the server answers 403."""
-    *texts, arms = values
-    data = {**dict(zip(TEXT_FIELDS, texts, strict=True)), "arms": arms or []}
+    data = {**texts, "arms": arms or []}
     db = current_db()
     try:
         view = experiments.create_experiment(db, current_actor(), data)
     except InputError as exc:
-        return (no_update, error_alert(exc), *[no_update] * (len(TEXT_FIELDS) + 3))
-    message = success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms.")
-    # A clean form for the next experiment.
-    blank = ("",) * len(TEXT_FIELDS)
-    grid = _grid(experiments.list_experiments(db))
-    return (message, None, grid, False, *blank, experiments.default_arms())
+        return dict.fromkeys(CREATE_OUTPUTS, no_update) | {"alert": error_alert(exc)}
+    return {
+        "created": success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms."),
+        "alert": None,
+        "list": _grid(experiments.list_experiments(db)),
+        "is_open": False,
+        **dict.fromkeys(TEXT_FIELDS, ""),  # a clean form for the next experiment
+        "arms": experiments.default_arms(),
+    }
 
 
 dash.register_page(
