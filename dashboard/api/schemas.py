@@ -39,7 +39,7 @@ def password(**kwargs: object) -> fields.String:
             validate.Length(min=accounts.PASSWORD_MIN, max=accounts.PASSWORD_MAX),
             validate.Regexp(text_pattern(multiline=False, required=True)),
         ],
-        metadata={"format": "password"},
+        metadata={"format": "password", "description": accounts.PASSWORD_RULE},
         **kwargs,
     )
 
