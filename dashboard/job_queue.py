@@ -45,6 +45,8 @@ class JobQueue:
         else:
             self.backend = "sqlite"
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+            # Owner-only like the database (SQLite gives its -wal and -shm files the same mode).
+            os.close(os.open(settings.job_queue_file, os.O_CREAT | os.O_WRONLY, 0o600))
             self.huey = SqliteHuey(
                 settings.queue_name, filename=str(settings.job_queue_file), results=False
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -65,13 +66,23 @@ def test_verification_runs_as_a_job_with_a_moving_bar_and_another_is_cancelled(
     expect(message).to_contain_text("Cancelled by admin", timeout=10_000)
     expect(bar).to_contain_text("cancelled")
 
-    # The jobs page lists both, with their outcomes.
+    # An export runs as a job too; its panel offers the file, which downloads whole.
+    page.click("#audit-export")
+    link = _part(page, "job-progress-result", "audit-export-job").locator("a")
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,seq,occurred_at")
+    assert len(lines) > SEEDED_EVENTS
+
+    # The jobs page lists them, with their outcomes.
     goto_page(page, "/jobs")
     grid = page.locator("#jobs-grid")
     expect(grid).to_contain_text("Verify the audit hash chain")
     expect(grid).to_contain_text("cancelled")
     expect(grid).to_contain_text("succeeded")
-    page.locator("#jobs-grid .ag-row").first.click()
+    page.locator("#jobs-grid .ag-row", has_text="cancelled").first.click()
     expect(_part(page, "job-progress-message", "jobs-detail")).to_contain_text("Cancelled")
     screenshot(page, "jobs_page")
     new_page.problems(page).assert_clean("/admin/audit and /jobs")
