@@ -270,13 +270,23 @@ def _queue_label(settings: Settings) -> str:
 
 
 def _worker(settings: Settings, processes: int | None, exit_with: int | None) -> int:
-    count = processes or settings.workers or 2
+    count = processes if processes is not None else (settings.workers or 2)
     if not 1 <= count <= 64:
         print("error: --processes must be between 1 and 64", file=sys.stderr)
         return 2
+    # Workers never migrate: several starting at once on PostgreSQL would race each other.
     db = Database(settings.database_url)
-    db.upgrade()
-    db.dispose()
+    try:
+        current, head = db.current_revision(), db.head_revision()
+    finally:
+        db.dispose()
+    if current != head:
+        print(
+            f"error: the database is at schema revision {current or 'none'} and this worker "
+            f"needs {head}; start the server or run 'python app.py db upgrade' first",
+            file=sys.stderr,
+        )
+        return 2
     print(f"MicroSpaceGen {__version__} worker: {count} processes on the {_queue_label(settings)}")
     run_worker(settings, count, exit_with=exit_with)
     return 0

@@ -222,3 +222,14 @@ def test_readme_token_example_works_as_written(tmp_path: Path) -> None:
         done = run(tmp_path, *command[2:])
         assert done.returncode == 0, (command, done.stderr)
     assert done.stdout.strip().splitlines()[-1].startswith("msg_")
+
+
+def test_worker_refuses_an_unmigrated_database_and_bad_process_counts(tmp_path: Path) -> None:
+    out = run(tmp_path, "worker")
+    assert out.returncode == 2
+    assert "schema revision none" in out.stderr
+    assert "python app.py db upgrade" in out.stderr
+    assert "Traceback" not in out.stderr
+    zero = run(tmp_path, "worker", "--processes", "0")
+    assert zero.returncode == 2
+    assert "--processes must be between 1 and 64" in zero.stderr
