@@ -59,10 +59,6 @@ class JobQueue:
         """Put job ``job_id`` on the queue."""
         self._task(job_id)
 
-    def pending_count(self) -> int:
-        """Messages waiting in the queue."""
-        return int(self.huey.pending_count())
-
     def _db(self) -> Database:
         # One engine per process: connections must not cross a fork.
         pid = os.getpid()
