@@ -142,6 +142,7 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
         health_check_interval=1,
     )
     log.info("worker %s: %d processes on the %s queue", name, processes, queue.backend)
+    jobs.beat(db, name, queue.backend, processes)  # counted live before it takes a job
     try:
         consumer.run()
     finally:

@@ -204,7 +204,8 @@ class _Heartbeat(threading.Thread):
         self.cancel_seen_at: float | None = None
 
     def run(self) -> None:
-        while not self.stopped.wait(HEARTBEAT_S):
+        # Once a cancel is seen, look often, so a job that ignores it ends on time.
+        while not self.stopped.wait(HEARTBEAT_S if self.cancel_seen_at is None else 0.1):
             try:
                 self._beat()
             except Exception:  # a missed beat is retried; the reaper judges

@@ -195,5 +195,8 @@ def test_jobs_queued_while_no_worker_runs_run_when_one_starts(cluster: Cluster) 
         wait_for(lambda j=job_id: _state(cluster, boss, j) == "succeeded", 60, "not run")
     wait_for(lambda: _state(cluster, boss, revoked) == "failed", 30, "revoked job not settled")
     assert "no longer holds the role admin" in (jobs.get(cluster.db, boss, revoked).error or "")
-    health = jobs.queue_health(cluster.db, cluster.queue.backend)
-    assert health.live_workers == 1
+    wait_for(
+        lambda: jobs.queue_health(cluster.db, cluster.queue.backend).live_workers == 1,
+        10,
+        "the worker is not reported live",
+    )
