@@ -13,7 +13,7 @@ from tests.audit_seed import seed_chained_events
 
 from .conftest import LiveServer, PageFactory, goto_page, login, screenshot
 
-SEEDED_EVENTS = 40_000  # a few seconds of verification on this machine
+SEEDED_EVENTS = 80_000  # several seconds of verification on this machine, so the bar is seen moving
 
 
 def _part(page: Page, kind: str, name: str) -> Locator:
