@@ -213,7 +213,8 @@ class _Heartbeat(threading.Thread):
 
     def _beat(self) -> None:
         with self.db.begin() as s:
-            s.execute(
+            # One statement: no row back means the job is no longer this worker's (reaped).
+            row = s.execute(
                 update(Job)
                 .where(Job.id == self.job.job_id, Job.state == RUNNING, Job.worker == self.worker)
                 .values(
@@ -221,14 +222,10 @@ class _Heartbeat(threading.Thread):
                     progress=self.job.fraction,
                     progress_message=self.job.message,
                 )
-            )
-            row = s.execute(
-                select(Job.state, Job.worker, Job.cancel_requested_at, Job.cancelled_by).where(
-                    Job.id == self.job.job_id
-                )
-            ).one()
-        state, worker, cancel_at, cancelled_by = row
-        if state != RUNNING or worker != self.worker or cancel_at is not None:
+                .returning(Job.cancel_requested_at, Job.cancelled_by)
+            ).one_or_none()
+        cancel_at, cancelled_by = row if row is not None else (None, None)
+        if row is None or cancel_at is not None:
             self.job.cancel_event.set()
             if self.cancel_seen_at is None:
                 self.cancel_seen_at = time.monotonic()
