@@ -21,17 +21,20 @@ import dash
 import diskcache
 from dash import Dash, DiskcacheManager
 from dash import _callback as dash_callback
-from flask import Flask
+from flask import Flask, request
+from markupsafe import escape
 
 import dashboard.pages
 from dashboard import __version__
 from dashboard.api import init_api
-from dashboard.auth import AppState, app_state, init_auth, page_rules
+from dashboard.auth import AppState, app_state, current_principal, init_auth, page_rules
+from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
 from dashboard.config import ConfigError, Settings, load_settings
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
 from dashboard.services import ServiceError, accounts
+from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
 from dashboard.shell import serve_layout
 
@@ -42,13 +45,16 @@ STYLESHEETS = [
     "/assets/vendor/bootstrap/bootstrap.min.css",
     "/assets/vendor/bootstrap-icons/bootstrap-icons.min.css",
 ]
-# Dash's page skeleton, with our icon and language.
+# Dash's page skeleton, with our icon and language. The theme script runs in <head> so a
+# dark page never flashes white; MicroSpaceGenDash fills in the user's display preferences.
+HTML_TAG = '<html lang="en">'
 INDEX = """<!DOCTYPE html>
 <html lang="en">
 <head>
 {%metas%}
 <title>{%title%}</title>
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<script src="/assets/boot/theme-boot.js"></script>
 {%css%}
 </head>
 <body>
@@ -90,6 +96,26 @@ def _attach_declared_callbacks(app: Dash) -> None:
     app._inline_scripts.extend(_DECLARED_CALLBACKS["scripts"])
 
 
+class MicroSpaceGenDash(Dash):
+    """Dash with the logged-in user's theme and time display on ``<html>``."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        page = super().interpolate_index(**kwargs)
+        return page.replace(HTML_TAG, html_tag(current_principal()), 1)
+
+
+def html_tag(principal: Principal | None) -> str:
+    """``<html>`` carrying the display preferences (the scheme the browser reported first,
+    so a "system" user who last saw dark gets dark before any script runs)."""
+    theme = principal.theme if principal else "system"
+    time_display = principal.time_display if principal else "utc"
+    scheme = theme if theme in SCHEMES else scheme_or_light(request.cookies.get(SCHEME_COOKIE))
+    return (
+        f'<html lang="en" data-msg-theme="{escape(theme)}" data-msg-time="{escape(time_display)}"'
+        f' data-bs-theme="{scheme}" data-ag-theme-mode="{scheme}">'
+    )
+
+
 def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Dash:
     """Build the Dash app on its Flask server: database, logins, pages, API, headers."""
     settings = settings or load_settings()
@@ -99,13 +125,13 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     server = Flask("microspacegen", root_path=str(ROOT))
     server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     background = DiskcacheManager(diskcache.Cache(str(settings.cache_dir)))
-    app = Dash(
+    app = MicroSpaceGenDash(
         __name__,
         server=server,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
-        assets_path_ignore=["vendor"],
+        assets_path_ignore=["vendor", "boot"],
         index_string=INDEX,
         external_stylesheets=STYLESHEETS,
         serve_locally=True,

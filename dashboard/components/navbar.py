@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from .feedback import icon
+from .theme import display_menu_items, theme_toggle
 
 NAVBAR = "navbar"
 LOGOUT = "logout-link"
@@ -38,6 +39,9 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
         [
             dbc.DropdownMenuItem(f"Roles: {', '.join(roles) or 'none'}", header=True),
             dbc.DropdownMenuItem([icon("key", "me-2"), "Account and API tokens"], href="/account"),
+            dbc.DropdownMenuItem([icon("braces", "me-2"), "API reference"], href="/api-docs"),
+            dbc.DropdownMenuItem(divider=True),
+            *display_menu_items(),
             dbc.DropdownMenuItem(divider=True),
             # A form, not a link: logout is a POST, so no page elsewhere can trigger it.
             html.Form(
@@ -73,7 +77,11 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
                 dbc.Collapse(
                     [
                         dbc.Nav(items, navbar=True, className="me-auto"),
-                        dbc.Nav([user_menu], navbar=True),
+                        dbc.Nav(
+                            [dbc.NavItem(theme_toggle()), user_menu],
+                            navbar=True,
+                            className="align-items-lg-center",
+                        ),
                     ],
                     id="navbar-collapse",
                     navbar=True,
@@ -82,9 +90,10 @@ def navbar(links: list[NavLink], username: str, roles: list[str], version: str) 
             ],
             fluid=True,
         ),
+        # The brand navy comes from app.css (--msg-space) in both themes; no Bootstrap
+        # bg-* class, whose !important would override it.
         dark=True,
-        color="dark",
+        color=None,
         className="msg-navbar mb-4",
-        style={"backgroundColor": "var(--msg-space)"},
         id=NAVBAR,
     )

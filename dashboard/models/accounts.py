@@ -40,6 +40,9 @@ class User(Base):
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Display preferences (dashboard.services.preferences): "system"/"light"/"dark", "utc"/"local".
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
+    time_display: Mapped[str] = mapped_column(String(8), default="utc", server_default="utc")
 
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
 

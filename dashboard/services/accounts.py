@@ -71,6 +71,9 @@ class Principal:
     auth_version: int
     # The secret of the server-side login session this principal came from (web logins only).
     session: str | None = None
+    # Display preferences, read with the login so every page renders in them at once.
+    theme: str = "system"
+    time_display: str = "utc"
 
     def actor(self, source_ip: str | None, channel: str = "web") -> Actor:
         """This user acting from ``source_ip`` over ``channel``."""
@@ -182,6 +185,8 @@ def _principal(user: User, session: str | None = None) -> Principal:
         user.is_active,
         user.auth_version,
         session,
+        user.theme,
+        user.time_display,
     )
 
 

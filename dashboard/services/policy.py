@@ -99,6 +99,10 @@ PAGES: Mapping[str, Grant] = {
     "dashboard.pages.home": ANY_USER,
     "dashboard.pages.experiments": ANY_USER,
     "dashboard.pages.experiment": ANY_USER,
+    # Creating and editing have their own views; only those who may save may open them.
+    "dashboard.pages.experiment_new": ACTIONS[Action.EXPERIMENT_CREATE],
+    "dashboard.pages.experiment_edit": ACTIONS[Action.EXPERIMENT_UPDATE],
+    "dashboard.pages.api_docs": ANY_USER,
     "dashboard.pages.jobs": ANY_USER,
     "dashboard.pages.account": ANY_USER,
     "not_found_404": ANY_USER,

@@ -1,0 +1,137 @@
+"""Status badges: one vocabulary of states, each with a colour, an icon and words.
+
+Colour is never the only signal: every badge carries an icon and its label, so it reads in
+grey-scale, to a screen reader and to the colour-blind. Grids render the same badges from
+``STATUSES`` (see ``grid_badge_params``), so a state looks the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dash import html
+
+from .feedback import icon
+
+
+@dataclass(frozen=True)
+class Status:
+    """How one state is shown: words, a Bootstrap icon and a colour (a Bootstrap variant)."""
+
+    label: str
+    icon: str
+    tone: str  # success, danger, warning, info, primary, secondary
+    meaning: str  # one line for legends and tooltips
+
+
+def _s(label: str, icon_name: str, tone: str, meaning: str) -> Status:
+    return Status(label, icon_name, tone, meaning)
+
+
+# Keys are "<family>.<state>", so "failed" of a job and of an anchoring can differ if needed.
+STATUSES: dict[str, Status] = {
+    # Jobs (dashboard.services.jobs)
+    "job.queued": _s("queued", "hourglass", "secondary", "Waiting for a free worker."),
+    "job.running": _s("running", "play-circle", "primary", "A worker is on it now."),
+    "job.succeeded": _s("succeeded", "check-circle", "success", "Finished without error."),
+    "job.failed": _s("failed", "x-octagon", "danger", "Stopped with an error."),
+    "job.cancelled": _s("cancelled", "slash-circle", "warning", "Stopped on request."),
+    "job.interrupted": _s(
+        "interrupted", "exclamation-octagon", "danger", "Its worker died; start it again."
+    ),
+    # Culture runs (mission control)
+    "run.idle": _s("idle", "circle", "secondary", "No run on this hardware."),
+    "run.running": _s("running", "play-circle", "primary", "Culturing now."),
+    "run.paused": _s("paused", "pause-circle", "warning", "Held; can resume."),
+    "run.stopped": _s("stopped", "stop-circle", "secondary", "Ended by an operator."),
+    "run.completed": _s("completed", "check-circle", "success", "Ran its full course."),
+    "run.faulted": _s("faulted", "x-octagon", "danger", "The hardware reported a fault."),
+    # Alarm severities
+    "alarm.ok": _s("nominal", "check-circle", "success", "Within limits."),
+    "alarm.watch": _s("watch", "eye", "info", "Near a limit."),
+    "alarm.warning": _s("warning", "exclamation-triangle", "warning", "Outside a warning limit."),
+    "alarm.critical": _s("critical", "exclamation-octagon", "danger", "Outside a critical limit."),
+    "alarm.stale": _s("stale", "hourglass-bottom", "secondary", "No fresh reading."),
+    # Provenance of a dataset on the ledger
+    "provenance.unanchored": _s(
+        "unanchored", "circle", "secondary", "Not yet recorded on the ledger."
+    ),
+    "provenance.pending": _s(
+        "pending", "hourglass-split", "info", "Sent to the ledger, awaiting confirmation."
+    ),
+    "provenance.anchored": _s(
+        "anchored", "shield-check", "success", "Its exact bytes match the ledger record."
+    ),
+    "provenance.tampered": _s(
+        "tampered", "shield-exclamation", "danger", "Its bytes no longer match the ledger record."
+    ),
+    "provenance.retracted": _s(
+        "retracted", "arrow-counterclockwise", "warning", "Withdrawn on the ledger by its owner."
+    ),
+    "provenance.failed": _s("failed", "x-octagon", "danger", "Anchoring failed; retry it."),
+    # Audit results
+    "audit.ok": _s("ok", "check-circle", "success", "Done as asked."),
+    "audit.denied": _s("denied", "shield-lock", "warning", "Refused: the role does not allow it."),
+    "audit.failed": _s("failed", "x-octagon", "danger", "Refused: the input was not valid."),
+    "audit.error": _s("error", "bug", "danger", "The server failed while doing it."),
+    # Yes/no facts (active accounts, flight arms) read the same way
+    "account.active": _s("active", "person-check", "success", "Can log in."),
+    "account.inactive": _s("inactive", "person-slash", "secondary", "Cannot log in."),
+}
+UNKNOWN = Status("unknown", "question-circle", "secondary", "A state this version does not know.")
+
+
+def status_of(family: str, state: str) -> Status:
+    """The look of ``state`` in ``family`` (an explicit "unknown" badge for a new state)."""
+    found = STATUSES.get(f"{family}.{state}")
+    return found or Status(state or UNKNOWN.label, UNKNOWN.icon, UNKNOWN.tone, UNKNOWN.meaning)
+
+
+def status_badge(family: str, state: str, *, badge_id: str | None = None) -> html.Span:
+    """A badge with icon and words, e.g. ✓ anchored; its tooltip says what the state means."""
+    status = status_of(family, state)
+    return html.Span(
+        [icon(status.icon, "me-1"), status.label],
+        className=f"badge msg-badge text-bg-{status.tone}",
+        title=status.meaning,
+        **({"id": badge_id} if badge_id else {}),
+    )
+
+
+def status_legend(family: str, states: Iterable[str] | None = None) -> html.Ul:
+    """Every state of ``family`` (or the ``states`` given) with its meaning: the key to colours."""
+    prefix = f"{family}."
+    names = (
+        list(states)
+        if states is not None
+        else [k.removeprefix(prefix) for k in STATUSES if k.startswith(prefix)]
+    )
+    return html.Ul(
+        [
+            html.Li(
+                [status_badge(family, name), html.Span(status_of(family, name).meaning)],
+                className="msg-legend-item",
+            )
+            for name in names
+        ],
+        className="msg-legend list-unstyled small mb-0",
+        **{"aria-label": "What the badges mean"},
+    )
+
+
+def grid_badge_params(family: str) -> dict[str, object]:
+    """``cellRendererParams`` for the grids' badge renderer: the same vocabulary as data."""
+    prefix = f"{family}."
+    return {
+        "statuses": {
+            key.removeprefix(prefix): {
+                "label": s.label,
+                "icon": s.icon,
+                "tone": s.tone,
+                "meaning": s.meaning,
+            }
+            for key, s in STATUSES.items()
+            if key.startswith(prefix)
+        }
+    }
