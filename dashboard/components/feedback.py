@@ -47,15 +47,15 @@ def empty_state(icon_name: str, title: str, hint: str, action: object = None) ->
 
 
 def forbidden(page_name: str, needed: str) -> html.Div:
-    """Shown instead of a page the user's roles do not open."""
+    """Shown, inside the frame, instead of a page the user's roles do not open."""
     return html.Div(
         [
-            html.H2([icon("shield-lock", "me-2"), "Not allowed"], className="h4"),
+            html.H1([icon("shield-lock", "me-2"), "Not allowed"], className="h3"),
             html.P(
                 f"The page {page_name} needs the role {needed}. "
                 "Ask an administrator if you need it."
             ),
-            html.A("Back to the overview", href="/"),
+            html.A("Back to the overview", href="/", className="btn btn-outline-primary"),
         ],
         className="py-5 text-center",
     )

@@ -9,29 +9,39 @@ from dash import dcc, html
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import empty_state, icon
-from dashboard.components.formatting import gravity, when
+from dashboard.components.formatting import gravity
+from dashboard.components.frame import page_header
+from dashboard.components.timestamp import timestamp
 from dashboard.services import overview
 
 HOME_STATS = "home-stats"
 HOME_LATEST = "home-latest"
 HOME_ACTIVITY = "home-activity"
+NEW_PATH = "/experiments/new"
 
 
-def _stat(label: str, value: int, icon_name: str, stat_id: str) -> dbc.Col:
+def _stat(label: str, value: int, icon_name: str, stat_id: str, href: str) -> dbc.Col:
+    """A count card; the whole card links to the list it counts."""
     return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(
-                        [icon(icon_name, "me-2"), label], className="text-body-secondary small"
-                    ),
-                    html.Div(str(value), className="display-6", id=stat_id),
-                ]
+        dcc.Link(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(
+                            [icon(icon_name, "me-2"), label],
+                            className="text-body-secondary small",
+                        ),
+                        html.Div(str(value), className="display-6", id=stat_id),
+                    ]
+                ),
+                className="msg-stat shadow-sm h-100",
             ),
-            className="msg-stat shadow-sm h-100",
+            href=href,
+            className="msg-stat-link",
+            title=f"{label}: open the list",
         ),
         md=3,
-        sm=6,
+        xs=6,
         className="mb-3",
     )
 
@@ -56,7 +66,7 @@ def _latest_table(data: overview.Overview) -> html.Div | dbc.Table:
         action = (
             dcc.Link(
                 dbc.Button([icon("plus-lg", "me-1"), "Create the first experiment"]),
-                href="/experiments?new=1",
+                href=NEW_PATH,
             )
             if data.can_create
             else None
@@ -74,7 +84,7 @@ def _latest_table(data: overview.Overview) -> html.Div | dbc.Table:
                 html.Td(html.I(e.organism)),
                 html.Td(_arm_badges(e.arms)),
                 html.Td(e.created_by or "—"),
-                html.Td(when(e.created_at), className="text-nowrap small"),
+                html.Td(timestamp(e.created_at), className="text-nowrap small"),
             ]
         )
         for e in data.latest
@@ -82,13 +92,15 @@ def _latest_table(data: overview.Overview) -> html.Div | dbc.Table:
     head = html.Thead(
         html.Tr([html.Th(h) for h in ("Experiment", "Organism", "Arms", "Created by", "Created")])
     )
-    return dbc.Table(
-        [head, html.Tbody(rows)],
-        hover=True,
-        responsive=True,
-        size="sm",
-        className="msg-table mb-0",
-        id=HOME_LATEST,
+    return html.Div(
+        dbc.Table(
+            [head, html.Tbody(rows)],
+            hover=True,
+            size="sm",
+            className="msg-table mb-0",
+            id=HOME_LATEST,
+        ),
+        className="table-responsive",
     )
 
 
@@ -109,9 +121,14 @@ def _activity(data: overview.Overview) -> html.Div | dbc.ListGroup:
                             dcc.Link(
                                 item.experiment_name, href=f"/experiments/{item.experiment_id}"
                             ),
+                            html.Span(
+                                f" (then {item.name_then!r})", className="small text-body-secondary"
+                            )
+                            if item.name_then
+                            else None,
                         ]
                     ),
-                    html.Div(when(item.occurred_at), className="small text-body-secondary"),
+                    html.Div(timestamp(item.occurred_at), className="small text-body-secondary"),
                 ]
             )
         )
@@ -122,24 +139,47 @@ def layout(**_query: str) -> html.Div:
     """The overview for the logged-in user."""
     actor = current_actor()
     data = overview.summary(current_db(), actor)
+    new_button = dcc.Link(
+        [icon("plus-lg", "me-1"), "New experiment"], href=NEW_PATH, className="btn btn-primary"
+    )
     return html.Div(
         [
-            html.H1(f"Welcome, {actor.username}", className="h3 mb-1"),
-            html.P(
-                "Microbes cultured on orbit beside ground controls: experiments, runs, genomes "
-                "and their provenance.",
-                className="text-body-secondary",
+            page_header(
+                "Overview",
+                subtitle=f"Welcome, {actor.username}. Microbes cultured on orbit beside ground "
+                "controls: experiments, runs, genomes and their provenance.",
+                actions=[new_button] if data.can_create else [],
             ),
             dbc.Row(
                 [
-                    _stat("Experiments", data.experiment_count, "flask", "home-stat-experiments"),
                     _stat(
-                        "Flight arms", data.flight_arm_count, "rocket-takeoff", "home-stat-flight"
+                        "Experiments",
+                        data.experiment_count,
+                        "flask",
+                        "home-stat-experiments",
+                        "/experiments",
                     ),
                     _stat(
-                        "Ground arms", data.ground_arm_count, "globe-americas", "home-stat-ground"
+                        "Flight arms",
+                        data.flight_arm_count,
+                        "rocket-takeoff",
+                        "home-stat-flight",
+                        "/experiments?q=Space+Flight",
                     ),
-                    _stat("Organisms", data.organism_count, "bug", "home-stat-organisms"),
+                    _stat(
+                        "Ground arms",
+                        data.ground_arm_count,
+                        "globe-americas",
+                        "home-stat-ground",
+                        "/experiments?q=Ground+Control",
+                    ),
+                    _stat(
+                        "Organisms",
+                        data.organism_count,
+                        "bug",
+                        "home-stat-organisms",
+                        "/experiments?sort=organism",
+                    ),
                 ],
                 id=HOME_STATS,
             ),

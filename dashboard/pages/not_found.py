@@ -6,18 +6,21 @@ import dash
 from dash import dcc, html
 
 from dashboard.components.feedback import empty_state
+from dashboard.components.frame import page_header
 
 
 def layout(**_query: str) -> html.Div:
     """Say the page does not exist and offer the way back."""
     return html.Div(
-        empty_state(
-            "signpost-split",
-            "Page not found",
-            "The address does not match any page.",
-            dcc.Link("Back to the overview", href="/"),
-        ),
-        className="mt-5",
+        [
+            page_header("Page not found"),
+            empty_state(
+                "signpost-split",
+                "Nothing lives at this address",
+                "It may be mistyped, or the page has moved. Start again from the overview.",
+                dcc.Link("Back to the overview", href="/", className="btn btn-primary"),
+            ),
+        ]
     )
 
 

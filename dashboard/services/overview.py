@@ -24,24 +24,40 @@ class Activity:
     username: str
     verb: str
     experiment_id: str | None
-    experiment_name: str
+    experiment_name: str  # its name now (the event's own name if it no longer exists)
     occurred_at: datetime
+    name_then: str | None = None  # the name the event recorded, when it has changed since
 
 
-def activity(row: audit.AuditRow) -> Activity:
-    """Read an experiment event of the audit log: its name is in the detail (``name`` when
-    created, ``after.name`` when edited); a payload without one names the experiment's id.
+def activity(row: audit.AuditRow, current_names: dict[str, str] | None = None) -> Activity:
+    """Read an experiment event of the audit log under the experiment's current name.
+
+    The event's own name is in its detail (``name`` when created, ``after.name`` when
+    edited); it is kept as ``name_then`` when the experiment has been renamed since.
     """
     detail = row.detail
     after = detail.get("after")
-    name = detail.get("name") or (after.get("name") if isinstance(after, dict) else None)
+    recorded = detail.get("name") or (after.get("name") if isinstance(after, dict) else None)
+    then = str(recorded) if recorded else None
+    now = (current_names or {}).get(row.target_id or "")
+    name = now or then or f"experiment {row.target_id}"
     return Activity(
         username=row.username,
         verb=ACTIVITY_VERBS.get(row.action, row.action),
         experiment_id=row.target_id,
-        experiment_name=str(name) if name else f"experiment {row.target_id}",
+        experiment_name=name,
         occurred_at=row.occurred_at,
+        name_then=then if then and then != name else None,
     )
+
+
+def _current_names(db: Database, ids: list[str | None]) -> dict[str, str]:
+    numbers = {int(i) for i in ids if i and i.isdigit()}
+    if not numbers:
+        return {}
+    with db.read() as s:
+        rows = s.execute(select(Experiment.id, Experiment.name).where(Experiment.id.in_(numbers)))
+        return {str(experiment_id): name for experiment_id, name in rows}
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,8 @@ def summary(db: Database, actor: Actor, *, latest: int = 8) -> Overview:
             )
         }
         users = s.scalar(select(func.count(User.id)).where(User.is_active.is_(True))) or 0
+    events = audit.recent_experiment_activity(db, limit=10)
+    names = _current_names(db, [row.target_id for row in events])
     return Overview(
         experiment_count=experiment_count,
         flight_arm_count=by_factor.get("Space Flight", 0),
@@ -80,6 +98,6 @@ def summary(db: Database, actor: Actor, *, latest: int = 8) -> Overview:
         organism_count=organism_count,
         active_user_count=users,
         latest=experiments.list_experiments(db, limit=latest),
-        activity=[activity(row) for row in audit.recent_experiment_activity(db, limit=10)],
+        activity=[activity(row, names) for row in events],
         can_create=experiments.can_edit(actor),
     )

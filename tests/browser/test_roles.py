@@ -88,7 +88,7 @@ def test_scientist_direct_load_of_admin_page_is_403_inside_the_app_and_audited(
     assert links.get("Overview") == "/", links
     assert not any(href.startswith("/admin") for href in links.values()), links
     content = page.locator("#_pages_content")
-    expect(content.locator("h2")).to_have_text("Not allowed")
+    expect(content.locator("h1")).to_have_text("Not allowed")
     expect(content).to_contain_text("needs the role admin")
     expect(page.locator(".ag-root")).to_have_count(0)
     screenshot(page, f"scientist_403{path.replace('/', '_')}")

@@ -235,3 +235,17 @@ def test_overview_reads_names_and_verbs_from_audit_payloads(
     item = overview.activity(_event(action, detail))
     assert (item.username, item.verb, item.experiment_name) == ("ada", verb, name)
     assert item.experiment_id == "4"
+
+
+def test_overview_activity_names_experiments_as_they_are_called_now(
+    db: Database, scientist: Actor
+) -> None:
+    view = experiments.create_experiment(db, scientist, _spec(name="BRIC-23 draft"))
+    experiments.update_experiment(db, scientist, view.id, {"name": "BRIC-23 E. coli"}, 1)
+
+    items = overview.summary(db, scientist).activity
+
+    assert [(i.verb, i.experiment_name, i.name_then) for i in items] == [
+        ("edited", "BRIC-23 E. coli", None),
+        ("created", "BRIC-23 E. coli", "BRIC-23 draft"),
+    ]
