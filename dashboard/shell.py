@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, 
 from dashboard import __version__
 from dashboard.access import visible_links
 from dashboard.auth import current_actor, current_db, current_principal
+from dashboard.components.frame import LOADING_DELAY_MS
 from dashboard.components.navbar import navbar
 from dashboard.components.theme import (
     THEME_CHOICE,
@@ -48,7 +49,17 @@ def serve_layout() -> html.Div:
                 __version__,
             ),
             html.Main(
-                dbc.Container(dash.page_container, className="msg-main pb-5"),
+                dbc.Container(
+                    # A page that takes more than 300 ms to build shows a spinner in place.
+                    dcc.Loading(
+                        dash.page_container,
+                        delay_show=LOADING_DELAY_MS,
+                        type="circle",
+                        target_components={"_pages_content": "children"},
+                        overlay_style={"visibility": "visible", "opacity": 0.6},
+                    ),
+                    className="msg-main pb-5",
+                ),
                 id=MAIN,
                 tabIndex="-1",
             ),
