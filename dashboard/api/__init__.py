@@ -14,11 +14,13 @@ from dashboard.auth import current_principal
 
 from .errors import API_PREFIX, register_error_handlers
 from .jobs import blp as jobs_blueprint
+from .reference import allow_same_origin_framing
+from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .schemas import ApiErrorSchema
 
 ALL_BLUEPRINTS = (*BLUEPRINTS, jobs_blueprint)
-API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs"}
+API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
 
@@ -67,6 +69,10 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
     api.register_converter(IdConverter, _id_schema)
     for blueprint in ALL_BLUEPRINTS:
         api.register_blueprint(blueprint)
+    # The rendered reference (Swagger UI) is no part of the document it shows.
+    server.register_blueprint(reference_blueprint)
+    # Registered before the security headers, so it runs after them (see its docstring).
+    server.after_request(allow_same_origin_framing)
     register_error_handlers(server)
 
     @server.before_request
