@@ -18,6 +18,31 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# axe-core for the accessibility tests, pinned in package.json / package-lock.json.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "== installing Debian's nodejs and npm for the accessibility tests"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "error: npm is missing; run: sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
+# Skipped when node_modules already holds exactly what the lock file names.
+if ! node -e '
+  const lock = require("./package-lock.json").packages;
+  for (const [where, pkg] of Object.entries(lock)) {
+    if (where && require("./" + where + "/package.json").version !== pkg.version) process.exit(1);
+  }' >/dev/null 2>&1; then
+  echo "== installing JavaScript test tools (package.json: axe-core)"
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+fi
+
 echo "== ruff (lint and format)"
 python -m ruff check .
 python -m ruff format --check .
