@@ -11,31 +11,116 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
+from dashboard.components.frame import card, page_header
 from dashboard.components.tokens import token_table
 from dashboard.services import accounts
-from dashboard.services.errors import InputError, TooManyAttempts, ValidationFailed
+from dashboard.services.errors import InputError, ServiceError, TooManyAttempts, ValidationFailed
 
 from ._token_actions import revoke_pressed
 
 CURRENT = "account-current-password"
 NEW = "account-new-password"
 CONFIRM = "account-confirm-password"
+PASSWORD_RULE = "account-password-rule"
 CHANGE = "account-change-password"
 PASSWORD_ALERT = "account-password-alert"
 TOKEN_NAME = "account-token-name"
 TOKEN_CREATE = "account-token-create"
 TOKEN_ALERT = "account-token-alert"
 TOKEN_LIST = "account-token-list"
+TOKEN_SECRET = "account-token-secret"
 TOKEN_REVOKE = "account-token-revoke"
+# The fields whose errors the services name (ServiceError.field), shown beside each field.
+PASSWORD_FIELDS = {"current_password": CURRENT, "new_password": NEW, "confirm": CONFIRM}
+TOKEN_FIELDS = {"name": TOKEN_NAME}
 
 
-def _password(component_id: str, autocomplete: str, class_name: str) -> dbc.Input:
-    return dbc.Input(
-        id=component_id,
-        type="password",
-        className=class_name,
-        autoComplete=autocomplete,
-        maxLength=256,
+def feedback_id(field_id: str) -> str:
+    """Id of the message shown under a field when its value is refused."""
+    return f"{field_id}-feedback"
+
+
+def _password_field(
+    label: str, field_id: str, autocomplete: str, *, is_new: bool, hint: object = None
+) -> html.Div:
+    """Label, input, the refusal beside it (hidden until one comes) and an optional hint."""
+    return html.Div(
+        [
+            dbc.Label(label, html_for=field_id),
+            dbc.Input(
+                id=field_id,
+                type="password",
+                autoComplete=autocomplete,
+                maxLength=accounts.PASSWORD_MAX,
+                minLength=accounts.PASSWORD_MIN if is_new else None,
+            ),
+            dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
+            hint,
+        ],
+        className="mb-2",
+    )
+
+
+def _password_rule() -> html.Div:
+    """The rule a new password must follow, as the service states and checks it."""
+    return html.Div(
+        [icon("info-circle", "me-1"), accounts.PASSWORD_RULE],
+        id=PASSWORD_RULE,
+        className="form-text",
+    )
+
+
+def _password_card() -> dbc.Card:
+    return card(
+        [
+            html.Div(id=PASSWORD_ALERT),
+            _password_field("Current password", CURRENT, "current-password", is_new=False),
+            _password_field(
+                "New password", NEW, "new-password", is_new=True, hint=_password_rule()
+            ),
+            _password_field("New password again", CONFIRM, "new-password", is_new=True),
+            dbc.Button("Change password", id=CHANGE, color="primary", className="mt-2"),
+        ],
+        header=[icon("shield-lock", "me-2"), "Change password"],
+    )
+
+
+def _tokens_intro() -> html.P:
+    return html.P(
+        [
+            "Send a token as ",
+            html.Code("Authorization: Bearer <token>"),
+            " to the API under ",
+            html.Code("/api/v1"),
+            ". The ",
+            dcc.Link("API reference", href="/api-docs"),
+            " lists every route and lets you try them.",
+        ],
+        className="small",
+    )
+
+
+def _tokens_card(tokens: list[accounts.TokenRow]) -> dbc.Card:
+    return card(
+        [
+            _tokens_intro(),
+            html.Div(id=TOKEN_ALERT),
+            dbc.Label("Token name", html_for=TOKEN_NAME, className="visually-hidden"),
+            dbc.InputGroup(
+                [
+                    dbc.Input(
+                        id=TOKEN_NAME,
+                        placeholder="What is it for? e.g. notebook",
+                        maxLength=accounts.TOKEN_NAME_MAX,
+                    ),
+                    dbc.Button("Create token", id=TOKEN_CREATE, color="primary"),
+                    dbc.FormFeedback(id=feedback_id(TOKEN_NAME), type="invalid"),
+                ],
+                className="mb-3 has-validation",
+            ),
+            html.Div(token_table(tokens, TOKEN_REVOKE), id=TOKEN_LIST),
+        ],
+        header=[icon("key", "me-2"), "API tokens"],
     )
 
 
@@ -43,90 +128,41 @@ def layout(**_query: str) -> html.Div:
     """Password form and token list for the logged-in user."""
     actor = current_actor()
     tokens = accounts.list_tokens(current_db(), actor, actor.user_id or 0)
+    roles = ", ".join(sorted(actor.roles)) or "none"
     return html.Div(
         [
-            html.H1("Your account", className="h3"),
-            html.P(
-                f"Logged in as {actor.username}; "
-                f"roles: {', '.join(sorted(actor.roles)) or 'none'}.",
-                className="text-body-secondary",
+            page_header(
+                "Your account",
+                breadcrumb_items=[("Overview", "/"), ("Account", None)],
+                subtitle=f"Logged in as {actor.username}; roles: {roles}.",
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader([icon("shield-lock", "me-2"), "Change password"]),
-                                dbc.CardBody(
-                                    [
-                                        html.Div(id=PASSWORD_ALERT),
-                                        dbc.Label("Current password", html_for=CURRENT),
-                                        _password(CURRENT, "current-password", "mb-2"),
-                                        dbc.Label("New password", html_for=NEW),
-                                        _password(NEW, "new-password", "mb-1"),
-                                        html.Div(
-                                            accounts.PASSWORD_RULE, className="form-text mb-2"
-                                        ),
-                                        dbc.Label("New password again", html_for=CONFIRM),
-                                        _password(CONFIRM, "new-password", "mb-3"),
-                                        dbc.Button("Change password", id=CHANGE, color="primary"),
-                                    ]
-                                ),
-                            ],
-                            className="shadow-sm",
-                        ),
-                        lg=4,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader([icon("key", "me-2"), "API tokens"]),
-                                dbc.CardBody(
-                                    [
-                                        html.P(
-                                            [
-                                                "Send a token as ",
-                                                html.Code("Authorization: Bearer <token>"),
-                                                " to the API under ",
-                                                html.Code("/api/v1"),
-                                                " (document at ",
-                                                html.A(
-                                                    "/api/v1/openapi.json",
-                                                    href="/api/v1/openapi.json",
-                                                    target="_blank",
-                                                ),
-                                                ").",
-                                            ],
-                                            className="small",
-                                        ),
-                                        html.Div(id=TOKEN_ALERT),
-                                        dbc.InputGroup(
-                                            [
-                                                dbc.Input(
-                                                    id=TOKEN_NAME,
-                                                    placeholder="What is it for? e.g. notebook",
-                                                    maxLength=100,
-                                                ),
-                                                dbc.Button(
-                                                    "Create token", id=TOKEN_CREATE, color="primary"
-                                                ),
-                                            ],
-                                            className="mb-3",
-                                        ),
-                                        html.Div(token_table(tokens, TOKEN_REVOKE), id=TOKEN_LIST),
-                                    ]
-                                ),
-                            ],
-                            className="shadow-sm",
-                        ),
-                        lg=8,
-                        className="mb-3",
-                    ),
+                    dbc.Col(_password_card(), lg=4, className="mb-3"),
+                    dbc.Col(_tokens_card(tokens), lg=8, className="mb-3"),
                 ]
             ),
         ]
     )
+
+
+def _field_outputs(fields: dict[str, str]) -> dict[str, Output]:
+    outputs = {}
+    for field_id in fields.values():
+        outputs[f"{field_id}.invalid"] = Output(field_id, "invalid")
+        outputs[f"{field_id}.feedback"] = Output(feedback_id(field_id), "children")
+    return outputs
+
+
+def _field_errors(fields: dict[str, str], exc: ServiceError | None) -> dict[str, Any]:
+    """Mark the field ``exc`` names (if it is one of ``fields``) and clear the others."""
+    named = fields.get(exc.field or "") if exc is not None else None
+    shown: dict[str, Any] = {}
+    for field_id in fields.values():
+        is_named = field_id == named
+        shown[f"{field_id}.invalid"] = is_named
+        shown[f"{field_id}.feedback"] = exc.message if is_named and exc is not None else None
+    return shown
 
 
 PASSWORD_OUTPUTS = {
@@ -134,6 +170,7 @@ PASSWORD_OUTPUTS = {
     "current": Output(CURRENT, "value"),
     "new": Output(NEW, "value"),
     "confirm": Output(CONFIRM, "value"),
+    **_field_outputs(PASSWORD_FIELDS),
 }
 
 
@@ -159,12 +196,20 @@ def change_password(
             current_db(), actor, actor.user_id or 0, new, current_password=current
         )
     except (InputError, TooManyAttempts) as exc:  # wrong current passwords are throttled
-        return dict.fromkeys(PASSWORD_OUTPUTS, no_update) | {
-            "alert": error_alert(exc),
+        is_beside_field = exc.field in PASSWORD_FIELDS
+        return {
+            "alert": None if is_beside_field else error_alert(exc),
             "current": "",
+            "new": no_update,
+            "confirm": no_update,
+            **_field_errors(PASSWORD_FIELDS, exc),
         }
-    return dict.fromkeys(PASSWORD_OUTPUTS, "") | {
-        "alert": success_alert("Password changed. Log in again with the new password.")
+    return {
+        "alert": success_alert("Password changed. Log in again with the new password."),
+        "current": "",
+        "new": "",
+        "confirm": "",
+        **_field_errors(PASSWORD_FIELDS, None),
     }
 
 
@@ -173,6 +218,7 @@ def change_password(
         "alert": Output(TOKEN_ALERT, "children"),
         "tokens": Output(TOKEN_LIST, "children"),
         "name": Output(TOKEN_NAME, "value"),
+        **_field_outputs(TOKEN_FIELDS),
     },
     inputs={"_clicks": Input(TOKEN_CREATE, "n_clicks"), "name": State(TOKEN_NAME, "value")},
     prevent_initial_call=True,
@@ -183,14 +229,19 @@ def create_token(_clicks: int | None, name: str | None) -> dict[str, Any]:
     try:
         row, secret = accounts.create_token(db, actor, actor.user_id or 0, name)
     except InputError as exc:
-        return {"alert": error_alert(exc), "tokens": no_update, "name": no_update}
+        return {
+            "alert": None if exc.field in TOKEN_FIELDS else error_alert(exc),
+            "tokens": no_update,
+            "name": no_update,
+            **_field_errors(TOKEN_FIELDS, exc),
+        }
     shown = dbc.Alert(
         [
             html.Div(f"Token {row.name!r} created. Copy it now: it is not shown again."),
             html.Div(
                 [
-                    html.Code(secret, id="account-token-secret", className="me-2"),
-                    dcc.Clipboard(target_id="account-token-secret", title="Copy"),
+                    html.Code(secret, id=TOKEN_SECRET, className="me-2"),
+                    dcc.Clipboard(target_id=TOKEN_SECRET, title="Copy"),
                 ],
                 className="d-flex align-items-center mt-1",
             ),
@@ -202,6 +253,7 @@ def create_token(_clicks: int | None, name: str | None) -> dict[str, Any]:
         "alert": shown,
         "tokens": token_table(accounts.list_tokens(db, actor, actor.user_id or 0), TOKEN_REVOKE),
         "name": "",
+        **_field_errors(TOKEN_FIELDS, None),
     }
 
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import Site
+from .conftest import Site, call_callback
 
 DOCS = "/api/v1/docs"
 PAGE = "/api-docs"
@@ -149,3 +149,26 @@ def test_reference_routes_answer_only_get(site: Site) -> None:
     assert client.post(DOCS).status_code == 405
     allow = client.open(DOCS, method="OPTIONS").headers["Allow"]
     assert set(allow.split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def _props(node: object) -> list[tuple[str, object]]:
+    """Every (prop, value) pair in a serialised Dash component tree."""
+    found: list[tuple[str, object]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((key, value))
+            found += _props(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _props(item)
+    return found
+
+
+def test_app_page_frames_the_reference_and_links_the_document(site: Site) -> None:
+    values = {"_pages_location.pathname": PAGE, "_pages_location.search": ""}
+    response = call_callback(site.client("rev"), "_pages_content.children", values)
+    assert response.status_code == 200
+    props = _props(response.get_json())
+    assert ("src", DOCS) in props
+    assert ("href", "/api/v1/openapi.json") in props
+    assert ("children", "API reference") in props
