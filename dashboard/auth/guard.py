@@ -24,7 +24,12 @@ PUBLIC_ENDPOINTS = frozenset(
 # The static files the login page needs, and no others: they hold no data and name no
 # versions (the Bootstrap banner keeps its copyright but not its version).
 PUBLIC_ASSETS = frozenset(
-    {"/assets/favicon.svg", "/assets/app.css", "/assets/vendor/bootstrap/bootstrap.min.css"}
+    {
+        "/assets/favicon.svg",
+        "/assets/app.css",
+        "/assets/vendor/bootstrap/bootstrap.min.css",
+        "/assets/boot/theme-boot.js",
+    }
 )
 MACHINE_PREFIXES = ("/api/", "/assets/", "/_dash-", "/_reload-hash", "/_alive")
 # Deeper JSON is refused before anything parses it recursively (Dash component trees stay
