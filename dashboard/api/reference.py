@@ -17,6 +17,8 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
 
+from dashboard.auth import current_principal
+
 from .resources import PREFIX
 
 SPEC_PATH = f"{PREFIX}/openapi.json"
@@ -39,7 +41,10 @@ FRAMED_ENDPOINTS = frozenset({"api-reference.swagger_page"})
 @bp.get("")
 def swagger_page() -> Response:
     """Swagger UI over the OpenAPI document; "Try it out" calls run with your login."""
-    page = render_template("api_reference.html", spec_url=SPEC_PATH)
+    principal = current_principal()
+    # Opened on its own, the page takes the user's theme (inside the app's page, the app's).
+    theme = principal.theme if principal else "system"
+    page = render_template("api_reference.html", spec_url=SPEC_PATH, theme=theme)
     return Response(page, mimetype="text/html")
 
 

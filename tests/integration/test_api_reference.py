@@ -6,6 +6,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from dashboard.services import accounts, preferences
+from dashboard.services.actor import Actor, cli_actor
+from tests.conftest import PASSWORD
+
 from .conftest import Site, call_callback
 
 DOCS = "/api/v1/docs"
@@ -121,6 +125,15 @@ def test_only_the_files_the_page_needs_are_served(site: Site, path: str) -> None
     response = site.client("sci").get(path)
     assert response.status_code == 404, path
     assert response.is_json
+
+
+def test_reference_opened_on_its_own_takes_the_users_theme(site: Site) -> None:
+    nightowl = accounts.create_user(site.db, cli_actor("t"), "nightowl", PASSWORD, ["reviewer"])
+    actor = Actor(nightowl.id, "nightowl", frozenset({"reviewer"}), None, "web")
+    preferences.set_preferences(site.db, actor, theme="dark")
+    page = site.client("nightowl").get(DOCS).get_data(as_text=True)
+    assert '<html lang="en" data-msg-theme="dark">' in page
+    assert 'data-msg-theme="system"' in site.client("sci").get(DOCS).get_data(as_text=True)
 
 
 def test_only_the_reference_may_be_framed_and_only_by_this_server(site: Site) -> None:
