@@ -10,7 +10,11 @@ four times per module instead of once per test; each test still resets the sessi
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +26,13 @@ from playwright.sync_api import Error as PlaywrightError
 from .conftest import (
     DEFAULT_TIMEOUT_MS,
     ROOT,
+    START_TIMEOUT_S,
     LiveServer,
     Problems,
+    _free_port,
+    _login_answers,
+    _stop,
+    _tail,
     api_json,
     goto_page,
     login,
@@ -534,3 +543,40 @@ def iter_combinations() -> Iterator[tuple[Viewport, str]]:
     for viewport in VIEWPORTS:
         for scheme in SCHEMES:
             yield viewport, scheme
+
+
+# --- a server outside pytest (scripts/screenshots.py) ----------------------------------------
+
+
+@contextlib.contextmanager
+def running_app(data_dir: Path, admin_password: str) -> Iterator[str]:
+    """``python app.py serve`` on a free port and ``data_dir``, as the browser tests start it;
+    yields the base URL. The server log is ``data_dir/server.log``."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "server.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MICROSPACEGEN_")},
+        "MICROSPACEGEN_ADMIN_PASSWORD": admin_password,
+        "MICROSPACEGEN_DATA_DIR": str(data_dir),
+        "MICROSPACEGEN_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _login_answers(f"{base_url}/login"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{_tail(log_path)}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        _stop(proc)
