@@ -277,8 +277,10 @@ class SessionPool:
 
 # --- checks ---------------------------------------------------------------------------------
 
-# Elements sticking out past the right edge of the window: the outermost ones, so the report
-# names the container to fix rather than every descendant.
+# Elements sticking out past the right edge of the window. Only those that make the page
+# scroll count (an element inside a scrolling or clipping box, such as a grid's hidden
+# columns, does not), and of each too-wide chain only the element that leaves its parent
+# (whose parent still fits), so the report names what to fix rather than its descendants.
 _OVERFLOW_JS = """
 () => {
   const doc = document.scrollingElement || document.documentElement;
@@ -293,24 +295,25 @@ _OVERFLOW_JS = """
     if (cls.length) s += '.' + cls.join('.');
     return s;
   };
-  const wide = [];
+  const tooWide = el => el.getBoundingClientRect().right > width + 0.5;
+  const clipped = el => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
   for (const el of document.body.querySelectorAll('*')) {
     const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    if (r.right > width + 0.5) wide.push(el);
-  }
-  const set = new Set(wide);
-  for (const el of wide) {
-    // Keep the innermost element that is too wide while its parent fits, and the deepest
-    // element overall when everything up the chain is too wide.
-    const children = [...el.children].filter(c => set.has(c));
-    if (children.length) continue;
-    let top = el;
-    while (top.parentElement && set.has(top.parentElement)
-           && top.parentElement !== document.body) top = top.parentElement;
-    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || !tooWide(el)) continue;
+    const parent = el.parentElement;
+    if (parent && parent !== document.body && tooWide(parent)) continue;
+    if (clipped(el)) continue;
+    const reach = Math.max(r.right, ...[...el.querySelectorAll('*')].map(
+      d => d.getBoundingClientRect().right));
     out.culprits.push(`${describe(el)} (right edge ${Math.round(r.right)} px, width `
-      + `${Math.round(r.width)} px; outermost too-wide ancestor ${describe(top)})`);
+      + `${Math.round(r.width)} px`
+      + (reach > r.right + 0.5 ? `, its content reaches ${Math.round(reach)} px` : '')
+      + `) in ${parent ? describe(parent) : '?'}`);
     if (out.culprits.length >= 5) break;
   }
   return out;
