@@ -1,8 +1,13 @@
-"""One JSON error shape for the whole API: ``{"error": {"code": ..., "message": ...}}``."""
+"""One JSON error shape for the whole API: ``{"error": {"code": ..., "message": ...}}``.
+
+An error about input also carries ``field`` (the first field at fault) and ``errors``, every
+field at fault mapped to its message, with the paths services use (``arms[2].gravity_g``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -33,11 +38,14 @@ def error_response(
     code: str | None = None,
     field: str | None = None,
     details: object = None,
+    errors: Mapping[str, str] | None = None,
 ) -> Response:
     """Build the JSON error response."""
     body: dict[str, object] = {"code": code or CODES.get(status, "error"), "message": message}
     if field:
         body["field"] = field
+    if errors:
+        body["errors"] = dict(errors)
     if details:
         body["details"] = details
     response = jsonify({"error": body})
@@ -53,13 +61,15 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     messages = data.get("messages") if isinstance(data, dict) else None
     message = exc.description or "Error"
     field = None
+    errors: dict[str, str] = {}
     if messages:
-        message = "The request does not match the schema; see details."
+        message = "The request does not match the schema; see errors."
         field = _first_field(messages)
+        errors = field_errors(messages)
     if status == 413:
         message = "The request body is too large."
     # A 405's Allow header (RFC 9110) is set for every API response in init_api.
-    return error_response(status, message, field=field, details=messages)
+    return error_response(status, message, field=field, details=messages, errors=errors)
 
 
 def _first_field(messages: object) -> str | None:
@@ -77,9 +87,36 @@ def _first_field(messages: object) -> str | None:
     return "".join(path).lstrip(".") or None
 
 
+def field_errors(messages: object) -> dict[str, str]:
+    """Every field schema validation refused, as ``{path: message}`` (services' paths).
+
+    >>> field_errors({"json": {"name": ["Missing data for required field."],
+    ...               "arms": {"1": {"gravity_g": ["Not a valid number."]}}}})
+    {'name': 'Missing data for required field.', 'arms[1].gravity_g': 'Not a valid number.'}
+    """
+    found: dict[str, str] = {}
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, Mapping):
+            for key, child in node.items():
+                name = str(key)
+                walk(child, f"{path}[{name}]" if name.isdigit() else f"{path}.{name}")
+        elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
+            found.setdefault(path.lstrip(".") or "_schema", " ".join(node))
+        elif node is not None:
+            found.setdefault(path.lstrip(".") or "_schema", str(node))
+
+    if isinstance(messages, Mapping):
+        for location in ("json", "query", "path"):
+            walk(messages.get(location), "")
+    return found
+
+
 def _service_error(exc: ServiceError) -> Response:
     # Raised by services from API routes and from Dash callbacks alike (e.g. a refused role).
-    response = error_response(exc.status, exc.message, code=exc.code, field=exc.field)
+    response = error_response(
+        exc.status, exc.message, code=exc.code, field=exc.field, errors=exc.errors
+    )
     if isinstance(exc, TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     return response

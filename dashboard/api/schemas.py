@@ -56,9 +56,30 @@ OSDR_ACCESSION = [
 
 class ApiErrorBody(Schema):
     code = fields.String(required=True, metadata={"example": "validation_failed"})
-    message = fields.String(required=True)
-    field = fields.String(allow_none=True)
-    details = fields.Dict(allow_none=True)
+    message = fields.String(required=True, metadata={"description": "The first problem."})
+    field = fields.String(
+        allow_none=True, metadata={"description": "The first field at fault, if any."}
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": (
+                "Every field at fault and why, all at once: a path as the body names it "
+                "(`name`, `arms[2].gravity_g`) mapped to its message."
+            ),
+            "example": {
+                "organism": "Organism is required.",
+                "arms[1].gravity_g": "Arm 2 “centrifuge” is set to 5 g: hypergravity "
+                "(centrifuge) is intended? Confirm it, or give gravity in g (9.81 m/s² = 1 g).",
+                "confirm_hypergravity": "Confirm that hypergravity (above 3 g) is intended "
+                "for arm 2 “centrifuge” (5 g).",
+            },
+        },
+    )
+    details = fields.Dict(
+        allow_none=True, metadata={"description": "Schema validation's own report, if any."}
+    )
 
 
 class ApiErrorSchema(Schema):
@@ -154,8 +175,15 @@ class ArmSchema(Schema):
     gravity_g = fields.Float(
         required=True,
         allow_nan=False,
-        validate=validate.Range(min=0.0, max=experiments.GRAVITY_MAX_G),
-        metadata={"description": "0 = microgravity, 1 = Earth"},
+        validate=validate.Range(
+            min=experiments.GRAVITY_MIN_G,
+            max=experiments.GRAVITY_MAX_G,
+            error=(
+                f"Gravity is in g ({experiments.EARTH_GRAVITY_M_S2:g} m/s² = 1 g), from "
+                "{min:g} (microgravity) to {max:g} g; got {input}."
+            ),
+        ),
+        metadata={"description": experiments.GRAVITY_RULE},
     )
     description = fields.String(
         load_default="", validate=multiline(experiments.ARM_DESCRIPTION_MAX)
@@ -163,6 +191,24 @@ class ArmSchema(Schema):
 
 
 ARMS = validate.Length(min=experiments.ARMS_MIN, max=experiments.ARMS_MAX)
+
+
+def confirm_hypergravity() -> fields.Boolean:
+    """``confirm_hypergravity``: true when arms above 3 g are meant (a JSON boolean only)."""
+    return fields.Boolean(
+        load_only=True,
+        truthy={True},
+        falsy={False},
+        data_key=experiments.CONFIRM_HYPERGRAVITY,
+        attribute=experiments.CONFIRM_HYPERGRAVITY,
+        metadata={
+            "description": (
+                f"Confirms that arms above {experiments.HYPERGRAVITY_ABOVE_G:g} g are intended "
+                "hypergravity (a centrifuge); without it such arms are refused with 422 naming "
+                "each one. On a PATCH, only arms whose gravity changes need it."
+            )
+        },
+    )
 
 
 class ExperimentSchema(Schema):
@@ -191,6 +237,7 @@ class ExperimentSchema(Schema):
         validate=ARMS,
         metadata={"description": "Arm names differ (ignoring case, spacing and look-alikes)."},
     )
+    confirm_hypergravity = confirm_hypergravity()
     created_by = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -213,6 +260,7 @@ class ExperimentPatchSchema(Schema):
             "description": "The full list of arms, named differently; arms keep their ids by name."
         },
     )
+    confirm_hypergravity = confirm_hypergravity()
     version = fields.Integer(
         required=True,
         strict=True,

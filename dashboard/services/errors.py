@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class ServiceError(Exception):
-    """Base of every error a service raises on purpose."""
+    """Base of every error a service raises on purpose.
+
+    ``errors`` maps each offending field to its message (``arms[2].gravity_g`` for a field
+    of the third arm), so a form can show every problem beside its field at once; ``field``
+    and ``message`` are the first of them.
+    """
 
     code = "error"
     status = 400
@@ -13,6 +23,7 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors: dict[str, str] = {field: message} if field else {}
 
 
 class InputError(ServiceError):
@@ -20,10 +31,62 @@ class InputError(ServiceError):
 
 
 class ValidationFailed(InputError):
-    """Input is malformed; ``field`` names the offending field."""
+    """Input is malformed; ``field`` names the (first) offending field, ``errors`` all of them."""
 
     code = "validation_failed"
     status = 422
+
+    @classmethod
+    def of(cls, errors: Mapping[str, str]) -> ValidationFailed:
+        """One error for several fields; the first is also its ``message`` and ``field``."""
+        if not errors:
+            raise ValueError("ValidationFailed.of needs at least one error")
+        field, message = next(iter(errors.items()))
+        failed = cls(message, field=field)
+        failed.errors = dict(errors)
+        return failed
+
+
+class FieldErrors:
+    """Collects the problem of every field, so one answer names them all.
+
+    >>> from dashboard.services.text import plain_text
+    >>> found = FieldErrors()
+    >>> found.check(lambda: plain_text("", "Name", 9, field="name", required=True), "?")
+    '?'
+    >>> found.add("arms", "At most 20 arms."); found.errors
+    {'name': 'Name is required.', 'arms': 'At most 20 arms.'}
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        """Record a problem (the first one found for a field is kept)."""
+        self.errors.setdefault(field, message)
+
+    def has(self, field: str) -> bool:
+        """Whether ``field`` already has a problem."""
+        return field in self.errors
+
+    def check(self, parse: Callable[[], T], default: T) -> T:
+        """``parse()``, or ``default`` after recording the fields its ValidationFailed names.
+
+        An error that names no field is about the whole input and propagates at once.
+        """
+        try:
+            return parse()
+        except ValidationFailed as exc:
+            if not exc.errors:
+                raise
+            for field, message in exc.errors.items():
+                self.add(field, message)
+            return default
+
+    def raise_if_any(self) -> None:
+        """Raise one :class:`ValidationFailed` naming every field recorded so far."""
+        if self.errors:
+            raise ValidationFailed.of(self.errors)
 
 
 class NotFound(InputError):

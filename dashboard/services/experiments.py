@@ -17,7 +17,7 @@ from dashboard.models import Experiment, ExperimentArm, utcnow
 
 from . import audit
 from .actor import Actor
-from .errors import Conflict, NotFound, ValidationFailed
+from .errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from .integrity import integrity_conflict
 from .policy import Action, allows, authorize
 from .text import name_key, one_line_name, plain_text
@@ -45,7 +45,21 @@ ONE_LINE_FIELDS = frozenset({"name", "organism", "mission", "hardware"})
 NAME_KEY_MAX = 480  # the column's width; NFKC may lengthen a name
 EDITABLE = (*SCALAR_FIELDS, "arms")
 ARM_NAME_MAX, ARM_DESCRIPTION_MAX, ARMS_MIN, ARMS_MAX = 80, 500, 1, 20
+# Gravity is in g (multiples of Earth's 9.81 m/s²): 0 is microgravity, 1 is Earth. Above
+# HYPERGRAVITY_ABOVE_G a request must confirm that hypergravity (a centrifuge) is meant:
+# 9.81 typed as "Earth gravity" in m/s² is the classic slip. Beyond GRAVITY_MAX_G: refused.
+GRAVITY_MIN_G = 0.0
+HYPERGRAVITY_ABOVE_G = 3.0
 GRAVITY_MAX_G = 20.0
+EARTH_GRAVITY_M_S2 = 9.81
+CONFIRM_HYPERGRAVITY = "confirm_hypergravity"
+GRAVITY_RULE = (
+    f"In g, not m/s² ({EARTH_GRAVITY_M_S2:g} m/s² = 1 g): 0 is microgravity, 1 is Earth. "
+    f"Above {HYPERGRAVITY_ABOVE_G:g} g (hypergravity, on a centrifuge) needs "
+    f"{CONFIRM_HYPERGRAVITY}; at most {GRAVITY_MAX_G:g} g."
+)
+# Shown where an experiment links out: its study page on NASA's Open Science Data Repository.
+OSDR_STUDY_URL = "https://osdr.nasa.gov/bio/repo/data/studies/{accession}"
 
 
 @dataclass(frozen=True)
@@ -132,79 +146,192 @@ def _text(
     return plain_text(data.get(key), label, limit, field=field or key, required=required)
 
 
-def _gravity(raw: object, field: str) -> float:
-    if isinstance(raw, bool) or raw is None or raw == "":
+def _gravity(raw: object, field: str, label: str) -> float:
+    """A gravity level in g within the absolute limits (hypergravity is checked later)."""
+    if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValidationFailed(
-            "Gravity (g) is required: 0 for microgravity, 1 for Earth.", field=field
+            f"{label} is required: 0 for microgravity, 1 for Earth.", field=field
         )
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValidationFailed(
-            f"Gravity must be a number of g, not {raw!r}.", field=field
+            f"{label} must be a number of g, not {str(raw)[:40]!r}.", field=field
         ) from None
-    if not math.isfinite(value) or not 0.0 <= value <= GRAVITY_MAX_G:
-        raise ValidationFailed(f"Gravity must be between 0 and {GRAVITY_MAX_G:g} g.", field=field)
+    if not math.isfinite(value):
+        raise ValidationFailed(f"{label} must be a finite number of g.", field=field)
+    if value < GRAVITY_MIN_G:
+        raise ValidationFailed(
+            f"{label} cannot be negative (got {value:g} g): 0 is microgravity, the least there is.",
+            field=field,
+        )
+    if value > GRAVITY_MAX_G:
+        raise ValidationFailed(
+            f"{label} of {value:g} g is above the {GRAVITY_MAX_G:g} g maximum "
+            f"(gravity is in g: {EARTH_GRAVITY_M_S2:g} m/s² = 1 g).",
+            field=field,
+        )
     return value
 
 
-def parse_arm(raw: object, index: int) -> ArmInput:
-    """Validate one arm given as a mapping; ``index`` locates errors."""
+def is_hypergravity(gravity_g: float) -> bool:
+    """Whether ``gravity_g`` needs a confirmation that hypergravity is meant.
+
+    >>> is_hypergravity(3.0), is_hypergravity(9.81)
+    (False, True)
+    """
+    return gravity_g > HYPERGRAVITY_ABOVE_G
+
+
+def _arm_label(index: int, name: str) -> str:
+    return f"Arm {index + 1} “{name}”" if name else f"Arm {index + 1}"
+
+
+def _hypergravity_question(index: int, arm: ArmInput) -> str:
+    return (
+        f"{_arm_label(index, arm.name)} is set to {arm.gravity_g:g} g: hypergravity "
+        f"(centrifuge) is intended? Confirm it, or give gravity in g "
+        f"({EARTH_GRAVITY_M_S2:g} m/s² = 1 g)."
+    )
+
+
+def _arm(raw: object, index: int, found: FieldErrors) -> ArmInput | None:
+    """One arm, its problems recorded in ``found``; None when it is not an object at all."""
     where = f"arms[{index}]"
+    label = f"Arm {index + 1}"
     if not isinstance(raw, Mapping):
-        raise ValidationFailed(f"Arm {index + 1} must be an object.", field=where)
-    name = _text(
-        raw, "name", f"Arm {index + 1} name", ARM_NAME_MAX, required=True, field=f"{where}.name"
+        found.add(where, f"{label} must be an object.")
+        return None
+    name = found.check(
+        lambda: _text(
+            raw, "name", f"{label} name", ARM_NAME_MAX, required=True, field=f"{where}.name"
+        ),
+        "",
     )
     spaceflight = raw.get("spaceflight")
     if spaceflight not in SPACEFLIGHT_VALUES:
-        raise ValidationFailed(
-            f"Arm {index + 1} spaceflight must be one of {', '.join(SPACEFLIGHT_VALUES)}.",
-            field=f"{where}.spaceflight",
+        found.add(
+            f"{where}.spaceflight",
+            f"{label} spaceflight must be one of {', '.join(SPACEFLIGHT_VALUES)}.",
         )
-    return ArmInput(
-        name=name,
-        spaceflight=str(spaceflight),
-        gravity_g=_gravity(raw.get("gravity_g"), f"{where}.gravity_g"),
-        description=_text(
+    gravity_g = found.check(
+        lambda: _gravity(raw.get("gravity_g"), f"{where}.gravity_g", f"{label} gravity"), 0.0
+    )
+    description = found.check(
+        lambda: _text(
             raw,
             "description",
-            f"Arm {index + 1} description",
+            f"{label} description",
             ARM_DESCRIPTION_MAX,
             required=False,
             field=f"{where}.description",
         ),
+        "",
+    )
+    return ArmInput(
+        name=name, spaceflight=str(spaceflight), gravity_g=gravity_g, description=description
     )
 
 
-def parse_experiment(data: Mapping[str, object]) -> ExperimentInput:
-    """Validate an experiment given as a mapping (form or JSON body)."""
+def parse_arm(raw: object, index: int) -> ArmInput:
+    """Validate one arm given as a mapping; ``index`` locates errors (all of them at once)."""
+    found = FieldErrors()
+    arm = _arm(raw, index, found)
+    found.raise_if_any()
+    if arm is None:  # not reached: an arm that is no object is recorded as an error
+        raise ValidationFailed(f"Arm {index + 1} must be an object.", field=f"arms[{index}]")
+    return arm
+
+
+def _confirmed(data: Mapping[str, object], found: FieldErrors) -> bool:
+    raw = data.get(CONFIRM_HYPERGRAVITY)
+    if raw is None:
+        return False
+    if not isinstance(raw, bool):
+        found.add(CONFIRM_HYPERGRAVITY, f"{CONFIRM_HYPERGRAVITY} must be true or false.")
+        return False
+    return raw
+
+
+def _arms(
+    raw: object,
+    found: FieldErrors,
+    *,
+    is_confirmed: bool,
+    known_g: Mapping[str, float],
+) -> tuple[ArmInput, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        found.add("arms", "An experiment needs at least one arm (e.g. flight and ground).")
+        return ()
+    if len(raw) > ARMS_MAX:
+        found.add("arms", f"At most {ARMS_MAX} arms (got {len(raw)}).")
+        return ()
+    arms: list[ArmInput] = []
+    heavy: list[str] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        arm = _arm(item, i, found)
+        if arm is None:
+            continue
+        arms.append(arm)
+        key = name_key(arm.name)
+        if not found.has(f"arms[{i}].name"):
+            if key in seen:
+                found.add(
+                    f"arms[{i}].name",
+                    f"Two arms are named {arm.name!r}; arm names must differ.",
+                )
+            seen.add(key)
+        # An arm kept at the hypergravity it already had was confirmed when it was set.
+        needs_confirmation = (
+            not found.has(f"arms[{i}].gravity_g")
+            and is_hypergravity(arm.gravity_g)
+            and known_g.get(key) != arm.gravity_g
+        )
+        if needs_confirmation and not is_confirmed:
+            found.add(f"arms[{i}].gravity_g", _hypergravity_question(i, arm))
+            heavy.append(f"{_arm_label(i, arm.name).lower()} ({arm.gravity_g:g} g)")
+    if heavy:
+        found.add(
+            CONFIRM_HYPERGRAVITY,
+            f"Confirm that hypergravity (above {HYPERGRAVITY_ABOVE_G:g} g) is intended for "
+            f"{', '.join(heavy)}.",
+        )
+    return tuple(arms)
+
+
+def parse_experiment(
+    data: Mapping[str, object], *, known_g: Mapping[str, float] | None = None
+) -> ExperimentInput:
+    """Validate an experiment given as a mapping (form or JSON body), naming every problem.
+
+    Raises one :class:`ValidationFailed` whose ``errors`` hold every field's problem. An arm
+    above :data:`HYPERGRAVITY_ABOVE_G` needs ``confirm_hypergravity: true`` in ``data``,
+    unless ``known_g`` (arm name key to the gravity stored for it) shows it unchanged.
+    """
     if not isinstance(data, Mapping):
         raise ValidationFailed("Experiment must be an object.")
-    arms_raw = data.get("arms")
-    if not isinstance(arms_raw, Sequence) or isinstance(arms_raw, str) or not arms_raw:
-        raise ValidationFailed(
-            "An experiment needs at least one arm (e.g. flight and ground).", field="arms"
-        )
-    if len(arms_raw) > ARMS_MAX:
-        raise ValidationFailed(f"At most {ARMS_MAX} arms.", field="arms")
-    arms = tuple(parse_arm(arm, i) for i, arm in enumerate(arms_raw))
-    seen: set[str] = set()
-    for i, arm in enumerate(arms):
-        if name_key(arm.name) in seen:
-            raise ValidationFailed(
-                f"Two arms are named {arm.name!r}; arm names must differ.", field=f"arms[{i}].name"
-            )
-        seen.add(name_key(arm.name))
-    return ExperimentInput(
-        name=_text(data, "name", "Name", NAME_MAX, required=True),
-        organism=_text(data, "organism", "Organism", ORGANISM_MAX, required=True),
-        description=_text(data, "description", "Description", DESCRIPTION_MAX, required=False),
-        arms=arms,
-        mission=_text(data, "mission", "Mission", MISSION_MAX, required=False),
-        hardware=_text(data, "hardware", "Hardware", HARDWARE_MAX, required=False),
-        osdr_accession=_accession(data.get("osdr_accession")),
+    found = FieldErrors()
+
+    def text(key: str, label: str, limit: int, *, required: bool = False) -> str:
+        return found.check(lambda: _text(data, key, label, limit, required=required), "")
+
+    spec = ExperimentInput(
+        name=text("name", "Name", NAME_MAX, required=True),
+        organism=text("organism", "Organism", ORGANISM_MAX, required=True),
+        mission=text("mission", "Mission", MISSION_MAX),
+        hardware=text("hardware", "Hardware", HARDWARE_MAX),
+        osdr_accession=found.check(lambda: _accession(data.get("osdr_accession")), ""),
+        description=text("description", "Description", DESCRIPTION_MAX),
+        arms=_arms(
+            data.get("arms"),
+            found,
+            is_confirmed=_confirmed(data, found),
+            known_g=known_g or {},
+        ),
     )
+    found.raise_if_any()
+    return spec
 
 
 def _accession(raw: object) -> str:
@@ -217,6 +344,15 @@ def _accession(raw: object) -> str:
             field="osdr_accession",
         )
     return value
+
+
+def osdr_study_url(accession: str) -> str:
+    """The OSDR study page of an accession.
+
+    >>> osdr_study_url("OSD-379")
+    'https://osdr.nasa.gov/bio/repo/data/studies/OSD-379'
+    """
+    return OSDR_STUDY_URL.format(accession=accession)
 
 
 def _view(e: Experiment) -> ExperimentView:
@@ -360,7 +496,11 @@ def _integrity_error(exc: IntegrityError, name: str) -> Conflict:
 
 
 def create_experiment(db: Database, actor: Actor, data: Mapping[str, object]) -> ExperimentView:
-    """Create an experiment (scientists and admins)."""
+    """Create an experiment (scientists and admins).
+
+    ``data`` holds the fields of :class:`ExperimentInput` and, when an arm is above 3 g,
+    ``confirm_hypergravity: true``; every invalid field is named in one ValidationFailed.
+    """
     authorize(db, actor, Action.EXPERIMENT_CREATE)
     spec = parse_experiment(data)
     try:
@@ -406,13 +546,15 @@ def update_experiment(
 ) -> ExperimentView:
     """Apply ``changes`` (fields left out keep their values) if nobody edited since then.
 
+    ``changes`` may hold ``confirm_hypergravity: true`` for arms newly set above 3 g.
+
     ``expected_version`` is the version the editor started from; a newer one on the server
     is a :class:`Conflict`, so one edit never silently overwrites another.
     """
     authorize(db, actor, Action.EXPERIMENT_UPDATE, target=("experiment", experiment_id))
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise ValidationFailed("version (the version you edited) is required.", field="version")
-    unknown = sorted(set(changes) - set(EDITABLE))
+    unknown = sorted(set(changes) - {*EDITABLE, CONFIRM_HYPERGRAVITY})
     if unknown:
         raise ValidationFailed(f"Unknown field {unknown[0]!r}.", field=unknown[0])
     name = changes.get("name")
@@ -428,8 +570,11 @@ def update_experiment(
                     "reload and apply your edit again.",
                     field="version",
                 )
-            before = parse_experiment(editable(_view(experiment)))
-            spec = parse_experiment({**editable(_view(experiment)), **changes})
+            # Arms kept at the hypergravity they had were confirmed when it was set.
+            known_g = {name_key(arm.name): arm.gravity_g for arm in experiment.arms}
+            current = editable(_view(experiment))
+            before = parse_experiment(current, known_g=known_g)
+            spec = parse_experiment({**current, **changes}, known_g=known_g)
             name = spec.name
             key = experiment_name_key(spec.name)
             clash = s.scalar(
@@ -467,3 +612,114 @@ def update_experiment(
 def history(db: Database, experiment_id: int, limit: int = 50) -> list[audit.AuditRow]:
     """Successful changes to one experiment, newest first."""
     return audit.search_target(db, "experiment", str(experiment_id), limit=limit)
+
+
+# How people read the fields of an experiment, and what its audit events did.
+FIELD_LABELS = {
+    "name": "Name",
+    "organism": "Organism",
+    "description": "Description",
+    "mission": "Mission",
+    "hardware": "Culture hardware",
+    "osdr_accession": "NASA OSDR study",
+    "arms": "Arms",
+}
+EVENT_VERBS = {"experiment.create": "created", "experiment.update": "edited"}
+ABSENT = "—"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """``label: old → new`` (``—`` for a value that was or became empty or absent)."""
+
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change to an experiment as its page shows it."""
+
+    occurred_at: datetime
+    username: str
+    verb: str
+    changes: tuple[FieldChange, ...]
+
+
+def _shown(value: object) -> str:
+    return ABSENT if value in (None, "", []) else str(value)
+
+
+def _arm_parts(arm: object) -> tuple[str, str]:
+    """``"ground 1 g (Ground Control, 1 g)"`` → ``("ground 1 g", "Ground Control, 1 g")``."""
+    text = str(arm)
+    name, sep, rest = text.rpartition(" (")
+    return (name, rest.removesuffix(")")) if sep and rest.endswith(")") else (text, "")
+
+
+def arm_changes(old: object, new: object) -> list[FieldChange]:
+    """Arms added, removed or changed between two audit snapshots, matched by name.
+
+    >>> for c in arm_changes(["a (Space Flight, 0 g)", "b (Ground Control, 1 g)"],
+    ...                      ["a (Space Flight, 0.5 g)", "c (Ground Control, 1 g)"]):
+    ...     print(f"{c.label}: {c.old} → {c.new}")
+    Arm “a”: Space Flight, 0 g → Space Flight, 0.5 g
+    Arm “b”: Ground Control, 1 g → —
+    Arm “c”: — → Ground Control, 1 g
+    """
+    before = dict(_arm_parts(a) for a in old) if isinstance(old, list) else {}
+    after = dict(_arm_parts(a) for a in new) if isinstance(new, list) else {}
+    changes = []
+    for name in [*before, *(n for n in after if n not in before)]:
+        was, now = before.get(name), after.get(name)
+        if was != now:
+            changes.append(FieldChange(f"Arm “{name}”", _shown(was), _shown(now)))
+    return changes
+
+
+def field_changes(detail: Mapping[str, object]) -> list[FieldChange]:
+    """What an ``experiment.update`` event changed, field by field in form order.
+
+    >>> for c in field_changes({"before": {"organism": "E. coli", "mission": ""},
+    ...                         "after": {"organism": "B. subtilis", "mission": "CRS-25"}}):
+    ...     print(f"{c.label}: {c.old} → {c.new}")
+    Organism: E. coli → B. subtilis
+    Mission: — → CRS-25
+    """
+    before, after = detail.get("before"), detail.get("after")
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return []
+    changes: list[FieldChange] = []
+    for key, label in FIELD_LABELS.items():
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if key == "arms":
+            changes.extend(arm_changes(old, new))
+        else:
+            changes.append(FieldChange(label, _shown(old), _shown(new)))
+    return changes
+
+
+def change_log(db: Database, experiment_id: int, limit: int = 50) -> list[HistoryEntry]:
+    """The experiment's history as readable ``field: old → new`` changes, newest first."""
+    return [
+        HistoryEntry(
+            occurred_at=row.occurred_at,
+            username=row.username,
+            verb=EVENT_VERBS.get(row.action, row.action),
+            changes=tuple(field_changes(row.detail)),
+        )
+        for row in history(db, experiment_id, limit)
+    ]
+
+
+def find_experiment(db: Database, id_text: str) -> ExperimentView | None:
+    """The experiment a URL's id names (``"12"``), or None when malformed or missing."""
+    if not id_text.isascii() or not id_text.isdigit() or len(id_text) > 18:
+        return None
+    try:
+        return get_experiment(db, int(id_text))
+    except NotFound:
+        return None

@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from app import create_app
 from dashboard.auth import app_state
 from dashboard.config import load_settings
-from dashboard.services import accounts
+from dashboard.services import accounts, experiments
 from dashboard.services.actor import Role, cli_actor
 from dashboard.services.text import name_key
 from tests.conftest import PASSWORD
@@ -78,16 +78,33 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
+CONFIRM = experiments.CONFIRM_HYPERGRAVITY
+
+
+def _is_hypergravity(arm: object) -> bool:
+    gravity = arm.get("gravity_g") if isinstance(arm, dict) else None
+    if isinstance(gravity, bool) or not isinstance(gravity, int | float):
+        return False
+    return experiments.is_hypergravity(float(gravity))
+
+
 def _tame(case: Any) -> bool:
     """Point edits of the user the run acts as at a decoy; say whether to send ``case``.
 
     Arm names that collide (ignoring case and look-alikes) are refused with 422, a rule
-    the schema states in words; such bodies are not sent as valid data.
+    the schema states in words; such bodies are not sent as valid data. So is an arm above
+    3 g without ``confirm_hypergravity: true`` (also stated in words): a body that leaves the
+    confirmation out gets it, one that sends it false is not sent.
     """
     is_fuzzer = str((case.path_parameters or {}).get("user_id")) == str(FUZZER_ID)
     if is_fuzzer and case.method != "GET":
         case.path_parameters["user_id"] = DECOY_ID
     arms = case.body.get("arms") if isinstance(case.body, dict) else None
+    if isinstance(arms, list) and any(_is_hypergravity(a) for a in arms):
+        if CONFIRM not in case.body:
+            case.body[CONFIRM] = True
+        elif case.body[CONFIRM] is False:
+            return False
     if isinstance(arms, list):
         names = [
             name_key(a["name"]) for a in arms if isinstance(a, dict) and _is_text(a.get("name"))
@@ -118,6 +135,7 @@ def test_stateful_links_hold() -> None:
             if not _tame(case):
                 for arm_number, arm in enumerate(case.body["arms"]):
                     arm["name"] = f"arm {arm_number}"
+                case.body[CONFIRM] = True
 
     Authenticated.run(
         settings=settings(
