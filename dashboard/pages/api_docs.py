@@ -22,7 +22,7 @@ def _actions() -> list[html.A]:
             [icon(name, "me-1"), label],
             href=href,
             target="_blank",
-            className="btn btn-sm btn-outline-secondary",
+            className="btn btn-sm btn-secondary",
         )
         for name, label, href in (
             ("filetype-json", "OpenAPI document", SPEC_URL),
@@ -43,7 +43,7 @@ def _intro() -> html.P:
             "). Try it out runs the call here, as you, with your login: "
             "what it changes is really changed and audited.",
         ],
-        className="text-body-secondary small",
+        className="text-body-secondary small mb-0",
     )
 
 
@@ -56,15 +56,19 @@ def layout(**_query: str) -> html.Div:
                 breadcrumb_items=[("Overview", "/"), ("API reference", None)],
                 actions=_actions(),
             ),
-            _intro(),
             card(
-                html.Iframe(
-                    src=SWAGGER_URL,
-                    id=FRAME,
-                    title="API reference (Swagger UI)",
-                    className="d-block w-100 border-0",
-                    # Grown to its content by the framed page's own script.
-                    style={"height": "75vh"},
+                html.Div(
+                    [
+                        html.Div(_intro(), className="px-3 pt-3"),
+                        html.Iframe(
+                            src=SWAGGER_URL,
+                            id=FRAME,
+                            title="API reference (Swagger UI)",
+                            className="d-block w-100 border-0",
+                            # Grown to its content by the framed page's own script.
+                            style={"height": "75vh"},
+                        ),
+                    ],
                 ),
                 body=False,
                 class_name="overflow-hidden",

@@ -54,15 +54,42 @@
     }
   }
 
+  // Names Swagger UI leaves out, for screen readers (axe: button-name, label,
+  // label-content-name-mismatch). Its parts come and go as operations open, so watch.
+  var NAMES = [
+    [".swagger-ui .close-modal", "Close"],
+    [".swagger-ui textarea.body-param__text", "Request body"],
+    [".swagger-ui .filter .operation-filter-input", "Filter by tag or path"],
+  ];
+  function nameControls() {
+    NAMES.forEach(function (pair) {
+      document.querySelectorAll(pair[0]).forEach(function (element) {
+        if (element.getAttribute("aria-label") !== pair[1]) {
+          element.setAttribute("aria-label", pair[1]);
+        }
+      });
+    });
+    // "Authorize" buttons announced as "Apply credentials": speech users say what they see.
+    document.querySelectorAll('.swagger-ui .auth-btn-wrapper [aria-label="Apply credentials"]')
+      .forEach(function (button) {
+        button.removeAttribute("aria-label");
+      });
+  }
+  new MutationObserver(nameControls).observe(container, { childList: true, subtree: true });
+
   window.ui = window.SwaggerUIBundle({
     url: container.getAttribute("data-spec-url"),
     domNode: container,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
-    deepLinking: true,
+    // Off: its links sit inside each operation's toggle button (nested controls, which
+    // screen readers cannot reach), and inside the app's frame they name no page anyway.
+    deepLinking: false,
     filter: true,
     displayRequestDuration: true,
     defaultModelsExpandDepth: 0,
+    // Its default code colours fall below 4.5:1 contrast in places; this theme does not.
+    syntaxHighlight: { theme: "tomorrow-night" },
     // No badge fetched from an online validator: nothing may leave this server.
     validatorUrl: null,
     // Calls go to this server with the browser's login cookie, like the app's own.
