@@ -40,6 +40,17 @@ def feedback_id(field_id: str) -> str:
     return f"{field_id}-feedback"
 
 
+# The form pattern's classes (assets/forms.js): each control gets aria-invalid while it is
+# refused and aria-describedby naming its hint and its refusal; Enter submits; the browser
+# never submits the form itself (the button's n_clicks drives the callback).
+FORM_CLASS = "msg-form"
+FIELD_CLASS = "msg-field"
+CONTROL_CLASS = "msg-field-control"
+HELP_CLASS = "form-text msg-field-help"
+ERROR_CLASS = "msg-field-error"
+SUBMIT_CLASS = "msg-form-submit"
+
+
 def _password_field(
     label: str, field_id: str, autocomplete: str, *, is_new: bool, hint: object = None
 ) -> html.Div:
@@ -53,11 +64,12 @@ def _password_field(
                 autoComplete=autocomplete,
                 maxLength=accounts.PASSWORD_MAX,
                 minLength=accounts.PASSWORD_MIN if is_new else None,
+                className=CONTROL_CLASS,
             ),
-            dbc.FormFeedback(id=feedback_id(field_id), type="invalid"),
+            dbc.FormFeedback(id=feedback_id(field_id), type="invalid", className=ERROR_CLASS),
             hint,
         ],
-        className="mb-2",
+        className=f"{FIELD_CLASS} mb-2",
     )
 
 
@@ -66,21 +78,32 @@ def _password_rule() -> html.Div:
     return html.Div(
         [icon("info-circle", "me-1"), accounts.PASSWORD_RULE],
         id=PASSWORD_RULE,
-        className="form-text",
+        className=HELP_CLASS,
     )
 
 
 def _password_card() -> dbc.Card:
     return card(
-        [
-            html.Div(id=PASSWORD_ALERT),
-            _password_field("Current password", CURRENT, "current-password", is_new=False),
-            _password_field(
-                "New password", NEW, "new-password", is_new=True, hint=_password_rule()
-            ),
-            _password_field("New password again", CONFIRM, "new-password", is_new=True),
-            dbc.Button("Change password", id=CHANGE, color="primary", className="mt-2"),
-        ],
+        html.Form(
+            [
+                html.Div(id=PASSWORD_ALERT),
+                _password_field("Current password", CURRENT, "current-password", is_new=False),
+                _password_field(
+                    "New password", NEW, "new-password", is_new=True, hint=_password_rule()
+                ),
+                _password_field("New password again", CONFIRM, "new-password", is_new=True),
+                dbc.Button(
+                    "Change password",
+                    id=CHANGE,
+                    type="submit",
+                    color="primary",
+                    className=f"mt-2 {SUBMIT_CLASS}",
+                ),
+            ],
+            className=FORM_CLASS,
+            noValidate=True,
+            **{"aria-label": "Change password"},
+        ),
         header=[icon("shield-lock", "me-2"), "Change password"],
     )
 
@@ -105,18 +128,39 @@ def _tokens_card(tokens: list[accounts.TokenRow]) -> dbc.Card:
         [
             _tokens_intro(),
             html.Div(id=TOKEN_ALERT),
-            dbc.Label("Token name", html_for=TOKEN_NAME, className="visually-hidden"),
-            dbc.InputGroup(
-                [
-                    dbc.Input(
-                        id=TOKEN_NAME,
-                        placeholder="What is it for? e.g. notebook",
-                        maxLength=accounts.TOKEN_NAME_MAX,
-                    ),
-                    dbc.Button("Create token", id=TOKEN_CREATE, color="primary"),
-                    dbc.FormFeedback(id=feedback_id(TOKEN_NAME), type="invalid"),
-                ],
-                className="mb-3 has-validation",
+            html.Form(
+                html.Div(
+                    [
+                        dbc.Label("Token name", html_for=TOKEN_NAME, className="visually-hidden"),
+                        dbc.InputGroup(
+                            [
+                                dbc.Input(
+                                    id=TOKEN_NAME,
+                                    placeholder="What is it for? e.g. notebook",
+                                    maxLength=accounts.TOKEN_NAME_MAX,
+                                    className=CONTROL_CLASS,
+                                ),
+                                dbc.Button(
+                                    "Create token",
+                                    id=TOKEN_CREATE,
+                                    type="submit",
+                                    color="primary",
+                                    className=SUBMIT_CLASS,
+                                ),
+                                dbc.FormFeedback(
+                                    id=feedback_id(TOKEN_NAME),
+                                    type="invalid",
+                                    className=ERROR_CLASS,
+                                ),
+                            ],
+                            className="has-validation",
+                        ),
+                    ],
+                    className=f"{FIELD_CLASS} mb-3",
+                ),
+                className=FORM_CLASS,
+                noValidate=True,
+                **{"aria-label": "Create an API token"},
             ),
             html.Div(token_table(tokens, TOKEN_REVOKE), id=TOKEN_LIST),
         ],
@@ -240,10 +284,13 @@ def create_token(_clicks: int | None, name: str | None) -> dict[str, Any]:
             html.Div(f"Token {row.name!r} created. Copy it now: it is not shown again."),
             html.Div(
                 [
-                    html.Code(secret, id=TOKEN_SECRET, className="me-2"),
+                    # A secret has no spaces: it must break anywhere to fit a phone.
+                    html.Code(
+                        secret, id=TOKEN_SECRET, className="text-break", style={"minWidth": 0}
+                    ),
                     dcc.Clipboard(target_id=TOKEN_SECRET, title="Copy"),
                 ],
-                className="d-flex align-items-center mt-1",
+                className="d-flex align-items-start gap-2 mt-1",
             ),
         ],
         color="success",
