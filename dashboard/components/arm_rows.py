@@ -1,30 +1,65 @@
-"""Row edits of the arms grid (UI state only; validation happens in the service)."""
+"""Arms in the browser: row edits of a form (UI state only; the service validates) and the
+flight / ground badge every page shows an arm's spaceflight factor with."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dash import html
+
+from dashboard.services.experiments import Spaceflight
+
+from .feedback import icon
+
+# Spaceflight factor -> (icon, Bootstrap tone, short words); text and icon, never colour alone.
+SPACEFLIGHT_LOOK = {
+    Spaceflight.SPACE_FLIGHT.value: ("rocket-takeoff", "primary", "flight"),
+    Spaceflight.GROUND_CONTROL.value: ("globe-americas", "secondary", "ground"),
+}
+
+
+def new_arm(position: int) -> dict[str, Any]:
+    """A blank ground-control arm at 1 g, named after its position (1-based)."""
+    return {
+        "name": f"arm {position}",
+        "spaceflight": Spaceflight.GROUND_CONTROL.value,
+        "gravity_g": 1.0,
+        "description": "",
+    }
+
 
 def add_arm(rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Append a blank ground-control arm at 1 g."""
     rows = list(rows or [])
-    rows.append(
-        {
-            "name": f"arm {len(rows) + 1}",
-            "spaceflight": "Ground Control",
-            "gravity_g": 1.0,
-            "description": "",
-        }
-    )
+    rows.append(new_arm(len(rows) + 1))
     return rows
+
+
+def remove_arm(rows: list[dict[str, Any]] | None, index: int) -> list[dict[str, Any]]:
+    """Drop the arm at ``index`` (nothing happens for an index out of range)."""
+    remaining = list(rows or [])
+    if 0 <= index < len(remaining):
+        del remaining[index]
+    return remaining
 
 
 def remove_selected(
     rows: list[dict[str, Any]] | None, selected: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
-    """Drop the first row equal to each selected row."""
+    """Drop the first row equal to each selected row (the list page's arms grid)."""
     remaining = list(rows or [])
     for row in selected or []:
         if row in remaining:
             remaining.remove(row)
     return remaining
+
+
+def spaceflight_badge(spaceflight: str) -> html.Span:
+    """``🚀 Space Flight`` or ``🌎 Ground Control`` as a badge (icon and words, not colour)."""
+    icon_name, tone, _short = SPACEFLIGHT_LOOK.get(
+        spaceflight, ("question-circle", "secondary", "")
+    )
+    return html.Span(
+        [icon(icon_name, "me-1"), spaceflight],
+        className=f"badge msg-badge text-bg-{tone}",
+    )

@@ -1,4 +1,4 @@
-"""One experiment: details, arms, change history and (for editors) the edit form."""
+"""One experiment: what it is, its arms and its change history (edits open their own view)."""
 
 from __future__ import annotations
 
@@ -6,262 +6,212 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import dcc, html
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
-from dashboard.components.experiment_form import (
-    TEXT_FIELDS,
-    experiment_form,
-    form_ids,
-    register_arm_editing,
-)
-from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
-from dashboard.components.formatting import change_lines, gravity, when
+from dashboard.components.arm_rows import spaceflight_badge
+from dashboard.components.feedback import empty_state, icon, success_alert
+from dashboard.components.formatting import gravity
+from dashboard.components.frame import card, page_header
+from dashboard.components.timestamp import timestamp
 from dashboard.services import experiments
-from dashboard.services.errors import InputError, NotFound
 
-PREFIX = "experiment-edit"
-FORM = form_ids(PREFIX)
 DETAILS = "experiment-details"
-EDIT_BUTTON = "experiment-edit-button"
-EDIT_COLLAPSE = "experiment-edit-collapse"
-STORE = "experiment-store"
 MESSAGE = "experiment-message"
+EDIT_LINK = "experiment-edit-link"
+ARMS = "experiment-arms"
+HISTORY = "experiment-history"
+OSDR_LINK = "experiment-osdr-link"
+LIST_PATH = "/experiments"
 
 
-def _context(view: experiments.ExperimentView) -> html.Div:
-    parts = [
-        (label, value)
-        for label, value in (
-            ("Mission", view.mission),
-            ("Hardware", view.hardware),
-            ("NASA OSDR", view.osdr_accession),
-        )
-        if value
-    ]
-    return html.Div(
+def _osdr_link(accession: str) -> html.A:
+    """The only link out of the app: the study's page on NASA OSDR, in a new tab."""
+    return html.A(
         [
-            dbc.Badge(
-                f"{label}: {value}", color="light", text_color="dark", className="me-2 border"
-            )
-            for label, value in parts
+            accession,
+            icon("box-arrow-up-right", "ms-1 small"),
+            html.Span(" (NASA OSDR, opens in a new tab)", className="visually-hidden"),
         ],
-        className="mb-2",
-        id="experiment-context",
+        href=experiments.osdr_study_url(accession),
+        target="_blank",
+        rel="noopener noreferrer",
+        id=OSDR_LINK,
     )
 
 
-def _details(view: experiments.ExperimentView) -> html.Div:
-    arm_rows = [
+def _facts(view: experiments.ExperimentView) -> html.Dl:
+    rows: list[tuple[str, Any]] = [
+        ("Organism", html.I(view.organism)),
+        ("Mission", view.mission or "—"),
+        ("Culture hardware", view.hardware or "—"),
+        ("NASA OSDR study", _osdr_link(view.osdr_accession) if view.osdr_accession else "—"),
+        ("Created", [timestamp(view.created_at), f" by {view.created_by or '—'}"]),
+        ("Last change", [timestamp(view.updated_at), f" · version {view.version}"]),
+    ]
+    children: list[Any] = []
+    for term, value in rows:
+        children += [html.Dt(term), html.Dd(value)]
+    return html.Dl(children, className="msg-facts")
+
+
+def _about(view: experiments.ExperimentView) -> dbc.Card:
+    return card(
+        [
+            html.P(
+                view.description or "No description yet.",
+                className="mb-3" + ("" if view.description else " text-body-secondary"),
+                style={"whiteSpace": "pre-wrap"},
+            ),
+            _facts(view),
+        ],
+        header=[icon("info-circle", "me-2"), "About"],
+        class_name="mb-3",
+    )
+
+
+def _arms(view: experiments.ExperimentView) -> dbc.Card:
+    rows = [
         html.Tr(
             [
-                html.Td(a.name),
-                html.Td(
-                    dbc.Badge(
-                        a.spaceflight,
-                        color="primary" if a.spaceflight == "Space Flight" else "secondary",
-                    )
-                ),
-                html.Td(gravity(a.gravity_g)),
-                html.Td(a.description),
+                html.Th(a.name, scope="row", className="fw-semibold text-nowrap"),
+                html.Td(spaceflight_badge(a.spaceflight), className="text-nowrap"),
+                html.Td(gravity(a.gravity_g), className="text-nowrap"),
+                html.Td(a.description or "—", className="text-body-secondary msg-notes"),
             ]
         )
         for a in view.arms
     ]
-    history = experiments.history(current_db(), view.id)
-    return html.Div(
+    table = html.Table(
         [
-            html.H1(view.name, className="h3 mb-1"),
-            html.Div(
-                [
-                    html.I(view.organism),
-                    f" · version {view.version} · created by ",
-                    view.created_by or "—",
-                    f" on {when(view.created_at)}",
-                    f" · last change {when(view.updated_at)}",
-                ],
-                className="text-body-secondary mb-3",
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(h, scope="col", className="text-nowrap")
+                        for h in ("Arm", "Spaceflight factor", "Gravity", "Notes")
+                    ]
+                )
             ),
-            _context(view),
-            html.P(view.description or "No description.", style={"whiteSpace": "pre-wrap"}),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(
-                                    [icon("diagram-3", "me-2"), f"Arms ({len(view.arms)})"]
-                                ),
-                                dbc.CardBody(
-                                    dbc.Table(
-                                        [
-                                            html.Thead(
-                                                html.Tr(
-                                                    [
-                                                        html.Th(h)
-                                                        for h in (
-                                                            "Arm",
-                                                            "Spaceflight factor",
-                                                            "Gravity",
-                                                            "Notes",
-                                                        )
-                                                    ]
-                                                )
-                                            ),
-                                            html.Tbody(arm_rows),
-                                        ],
-                                        size="sm",
-                                        className="mb-0 msg-table",
-                                        id="experiment-arms",
-                                    )
-                                ),
-                            ],
-                            className="shadow-sm",
-                        ),
-                        lg=7,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader([icon("clock-history", "me-2"), "History"]),
-                                dbc.ListGroup(
-                                    [
-                                        dbc.ListGroupItem(
-                                            [
-                                                html.Div(
-                                                    [
-                                                        html.B(r.username),
-                                                        f" {r.action.split('.')[-1]}",
-                                                    ]
-                                                ),
-                                                html.Div(
-                                                    when(r.occurred_at),
-                                                    className="small text-body-secondary",
-                                                ),
-                                                *[
-                                                    html.Div(line, className="msg-detail")
-                                                    for line in change_lines(r.detail)
-                                                ],
-                                            ]
-                                        )
-                                        for r in history
-                                    ],
-                                    flush=True,
-                                ),
-                            ],
-                            className="shadow-sm",
-                        ),
-                        lg=5,
-                        className="mb-3",
-                    ),
-                ]
-            ),
+            html.Tbody(rows),
+        ],
+        className="table table-sm align-middle mb-0 msg-table",
+        id=ARMS,
+    )
+    return card(
+        # A phone scrolls the table inside the card, never the page.
+        html.Div(
+            table,
+            className="msg-card-scroll",
+            tabIndex="0",
+            role="region",
+            **{"aria-label": "Arms"},
+        ),
+        header=[icon("diagram-3", "me-2"), f"Arms ({len(view.arms)})"],
+        class_name="mb-3",
+    )
+
+
+def _change(change: experiments.FieldChange) -> html.Li:
+    return html.Li(
+        [
+            html.Span(change.label, className="msg-diff-field"),
+            ": ",
+            html.Del(change.old) if change.old != experiments.ABSENT else change.old,
+            " → ",
+            html.Ins(change.new) if change.new != experiments.ABSENT else change.new,
         ]
     )
 
 
-def layout(experiment_id: str = "", **_query: str) -> html.Div:
+def _history(view: experiments.ExperimentView) -> dbc.Card:
+    entries = experiments.change_log(current_db(), view.id)
+    items = [
+        dbc.ListGroupItem(
+            [
+                html.Div(
+                    [html.Span(e.username, className="fw-semibold"), f" {e.verb} it"],
+                ),
+                html.Div(timestamp(e.occurred_at), className="small text-body-secondary"),
+                html.Ul([_change(c) for c in e.changes], className="msg-diff")
+                if e.changes
+                else None,
+            ]
+        )
+        for e in entries
+    ]
+    body: Any = (
+        dbc.ListGroup(items, flush=True, id=HISTORY)
+        if items
+        else dbc.CardBody("No recorded changes.", className="text-body-secondary")
+    )
+    return card(
+        body,
+        header=[icon("clock-history", "me-2"), "History"],
+        class_name="mb-3",
+        body=False,
+    )
+
+
+def _message(view: experiments.ExperimentView, created: str | None, saved: str | None) -> Any:
+    if created:
+        return success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms.")
+    if saved:
+        number = saved if saved.isdigit() and len(saved) < 10 else str(view.version)
+        return success_alert(f"Saved version {number}.")
+    return None
+
+
+def layout(
+    experiment_id: str = "", created: str | None = None, saved: str | None = None, **_query: str
+) -> html.Div:
     """Show one experiment, or say clearly that it does not exist."""
-    actor = current_actor()
-    try:
-        view = experiments.get_experiment(current_db(), int(experiment_id))
-    except (ValueError, NotFound):
+    view = experiments.find_experiment(current_db(), experiment_id)
+    if view is None:
         return empty_state(
             "question-circle",
             f"No experiment {experiment_id!r}",
-            "It may have been mistyped. See the list of experiments.",
-            dcc.Link("All experiments", href="/experiments"),
+            "It may have been mistyped or deleted. See the list of experiments.",
+            dcc.Link("All experiments", href=LIST_PATH),
         )
-    body: list[Any] = [
-        dcc.Store(id=STORE, data={"id": view.id, "version": view.version}),
-        html.Div(id=MESSAGE),
-    ]
-    if experiments.can_edit(actor):
-        body.append(
-            html.Div(
-                dbc.Button(
-                    [icon("pencil", "me-1"), "Edit"], id=EDIT_BUTTON, color="primary", outline=True
-                ),
-                className="d-flex justify-content-end mb-2",
+    actions = []
+    if experiments.can_edit(current_actor()):
+        actions.append(
+            dcc.Link(
+                [icon("pencil", "me-1"), "Edit"],
+                href=f"/experiments/{view.id}/edit",
+                id=EDIT_LINK,
+                className="btn btn-primary",
             )
         )
-        body.append(
-            dbc.Collapse(
-                dbc.Card(
-                    dbc.CardBody(
-                        experiment_form(PREFIX, experiments.editable(view), "Save changes")
-                    ),
-                    className="shadow-sm mb-4",
-                ),
-                id=EDIT_COLLAPSE,
-                is_open=False,
-            )
-        )
-    body.append(html.Div(_details(view), id=DETAILS))
     return html.Div(
         [
-            dcc.Link("← Experiments", href="/experiments", className="small"),
-            html.Div(body, className="mt-2"),
+            page_header(
+                view.name,
+                breadcrumb_items=[
+                    ("Overview", "/"),
+                    ("Experiments", LIST_PATH),
+                    (view.name, None),
+                ],
+                actions=actions,
+                subtitle=html.I(view.organism),
+            ),
+            html.Div(_message(view, created, saved), id=MESSAGE),
+            dbc.Row(
+                [
+                    dbc.Col([_about(view), _arms(view)], lg=7),
+                    dbc.Col(_history(view), lg=5),
+                ],
+                id=DETAILS,
+            ),
         ]
     )
 
 
-@callback(
-    Output(EDIT_COLLAPSE, "is_open"),
-    Input(EDIT_BUTTON, "n_clicks"),
-    State(EDIT_COLLAPSE, "is_open"),
-    prevent_initial_call=True,
-)
-def toggle_edit(_clicks: int | None, is_open: bool) -> bool:
-    """Show or hide the edit form."""
-    return not is_open
-
-
-register_arm_editing(PREFIX)
-
-
-SAVE_OUTPUTS = {
-    "alert": Output(FORM["alert"], "children"),
-    "message": Output(MESSAGE, "children"),
-    "details": Output(DETAILS, "children"),
-    "stored": Output(STORE, "data"),
-    "is_open": Output(EDIT_COLLAPSE, "is_open", allow_duplicate=True),
-}
-
-
-@callback(
-    output=SAVE_OUTPUTS,
-    inputs={
-        "_clicks": Input(FORM["save"], "n_clicks"),
-        "stored": State(STORE, "data"),
-        "texts": {k: State(FORM[k], "value") for k in TEXT_FIELDS},
-        "arms": State(FORM["arms"], "rowData"),
-    },
-    prevent_initial_call=True,
-)
-def save(
-    _clicks: int | None,
-    stored: dict[str, Any],
-    texts: dict[str, str | None],
-    arms: list[dict[str, Any]] | None,
-) -> dict[str, Any]:
-    """Save the edit against the version it started from (a newer one is a conflict)."""
-    data = {**texts, "arms": arms or []}
-    try:
-        view = experiments.update_experiment(
-            current_db(), current_actor(), int(stored["id"]), data, stored.get("version")
-        )
-    except InputError as exc:
-        return dict.fromkeys(SAVE_OUTPUTS, no_update) | {"alert": error_alert(exc)}
-    return {
-        "alert": None,
-        "message": success_alert(f"Saved version {view.version}."),
-        "details": _details(view),
-        "stored": {"id": view.id, "version": view.version},
-        "is_open": False,
-    }
+def title(experiment_id: str = "", **_query: str) -> str:
+    """The browser tab names the experiment."""
+    view = experiments.find_experiment(current_db(), experiment_id)
+    return f"{view.name} · MicroSpaceGen" if view else "No such experiment · MicroSpaceGen"
 
 
 dash.register_page(
@@ -269,6 +219,6 @@ dash.register_page(
     path_template="/experiments/<experiment_id>",
     name="Experiment",
     in_nav=False,
-    title="Experiment · MicroSpaceGen",
+    title=title,
     layout=guard_layout(__name__, layout),
 )

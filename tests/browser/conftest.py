@@ -96,8 +96,13 @@ def roles(module):
     return [] if grant.any_user else sorted(grant.roles)
 
 
+def plain(value):
+    # A title may be a function of the path (it names the object shown): None here.
+    return None if callable(value) else value
+
+
 pages = [
-    {**{k: page.get(k) for k in keys}, "roles": roles(module)}
+    {**{k: plain(page.get(k)) for k in keys}, "roles": roles(module)}
     for module, page in dash.page_registry.items()
 ]
 print("REGISTRY=" + json.dumps(pages, default=list))
@@ -107,7 +112,8 @@ print("REGISTRY=" + json.dumps(pages, default=list))
 @functools.cache
 def registry_pages() -> list[dict[str, Any]]:
     """The app's ``dash.page_registry`` (module, path, path_template, name, title) with the
-    roles the access policy requires to open each page (empty: any logged-in user).
+    roles the access policy requires to open each page (empty: any logged-in user). A title
+    computed from the path (one naming the object shown) is None.
 
     Read from a fresh process that builds the app on a throw-away data directory, so the
     list always comes from the code and never from a copy in the tests.

@@ -61,15 +61,24 @@ def _create_experiment(page: Page) -> dict[str, Any]:
     return dict(created)
 
 
+# Pages of one experiment: the heading each shows for it ({} is the experiment's name).
+EXPERIMENT_HEADINGS = {
+    "/experiments/<experiment_id>": "{}",
+    "/experiments/<experiment_id>/edit": "Edit {}",
+}
+
+
 def _concrete_path(page: Page, registered: dict[str, Any]) -> tuple[str, str | None]:
-    """The URL to open for a registered page, and text the page must then show."""
+    """The URL to open for a registered page, and the heading the page must then show."""
     template = registered.get("path_template")
     if not template:
         return str(registered["path"]), None
     names = TEMPLATE_PART.findall(template)
     assert names == ["experiment_id"], f"no test data for path template {template!r}; add it"
+    assert template in EXPERIMENT_HEADINGS, f"no expected heading for {template!r}; add it"
     experiment = _create_experiment(page)
-    return TEMPLATE_PART.sub(str(experiment["id"]), template), str(experiment["name"])
+    heading = EXPERIMENT_HEADINGS[template].format(experiment["name"])
+    return TEMPLATE_PART.sub(str(experiment["id"]), template), heading
 
 
 def test_page_loads_cleanly_for_admin(
@@ -85,7 +94,9 @@ def test_page_loads_cleanly_for_admin(
     assert response is not None
     assert response.status == 200, f"GET {path} answered {response.status}"
     assert response.url.rstrip("/").endswith(path.rstrip("/")), f"redirected to {response.url}"
-    expect(page).to_have_title(str(registered["title"]))
+    # A page showing one object names it in the tab (its registered title is a function).
+    title = registered["title"] or f"{must_show} · MicroSpaceGen"
+    expect(page).to_have_title(str(title))
     content = page.locator("#_pages_content")
     expect(content).not_to_be_empty()
     expect(content).not_to_contain_text("Not allowed")

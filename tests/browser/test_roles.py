@@ -25,7 +25,8 @@ ADMIN_LINKS = ("Users", "Audit log")
 
 
 def _admin_paths(pages: list[dict[str, Any]]) -> list[str]:
-    return [str(p["path"]) for p in pages if "admin" in (p.get("roles") or ())]
+    """Pages only admins open (not those open to scientists and admins, like /experiments/new)."""
+    return [str(p["path"]) for p in pages if list(p.get("roles") or ()) == ["admin"]]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
