@@ -13,9 +13,6 @@ from dashboard.models import Experiment, ExperimentArm, User
 from . import audit, experiments
 from .actor import Actor
 
-# What the activity list says an experiment event did.
-ACTIVITY_VERBS = {"experiment.create": "created", "experiment.update": "edited"}
-
 
 @dataclass(frozen=True)
 class Activity:
@@ -43,7 +40,7 @@ def activity(row: audit.AuditRow, current_names: dict[str, str] | None = None) -
     name = now or then or f"experiment {row.target_id}"
     return Activity(
         username=row.username,
-        verb=ACTIVITY_VERBS.get(row.action, row.action),
+        verb=experiments.EVENT_VERBS.get(row.action, row.action),
         experiment_id=row.target_id,
         experiment_name=name,
         occurred_at=row.occurred_at,
