@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO, TypeVarTuple
@@ -14,14 +14,26 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
-from dashboard.models import AuditChainHead, AuditEvent, utcnow
+from dashboard.models import (
+    ApiToken,
+    AuditChainHead,
+    AuditEvent,
+    Experiment,
+    Job,
+    User,
+    utcnow,
+)
 
 from . import audit_chain, policy
 from .actor import Actor
+from .errors import NotFound, ValidationFailed
 
 _Columns = TypeVarTuple("_Columns")
 RESULTS = ("ok", "denied", "failed", "error")
 MAX_PAGE = 500
+TEXT_MAX = 200  # characters of a free-text search
+# Columns a page of events may be sorted by (newest first breaks ties).
+SORTABLE = ("occurred_at", "username", "source_ip", "channel", "action", "result")
 # Offsets are 64-bit integers in SQLite and PostgreSQL; a larger one can skip to nothing.
 OFFSET_MAX = 2**63 - 1
 
@@ -53,6 +65,15 @@ class AuditFilter:
     until: datetime | None = None
     target_type: str | None = None
     target_id: str | None = None
+    text: str | None = None  # in who, action, target or source address (any case)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One key of a page's order: a column of :data:`SORTABLE` and its direction."""
+
+    column: str
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,25 +164,129 @@ def _filtered(query: Select[*_Columns], f: AuditFilter) -> Select[*_Columns]:
         query = query.where(AuditEvent.target_type == f.target_type)
     if f.target_id:
         query = query.where(AuditEvent.target_id == f.target_id)
+    if f.text:
+        words = f.text[:TEXT_MAX]
+        query = query.where(
+            or_(
+                *(
+                    column.icontains(words, autoescape=True)
+                    for column in (
+                        AuditEvent.username,
+                        AuditEvent.action,
+                        AuditEvent.target_type,
+                        AuditEvent.target_id,
+                        AuditEvent.source_ip,
+                    )
+                )
+            )
+        )
     return query
 
 
+def _order(sort: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+    """ORDER BY for ``sort``, then newest first; an unknown column is refused."""
+    order: list[ColumnElement[Any]] = []
+    for key in sort:
+        if key.column not in SORTABLE:
+            raise ValidationFailed(
+                f"Events sort by {', '.join(SORTABLE)}, not {key.column[:64]!r}.", field="sort"
+            )
+        column = getattr(AuditEvent, key.column)
+        order.append(column.desc() if key.descending else column.asc())
+    return [*order, AuditEvent.occurred_at.desc(), AuditEvent.id.desc()]
+
+
 def search(
-    db: Database, actor: Actor, f: AuditFilter, *, offset: int = 0, limit: int = 50
+    db: Database,
+    actor: Actor,
+    f: AuditFilter,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    sort: Sequence[SortKey] = (),
 ) -> AuditPage:
-    """List audit events matching ``f``, newest first (admins only)."""
+    """List audit events matching ``f`` in ``sort`` order, else newest first (admins only)."""
     policy.authorize(db, actor, policy.Action.AUDIT_READ)
-    offset = max(0, offset)
+    offset = max(0, min(offset, OFFSET_MAX))
     limit = max(1, min(limit, MAX_PAGE))
     base = _filtered(select(AuditEvent), f)
+    order = _order(sort)
     with db.read() as s:
         total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
-        events = s.scalars(
-            base.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
+        events = s.scalars(base.order_by(*order).offset(offset).limit(limit)).all()
         return AuditPage([_to_row(e) for e in events], total, offset, limit)
+
+
+@dataclass(frozen=True)
+class AuditEventDetail:
+    """One event with its place in the hash chain: everything the log stores about it."""
+
+    row: AuditRow
+    user_id: int | None
+    seq: int | None
+    prev_hash: str | None
+    row_hash: str | None
+
+
+def get_event(db: Database, actor: Actor, event_id: int) -> AuditEventDetail:
+    """One audit event in full (admins only)."""
+    policy.authorize(db, actor, policy.Action.AUDIT_READ)
+    with db.read() as s:
+        event = s.get(AuditEvent, event_id)
+        if event is None:
+            raise NotFound(f"No audit event {event_id}.")
+        return AuditEventDetail(
+            _to_row(event), event.user_id, event.seq, event.prev_hash, event.row_hash
+        )
+
+
+Target = tuple[str, str]  # (target_type, target_id) as events store them
+
+
+@dataclass(frozen=True)
+class TargetName:
+    """What an event's target is called now, and the user it belongs to (for tokens)."""
+
+    name: str
+    owner_id: int | None = None
+
+
+def _int_ids(ids: Iterable[str]) -> list[int]:
+    return [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) < 19]
+
+
+def target_names(db: Database, actor: Actor, targets: Iterable[Target]) -> dict[Target, TargetName]:
+    """Current names of the experiments, users, tokens and jobs that events point at.
+
+    Targets that no longer exist, or of other types (pages, sessions), are left out: the
+    page shows them by type and id. Admins only, as the log itself.
+    """
+    policy.authorize(db, actor, policy.Action.AUDIT_READ)
+    wanted: dict[str, set[str]] = {}
+    for target_type, target_id in targets:
+        wanted.setdefault(target_type, set()).add(target_id)
+    names: dict[Target, TargetName] = {}
+    with db.read() as s:
+        if ids := _int_ids(wanted.get("experiment", ())):
+            for eid, name in s.execute(
+                select(Experiment.id, Experiment.name).where(Experiment.id.in_(ids))
+            ):
+                names["experiment", str(eid)] = TargetName(name)
+        if ids := _int_ids(wanted.get("user", ())):
+            for uid, username in s.execute(select(User.id, User.username).where(User.id.in_(ids))):
+                names["user", str(uid)] = TargetName(username, uid)
+        if ids := _int_ids(wanted.get("token", ())):
+            query = (
+                select(ApiToken.id, ApiToken.name, User.username, User.id)
+                .join(User, ApiToken.user_id == User.id)
+                .where(ApiToken.id.in_(ids))
+            )
+            for tid, name, username, uid in s.execute(query):
+                names["token", str(tid)] = TargetName(f"{name} ({username})", uid)
+        if ids := _int_ids(wanted.get("job", ())):
+            for jid, kind in s.execute(select(Job.id, Job.kind).where(Job.id.in_(ids))):
+                names["job", str(jid)] = TargetName(f"#{jid} {kind}")
+    return names
 
 
 def distinct_values(db: Database, actor: Actor) -> dict[str, list[str]]:

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from dashboard.db import Database
 from dashboard.models import AuditEvent
-from dashboard.services import audit
+from dashboard.services import accounts, audit, experiments
 from dashboard.services.actor import Actor
-from dashboard.services.errors import PermissionDenied
+from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
 
 
 def _log(db: Database, who: Actor, action: str, result: str = "ok", n: int = 1) -> None:
@@ -191,3 +191,70 @@ def test_daily_counts_group_by_utc_day_in_the_database(
     assert counts == {"2025-03-01": {"ok": 1}, "2025-03-02": {"ok": 2, "denied": 1}}
     since = audit.AuditFilter(action="x.day", since=datetime(2025, 3, 2, 12, tzinfo=UTC))
     assert audit.daily_counts(db, admin, since) == {"2025-03-02": {"ok": 1, "denied": 1}}
+
+
+def test_free_text_search_and_sort(db: Database, admin: Actor, scientist: Actor) -> None:
+    audit.record(db, scientist, "experiment.create", "ok", target_type="experiment", target_id=41)
+    audit.record(db, admin, "user.update", "denied", target_type="user", target_id=2)
+    audit.record(db, scientist, "Job.Start", "ok")
+    assert audit.search(db, admin, audit.AuditFilter(text="SCI")).total == 2  # the two by sci
+    assert [r.target_id for r in audit.search(db, admin, audit.AuditFilter(text="41")).rows] == [
+        "41"
+    ]
+    assert audit.search(db, admin, audit.AuditFilter(text="job.start")).total == 1  # any case
+    assert audit.search(db, admin, audit.AuditFilter(text="%")).total == 0  # no wildcard
+    by_action = audit.search(db, admin, audit.AuditFilter(), sort=[audit.SortKey("action")])
+    actions = [r.action for r in by_action.rows]
+    assert actions == sorted(actions)
+    by_result = audit.search(
+        db, admin, audit.AuditFilter(), sort=[audit.SortKey("result", descending=True)]
+    )
+    results = [r.result for r in by_result.rows]
+    assert results == sorted(results, reverse=True)
+    assert results[-1] == "denied"
+    with pytest.raises(ValidationFailed, match="sort by"):
+        audit.search(db, admin, audit.AuditFilter(), sort=[audit.SortKey("row_hash")])
+
+
+def test_an_event_in_full(db: Database, admin: Actor, scientist: Actor) -> None:
+    audit.record(db, scientist, "x.y", "failed", detail={"why": "because"})
+    newest = audit.search(db, admin, audit.AuditFilter(action="x.y")).rows[0]
+    event = audit.get_event(db, admin, newest.id)
+    assert event.row == newest
+    assert event.user_id == scientist.user_id
+    assert event.seq is not None
+    assert event.prev_hash
+    assert event.row_hash
+    assert len(event.row_hash) == 64
+    with pytest.raises(NotFound):
+        audit.get_event(db, admin, 10**9)
+    with pytest.raises(PermissionDenied):
+        audit.get_event(db, scientist, newest.id)
+
+
+def test_targets_are_named_as_they_are_called_now(
+    db: Database, admin: Actor, scientist: Actor
+) -> None:
+    body = {
+        "name": "BRIC-23",
+        "organism": "E. coli",
+        "arms": [{"name": "flight", "spaceflight": "Space Flight", "gravity_g": 0}],
+    }
+    experiment = experiments.create_experiment(db, scientist, body)
+    token, _secret = accounts.create_token(db, scientist, scientist.user_id, "laptop")
+    targets = [
+        ("experiment", str(experiment.id)),
+        ("user", str(scientist.user_id)),
+        ("token", str(token.id)),
+        ("experiment", "999999"),
+        ("experiment", "not-a-number"),
+        ("page", "/admin/users"),
+    ]
+    names = audit.target_names(db, admin, targets)
+    assert names == {
+        ("experiment", str(experiment.id)): audit.TargetName("BRIC-23"),
+        ("user", str(scientist.user_id)): audit.TargetName("sci", scientist.user_id),
+        ("token", str(token.id)): audit.TargetName("laptop (sci)", scientist.user_id),
+    }
+    with pytest.raises(PermissionDenied):
+        audit.target_names(db, scientist, targets)
