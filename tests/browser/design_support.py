@@ -468,9 +468,13 @@ class PageCheck:
 
     def clean(self) -> PageCheck:
         """No console error, failed request, error response or external request."""
-        self.page.wait_for_load_state("networkidle")
-        for line in self.session.problems.found():
-            self.add(line)
+        # One line per problem (a console error's stack trace is left out), repeats counted.
+        counts: dict[str, int] = {}
+        for found in self.session.problems.found():
+            line = found.splitlines()[0] if found.strip() else found
+            counts[line] = counts.get(line, 0) + 1
+        for line, count in counts.items():
+            self.add(line if count == 1 else f"{line} (×{count})")
         return self
 
     def contains(self, selector: str, text: str) -> PageCheck:
