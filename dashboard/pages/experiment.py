@@ -98,15 +98,42 @@ def _arms(view: experiments.ExperimentView) -> dbc.Card:
         className="table table-sm align-middle mb-0 msg-table",
         id=ARMS,
     )
+    # A phone reads the arms as a list (a four-column table squeezes the notes to a few
+    # letters per line); wider screens get the table.
+    stacked = html.Ul(
+        [
+            html.Li(
+                [
+                    html.Div(
+                        [
+                            html.Span(a.name, className="fw-semibold me-2"),
+                            spaceflight_badge(a.spaceflight),
+                            html.Span(gravity(a.gravity_g), className="ms-2 text-nowrap"),
+                        ],
+                        className="d-flex flex-wrap align-items-center gap-1",
+                    ),
+                    html.Div(a.description, className="small text-body-secondary mt-1")
+                    if a.description
+                    else None,
+                ],
+                className="list-group-item px-0",
+            )
+            for a in view.arms
+        ],
+        className="list-group list-group-flush d-md-none mb-0",
+        **{"aria-label": "Arms"},
+    )
     return card(
-        # A phone scrolls the table inside the card, never the page.
-        html.Div(
-            table,
-            className="msg-card-scroll",
-            tabIndex="0",
-            role="region",
-            **{"aria-label": "Arms"},
-        ),
+        [
+            stacked,
+            html.Div(
+                table,
+                className="msg-card-scroll d-none d-md-block",
+                tabIndex="0",
+                role="region",
+                **{"aria-label": "Arms"},
+            ),
+        ],
         header=[icon("diagram-3", "me-2"), f"Arms ({len(view.arms)})"],
         class_name="mb-3",
     )
