@@ -91,7 +91,7 @@
   components.MsgNoRows = function (props) {
     return h(
       "div",
-      { className: "msg-grid-empty", role: "status" },
+      { className: "msg-grid-empty" },
       h("i", { className: "bi bi-search me-2", "aria-hidden": "true" }),
       props.message || "Nothing matches."
     );

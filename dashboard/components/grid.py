@@ -392,6 +392,7 @@ def _toolbar(spec: GridSpec, view: GridView, extra: Sequence[object], export_tit
                 color="secondary",
                 outline=True,
                 size="sm",
+                className="msg-tool",
                 title="Show or hide columns",
             ),
             dbc.Popover(
@@ -414,6 +415,7 @@ def _toolbar(spec: GridSpec, view: GridView, extra: Sequence[object], export_tit
         color="secondary",
         outline=True,
         size="sm",
+        className="msg-tool",
         title=export_title,
     )
     return html.Div(
