@@ -7,44 +7,47 @@ from typing import Any
 
 from dashboard.services.jobs import JobView
 
-from .formatting import when_utc
+from .grid import Column, badge_column, name_column, number_column, text_column, time_column
 from .job_progress import duration
+from .timestamp import iso_utc
 
-STATE_CLASSES = {
-    "text-success fw-semibold": "params.value === 'succeeded'",
-    "text-danger fw-semibold": "['failed', 'interrupted'].includes(params.value)",
-    "text-warning-emphasis": "params.value === 'cancelled'",
-    "text-primary fw-semibold": "params.value === 'running'",
-}
-JOB_COLUMNS: list[dict[str, Any]] = [
-    {"field": "id", "headerName": "#", "width": 80},
-    {"field": "label", "headerName": "Job", "minWidth": 220, "flex": 2},
-    {"field": "state", "width": 120, "cellClassRules": STATE_CLASSES},
+JOB_COLUMNS: list[Column] = [
+    number_column("id", "#", width=80, filter_kind=None),
+    name_column("label", "Job", min_width=200),
+    badge_column("state", "State", family="job", width=135),
     {
-        "field": "percent",
-        "headerName": "Progress",
-        "width": 110,
+        **number_column("percent", "Progress", width=115),
         "valueFormatter": {"function": "params.value == null ? '' : params.value + ' %'"},
     },
-    {"field": "message", "headerName": "Message / error", "flex": 3, "tooltipField": "message"},
-    {"field": "created_by", "headerName": "Started by", "width": 130},
-    {"field": "created_at", "headerName": "Queued (UTC)", "width": 160},
-    {"field": "duration", "headerName": "Ran for", "width": 120},
+    text_column("message", "Message / error", min_width=200, flex=3),
+    text_column("created_by", "Started by", min_width=120),
+    time_column("created_at", "Queued"),
+    {
+        **number_column("duration_s", "Ran for", width=120, filter_kind=None),
+        "valueFormatter": {"function": "params.data ? params.data.duration : ''"},
+    },
 ]
 
 
 def job_rows(views: list[JobView], now: datetime) -> list[dict[str, Any]]:
-    """One grid row per job; the message column shows the error of jobs that failed."""
-    return [
-        {
-            "id": job.id,
-            "label": job.label,
-            "state": job.state,
-            "percent": round(100 * job.progress) if job.state == "running" else None,
-            "message": (job.error or job.summary) if job.is_finished else job.progress_message,
-            "created_by": job.created_by,
-            "created_at": when_utc(job.created_at),
-            "duration": duration(job.duration_s(now)),
-        }
-        for job in views
-    ]
+    """One grid row per job; the message column shows the error of jobs that failed.
+
+    ``duration_s`` sorts, ``duration`` is how it reads.
+    """
+    rows = []
+    for job in views:
+        seconds = job.duration_s(now)
+        rows.append(
+            {
+                "id": job.id,
+                "label": job.label,
+                "state": job.state,
+                "percent": round(100 * job.progress) if job.state == "running" else None,
+                "message": (job.error or job.summary) if job.is_finished else job.progress_message,
+                "created_by": job.created_by,
+                "created_at": iso_utc(job.created_at),
+                "duration_s": None if seconds is None else round(seconds, 1),
+                "duration": duration(seconds),
+            }
+        )
+    return rows

@@ -1,18 +1,25 @@
-"""An admin creates a user in the browser; the new user can log in."""
+"""An admin creates a user in the browser (in the "New user" dialog); the new user can log in."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from .conftest import LiveServer, PageFactory, api_json, goto_page, login, screenshot, unique
+
+
+def _open_new_user_form(page: Page) -> None:
+    page.click("#users-new-button")
+    expect(page.locator("#users-create-modal")).to_be_visible()
+    expect(page.locator("#users-new-username")).to_be_visible()
 
 
 def test_admin_creates_user_who_can_log_in(new_page: PageFactory, live_server: LiveServer) -> None:
     admin = new_page()
     login(admin, live_server.admin_user, live_server.admin_password)
     goto_page(admin, "/admin/users")
+    _open_new_user_form(admin)
 
     username = unique("op")
     password = "pw-" + unique("browser-")
@@ -56,6 +63,7 @@ def test_create_user_with_short_password_is_refused(
     admin = new_page()
     login(admin, live_server.admin_user, live_server.admin_password)
     goto_page(admin, "/admin/users")
+    _open_new_user_form(admin)
     username = unique("short")
     admin.fill("#users-new-username", username)
     admin.fill("#users-new-password", "short")

@@ -93,6 +93,6 @@ def test_ended_session_sends_the_page_to_login(
     # Drop the session cookie, as a logout in another tab or an expiry would.
     page.context.clear_cookies()
     new_page.problems(page).expect_response(401, "/_dash-update-component")
-    page.click("#audit-apply")
+    page.click("#audit-verify")  # one callback to the server
     page.wait_for_url("**/login?next=%2Fadmin%2Faudit")
     expect(page.locator("#username")).to_be_visible()

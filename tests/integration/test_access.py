@@ -191,38 +191,6 @@ def test_admin_callback_works_for_admin(site: Site) -> None:
     ]
 
 
-def test_experiment_callback_by_role(site: Site) -> None:
-    values = {
-        "experiments-new-save.n_clicks": 1,
-        "experiments-new-name.value": "callback experiment",
-        "experiments-new-organism.value": "Bacillus subtilis 168",
-        "experiments-new-description.value": "",
-        "experiments-new-arms.rowData": [
-            {"name": "flight", "spaceflight": "Space Flight", "gravity_g": 0},
-            {"name": "ground", "spaceflight": "Ground Control", "gravity_g": 1},
-        ],
-    }
-    refused = call_callback(site.client("oper"), "experiments-list.children", values)
-    assert refused.status_code == 403
-    created = call_callback(site.client("sci"), "experiments-list.children", values)
-    assert created.status_code == 200
-    assert "Created experiment" in created.get_data(as_text=True)
-    accession = call_callback(
-        site.client("sci"),
-        "experiments-list.children",
-        {**values, "experiments-new-osdr_accession.value": "GLDS-12"},
-    )
-    assert "OSDR accession must look like OSD-379" in accession.get_data(as_text=True)
-    invalid = call_callback(
-        site.client("sci"),
-        "experiments-list.children",
-        {**values, "experiments-new-name.value": ""},
-    )
-    assert "Name is required" in invalid.get_data(as_text=True)
-    names = [e["name"] for e in site.client("oper").get("/api/v1/experiments").get_json()]
-    assert names.count("callback experiment") == 1
-
-
 def test_security_headers(site: Site) -> None:
     response = site.client("sci").get("/")
     csp = response.headers["Content-Security-Policy"]
@@ -273,7 +241,7 @@ def _revoke_via_callback(client: FlaskClient, token_id: int, owner_id: int) -> A
             for part in dep["output"].strip(".").split("...")
         ],
         "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
-        "state": [{"id": "users-edit-select", "property": "value", "value": owner_id}],
+        "state": [{"id": "users-edit-user", "property": "data", "value": owner_id}],
         "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
     }
     return client.post(

@@ -1,0 +1,71 @@
+"""The experiments list: its columns, rows and the key to its arm badges."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dashboard.services.experiments import ExperimentView, Spaceflight
+
+from .grid import Column, badge_column, link_column, text_column, time_column, vocabulary_legend
+from .status import Status
+from .timestamp import iso_utc
+
+# GeneLab's Factor Value[Spaceflight] of an arm, as badges (the same blue and grey the overview
+# uses for flight and ground arms).
+ARM_KINDS: dict[str, Status] = {
+    "flight": Status("flight", "rocket-takeoff", "primary", "Space Flight: flown in space."),
+    "ground": Status("ground", "globe-americas", "secondary", "Ground Control: kept on Earth."),
+}
+KIND_OF_SPACEFLIGHT: dict[str, str] = {
+    Spaceflight.SPACE_FLIGHT.value: "flight",
+    Spaceflight.GROUND_CONTROL.value: "ground",
+}
+
+EXPERIMENT_COLUMNS: list[Column] = [
+    link_column("name", "Experiment", href_field="href", min_width=190, flex=3),
+    text_column("organism", "Organism", min_width=170, flex=2),
+    text_column("mission", "Mission", min_width=120),
+    text_column("hardware", "Hardware", min_width=120),
+    text_column("osdr", "OSDR", min_width=100, flex=0.7),
+    badge_column(
+        "arms",
+        "Arms",
+        statuses=ARM_KINDS,
+        state_field="arm_kinds",
+        width=None,
+        flex=2,
+        min_width=200,
+        filter_kind=None,
+    ),
+    text_column("created_by", "Created by", min_width=120, flex=0.8),
+    time_column("created_at", "Created"),
+]
+
+
+def experiment_rows(views: Iterable[ExperimentView]) -> list[dict[str, Any]]:
+    """One row per experiment; the arms as names with their kinds (flight, ground).
+
+    The internal version number is not shown: it matters to saving, not to reading.
+    """
+    return [
+        {
+            "id": v.id,
+            "name": v.name,
+            "href": f"/experiments/{v.id}",
+            "organism": v.organism,
+            "mission": v.mission,
+            "hardware": v.hardware,
+            "osdr": v.osdr_accession,
+            "arms": [a.name for a in v.arms],
+            "arm_kinds": [KIND_OF_SPACEFLIGHT.get(a.spaceflight, "") for a in v.arms],
+            "created_by": v.created_by or "",
+            "created_at": iso_utc(v.created_at),
+        }
+        for v in views
+    ]
+
+
+def arm_legend() -> Any:
+    """What the arm badges mean."""
+    return vocabulary_legend(ARM_KINDS)
