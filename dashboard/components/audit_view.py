@@ -73,17 +73,22 @@ def _day(raw: object) -> date | None:
         return None
 
 
+def _str(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def audit_filter(
-    username: str | None,
-    action: str | None,
-    result: str | None,
-    start: str | None,
-    end: str | None,
-    text: str | None = None,
+    username: object,
+    action: object,
+    result: object,
+    start: object,
+    end: object,
+    text: object = None,
 ) -> AuditFilter:
     """The filter for the page's inputs; the end date counts as a whole UTC day.
 
-    Values that make no sense (a date that is none, an unknown result) do not filter.
+    Values that make no sense (a date that is none, an unknown result, anything but text)
+    do not filter.
 
     >>> audit_filter("ada", "", None, "2026-11-01", "2026-11-02T00:00:00").until
     datetime.datetime(2026, 11, 3, 0, 0, tzinfo=datetime.timezone.utc)
@@ -93,11 +98,11 @@ def audit_filter(
     first, last = _day(start), _day(end)
     since = datetime.combine(first, datetime.min.time(), UTC) if first else None
     until = datetime.combine(last, datetime.min.time(), UTC) + timedelta(days=1) if last else None
-    words = (text or "").strip()[:TEXT_MAX]
+    words = (_str(text) or "")[:TEXT_MAX]
     return AuditFilter(
-        username=username or None,
-        action=action or None,
-        result=result if result in RESULTS else None,
+        username=_str(username),
+        action=_str(action),
+        result=result if isinstance(result, str) and result in RESULTS else None,
         since=since,
         until=until,
         text=words or None,

@@ -557,7 +557,7 @@ def _query_value(value: object) -> str | None:
 
 def url_search(
     spec: GridSpec,
-    search: str | None,
+    search: object,
     quick: object,
     filter_model: object,
     column_state: object,
@@ -627,12 +627,11 @@ def register_grid(spec: GridSpec, *, export: bool = True) -> Callable[..., Any]:
         column_state: object,
         pagination_info: object,
         extra: dict[str, object],
-        search: str | None,
+        search: object,
     ) -> Any:
         """Write the grid's view into the URL (no reload: the grid's Location has refresh=False)."""
-        found = url_search(
-            spec, search, quick, filter_model, column_state, pagination_info, extra or {}
-        )
-        return found if found != (search or "") else _no_update
+        extra = extra if isinstance(extra, dict) else {}
+        found = url_search(spec, search, quick, filter_model, column_state, pagination_info, extra)
+        return found if found != (search if isinstance(search, str) else "") else _no_update
 
     return keep_view_in_url

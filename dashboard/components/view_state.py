@@ -214,14 +214,14 @@ def parse_filter(name: str, raw: object, kind: str) -> ColumnFilter | None:
     return None if checked is None else ColumnFilter(name, operator, checked)
 
 
-def query_of(search: str | None) -> dict[str, str | list[str]]:
+def query_of(search: object) -> dict[str, str | list[str]]:
     """A URL's query string as Dash pages hands it to ``layout`` (a list for repeated keys).
 
-    >>> query_of("?q=E.+coli&x=1&x=2")
-    {'q': 'E. coli', 'x': ['1', '2']}
+    >>> query_of("?q=E.+coli&x=1&x=2"), query_of(["not", "a", "query"])
+    ({'q': 'E. coli', 'x': ['1', '2']}, {})
     """
     found: dict[str, list[str]] = {}
-    for key, value in parse_qsl((search or "").removeprefix("?"), keep_blank_values=True):
+    for key, value in _pairs(search):
         found.setdefault(key, []).append(value)
     return {k: v[0] if len(v) == 1 else v for k, v in found.items()}
 
@@ -302,7 +302,14 @@ def filter_query(view: GridView) -> dict[str, str]:
     return {filter_key(f): filter_text(f) for f in view.filters}
 
 
-def merge_search(search: str | None, updates: Mapping[str, str | None], *, filters: bool) -> str:
+def _pairs(search: object) -> list[tuple[str, str]]:
+    """The key/value pairs of a query string (nothing for what is not one)."""
+    if not isinstance(search, str):
+        return []
+    return parse_qsl(search.removeprefix("?"), keep_blank_values=True)
+
+
+def merge_search(search: object, updates: Mapping[str, str | None], *, filters: bool) -> str:
     """``search`` (``?a=1&q=x``) with ``updates`` applied: None removes a key, a value sets it.
 
     Keys keep their places (new ones go last), so the URL does not reshuffle as the view
@@ -315,9 +322,8 @@ def merge_search(search: str | None, updates: Mapping[str, str | None], *, filte
     >>> merge_search("?q=a", {"q": None}, filters=False)
     ''
     """
-    pairs = parse_qsl((search or "").removeprefix("?"), keep_blank_values=True)
     kept: dict[str, str] = {}
-    for key, value in pairs:
+    for key, value in _pairs(search):
         if key in kept:
             continue
         if key in updates:
@@ -473,7 +479,7 @@ def grid_view(
 
 
 def grid_search(
-    search: str | None,
+    search: object,
     view: GridView,
     default: GridView,
     extra: Mapping[str, str | None] | None = None,

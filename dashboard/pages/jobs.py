@@ -92,8 +92,12 @@ def _select(select_id: str, label: str, options: list[dict[str, str]], value: st
     )
 
 
-def _rows(actor: Actor, state: str | None, kind: str | None, everyone: bool) -> list[Any]:
-    f = jobs.JobFilter(state or None, kind or None, bool(everyone))
+def _rows(actor: Actor, state: object, kind: object, everyone: bool) -> list[Any]:
+    f = jobs.JobFilter(
+        state if isinstance(state, str) and state else None,
+        kind if isinstance(kind, str) and kind else None,
+        everyone,
+    )
     return job_rows(jobs.list_jobs(current_db(), actor, f), datetime.now(UTC))
 
 
@@ -160,10 +164,10 @@ def layout(**query: Any) -> html.Div:
     prevent_initial_call=True,
 )
 def refresh(
-    _tick: int | None, state: str | None, kind: str | None, everyone: bool | None
+    _tick: int | None, state: object, kind: object, everyone: object
 ) -> list[dict[str, Any]]:
     """The jobs matching the filters, newest first."""
-    return _rows(current_actor(), state, kind, bool(everyone))
+    return _rows(current_actor(), state, kind, everyone is True)
 
 
 @callback(
