@@ -405,7 +405,7 @@ def audit_chart(counts: Mapping[str, Mapping[str, int]], scheme: str = "light") 
         figure.update_xaxes(visible=False)
         figure.update_yaxes(visible=False)
         figure.add_annotation(
-            text="No events match these filters.",
+            text="Nothing to chart.",
             showarrow=False,
             x=0.5,
             y=0.5,
