@@ -8,16 +8,19 @@ from dash import dcc, html
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
+from dashboard.components.arm_rows import SPACEFLIGHT_LOOK
 from dashboard.components.feedback import empty_state, icon
 from dashboard.components.formatting import gravity
 from dashboard.components.frame import page_header
 from dashboard.components.timestamp import timestamp
-from dashboard.services import overview
+from dashboard.services import experiments, overview
 
 HOME_STATS = "home-stats"
 HOME_LATEST = "home-latest"
 HOME_ACTIVITY = "home-activity"
 NEW_PATH = "/experiments/new"
+# Columns a phone leaves out of the latest-experiments table (the experiment page has them).
+WIDE_ONLY = "d-none d-md-table-cell"
 
 
 def _stat(label: str, value: int, icon_name: str, stat_id: str, href: str) -> dbc.Col:
@@ -46,16 +49,16 @@ def _stat(label: str, value: int, icon_name: str, stat_id: str, href: str) -> db
     )
 
 
-def _arm_badges(arms: tuple[object, ...]) -> list[dbc.Badge]:
+def _arm_badges(arms: tuple[experiments.ArmView, ...]) -> list[html.Span]:
+    """Each arm by name, with the flight or ground icon (the same look as the grids)."""
     badges = []
     for arm in arms:
-        is_flight = getattr(arm, "spaceflight", "") == "Space Flight"
+        icon_name, tone, _short = SPACEFLIGHT_LOOK.get(arm.spaceflight, ("circle", "secondary", ""))
         badges.append(
-            dbc.Badge(
-                arm.name,  # type: ignore[attr-defined]
-                title=f"{arm.spaceflight}, {gravity(arm.gravity_g)}",  # type: ignore[attr-defined]
-                color="primary" if is_flight else "secondary",
-                className="me-1",
+            html.Span(
+                [icon(icon_name, "me-1"), arm.name],
+                title=f"{arm.spaceflight}, {gravity(arm.gravity_g)}",
+                className=f"badge msg-badge text-bg-{tone} me-1 mb-1",
             )
         )
     return badges
@@ -81,16 +84,24 @@ def _latest_table(data: overview.Overview) -> html.Div | dbc.Table:
         html.Tr(
             [
                 html.Td(dcc.Link(e.name, href=f"/experiments/{e.id}")),
-                html.Td(html.I(e.organism)),
+                html.Td(html.I(e.organism), className=WIDE_ONLY),
                 html.Td(_arm_badges(e.arms)),
-                html.Td(e.created_by or "—"),
-                html.Td(timestamp(e.created_at), className="text-nowrap small"),
+                html.Td(e.created_by or "—", className=WIDE_ONLY),
+                html.Td(timestamp(e.created_at), className=f"text-nowrap small {WIDE_ONLY}"),
             ]
         )
         for e in data.latest
     ]
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Experiment", "Organism", "Arms", "Created by", "Created")])
+        html.Tr(
+            [
+                html.Th("Experiment"),
+                html.Th("Organism", className=WIDE_ONLY),
+                html.Th("Arms"),
+                html.Th("Created by", className=WIDE_ONLY),
+                html.Th("Created", className=WIDE_ONLY),
+            ]
+        )
     )
     return html.Div(
         dbc.Table(
