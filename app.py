@@ -26,6 +26,7 @@ from markupsafe import escape
 
 import dashboard.pages
 from dashboard import __version__
+from dashboard.access import page_patterns, unknown_page_status
 from dashboard.api import init_api
 from dashboard.auth import AppState, app_state, current_principal, init_auth, page_rules
 from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     init_auth(
         server, AppState(settings, db, JobQueue(settings)), page_rules(dash.page_registry.values())
     )
+    # Unknown paths still get the frame with "Page not found", but with the status 404.
+    server.after_request(unknown_page_status(page_patterns(dash.page_registry.values())))
     init_security_headers(server, app.csp_hashes)
     return app
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any
 
 import dash
+from flask import Response, request
 
 from dashboard.auth import current_principal
 from dashboard.components.feedback import forbidden
@@ -41,3 +43,37 @@ def visible_links(roles: frozenset[str]) -> list[NavLink]:
             continue
         links.append(NavLink(str(page["name"]), str(page["path"]), str(page.get("icon", "dot"))))
     return links
+
+
+# The routes through which Dash serves its page skeleton for any path.
+DASH_INDEX_RULES = frozenset({"/", "/<path:path>"})
+
+
+def page_patterns(registry: Iterable[Mapping[str, object]]) -> list[re.Pattern[str]]:
+    """A regex per registered page path (``<name>`` matches one path segment)."""
+    patterns = []
+    for page in registry:
+        template = str(page.get("path_template") or page.get("path"))
+        regex = re.sub(r"<[^>]+>", "[^/]+", re.escape(template))
+        patterns.append(re.compile(f"^{regex}/?$"))
+    return patterns
+
+
+def unknown_page_status(patterns: list[re.Pattern[str]]) -> Callable[[Response], Response]:
+    """An ``after_request`` hook: the skeleton served for a path no page has answers 404.
+
+    The page shown is still the app's "Page not found" inside the frame; the status lets
+    bookmarks, link checkers and proxies see that the address is wrong.
+    """
+
+    def hook(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule else None
+        if (
+            rule in DASH_INDEX_RULES
+            and response.status_code == 200
+            and not any(p.match(request.path) for p in patterns)
+        ):
+            response.status_code = 404
+        return response
+
+    return hook

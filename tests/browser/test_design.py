@@ -98,7 +98,7 @@ def test_unknown_path_is_404_inside_the_frame(
 ) -> None:
     session = pool.session("scientist", viewport, scheme)
 
-    check = session.visit(UNKNOWN_PATH, expect_status=None)
+    check = session.visit(UNKNOWN_PATH, expect_status=404)
 
     check.contains("#_pages_content", "Page not found")
     check.scheme().frame().no_overflow().no_light_patches().clean().assert_ok()

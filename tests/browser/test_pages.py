@@ -123,7 +123,10 @@ def test_login_page_loads_cleanly(page: Page) -> None:
 def test_unknown_path_shows_not_found(new_page: PageFactory, live_server: LiveServer) -> None:
     page = new_page()
     login(page, live_server.sci_user, live_server.sci_password)
-    goto_page(page, "/no/such/page")
+    new_page.problems(page).expect_response(404, "/no/such/page")
+    response = goto_page(page, "/no/such/page")
+    assert response is not None
+    assert response.status == 404  # the address is wrong, and says so to bookmarks and proxies
     expect(page.locator("#_pages_content")).to_contain_text("Page not found")
     screenshot(page, "unknown_path")
 
