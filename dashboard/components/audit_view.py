@@ -38,6 +38,7 @@ RESULT_COLORS = {"ok": "#2e9d5b", "denied": "#d9822b", "failed": "#c0392b", "err
 # Bars per day while the span is at most a month, per week up to about a year, then per month:
 # a bar a day over years is thousands of hairlines (and ticks that freeze the browser).
 DAILY_MAX_DAYS = 31
+MIN_SLOTS = 7  # bars are never wider than one period among seven
 WEEKLY_MAX_DAYS = 366
 PAGE_SIZE = 50
 
@@ -418,12 +419,16 @@ def audit_chart(counts: Mapping[str, Mapping[str, int]], scheme: str = "light") 
     bins = binned_counts(counts, width_days)
     starts = list(bins)
     ends = [_bin_end(start, width_days) for start in starts]
-    # Each bar centred in its period and 80 % as wide, so neighbours stay apart.
+    # Each bar centred in its period and 80 % as wide, so neighbours stay apart; over fewer
+    # than MIN_SLOTS periods bars keep the width they would have among MIN_SLOTS (one day of
+    # events is a bar, not a block across the whole chart), without padding empty days.
     centres = [
         datetime.combine(s, datetime.min.time()) + (e - s) / 2
         for s, e in zip(starts, ends, strict=True)
     ]
-    widths = [(e - s).days * DAY_MS * 0.8 for s, e in zip(starts, ends, strict=True)]
+    span_days = (ends[-1] - starts[0]).days
+    fill = 0.8 * min(1.0, span_days / (MIN_SLOTS * width_days))
+    widths = [(e - s).days * DAY_MS * fill for s, e in zip(starts, ends, strict=True)]
     for result, colour in RESULT_COLORS.items():
         values = [bins[s].get(result, 0) for s in starts]
         if any(values):

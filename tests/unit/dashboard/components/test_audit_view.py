@@ -192,3 +192,17 @@ def test_chart_takes_the_page_colours() -> None:
     dark = audit_view.audit_chart({"2026-11-24": {"ok": 2}}, "dark")
     assert dark.layout.font.color == PLOT_PALETTES["dark"]["font"]
     assert dark.layout.plot_bgcolor == "rgba(0,0,0,0)"
+
+
+def test_one_busy_day_is_a_bar_not_a_block_across_the_chart() -> None:
+    figure = audit_view.audit_chart({"2026-11-26": {"ok": 40, "denied": 2}})
+    for bar in figure.data:
+        assert list(bar.width) == [pytest.approx(audit_view.DAY_MS * 0.8 / audit_view.MIN_SLOTS)]
+    # ... and no padding day: the axis spans exactly that day.
+    assert list(figure.layout.xaxis.range) == ["2026-11-26", "2026-11-27"]
+
+
+def test_a_month_of_days_keeps_full_width_bars() -> None:
+    counts = {f"2026-11-{day:02d}": {"ok": day} for day in range(1, 31)}
+    (bar,) = audit_view.audit_chart(counts).data
+    assert list(bar.width) == [pytest.approx(audit_view.DAY_MS * 0.8)] * 30
