@@ -9,12 +9,12 @@ from dash import html
 
 from dashboard.services.experiments import Spaceflight
 
-from .feedback import icon
+from .status import labelled_badge
 
-# Spaceflight factor -> (icon, Bootstrap tone, short words); text and icon, never colour alone.
-SPACEFLIGHT_LOOK = {
-    Spaceflight.SPACE_FLIGHT.value: ("rocket-takeoff", "primary", "flight"),
-    Spaceflight.GROUND_CONTROL.value: ("globe-americas", "secondary", "ground"),
+# Spaceflight factor -> its state in the "arm" family of the status vocabulary.
+ARM_KIND = {
+    Spaceflight.SPACE_FLIGHT.value: "flight",
+    Spaceflight.GROUND_CONTROL.value: "ground",
 }
 
 
@@ -56,10 +56,9 @@ def remove_selected(
 
 def spaceflight_badge(spaceflight: str) -> html.Span:
     """``🚀 Space Flight`` or ``🌎 Ground Control`` as a badge (icon and words, not colour)."""
-    icon_name, tone, _short = SPACEFLIGHT_LOOK.get(
-        spaceflight, ("question-circle", "secondary", "")
-    )
-    return html.Span(
-        [icon(icon_name, "me-1"), spaceflight],
-        className=f"badge msg-badge text-bg-{tone}",
-    )
+    return labelled_badge("arm", ARM_KIND.get(spaceflight, spaceflight), spaceflight)
+
+
+def arm_badge(name: str, spaceflight: str) -> html.Span:
+    """An arm by its name, with its flight or ground look."""
+    return labelled_badge("arm", ARM_KIND.get(spaceflight, spaceflight), name)

@@ -5,22 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dashboard.services.experiments import ExperimentView, Spaceflight
+from dashboard.services.experiments import ExperimentView
 
+from .arm_rows import ARM_KIND
 from .grid import Column, badge_column, link_column, text_column, time_column, vocabulary_legend
-from .status import Status
+from .status import Status, status_of
 from .timestamp import iso_utc
 
-# GeneLab's Factor Value[Spaceflight] of an arm, as badges (the same blue and grey the overview
-# uses for flight and ground arms).
-ARM_KINDS: dict[str, Status] = {
-    "flight": Status("flight", "rocket-takeoff", "primary", "Space Flight: flown in space."),
-    "ground": Status("ground", "globe-americas", "secondary", "Ground Control: kept on Earth."),
-}
-KIND_OF_SPACEFLIGHT: dict[str, str] = {
-    Spaceflight.SPACE_FLIGHT.value: "flight",
-    Spaceflight.GROUND_CONTROL.value: "ground",
-}
+# GeneLab's Factor Value[Spaceflight] of an arm, as badges: the "arm" family of the vocabulary.
+ARM_KINDS: dict[str, Status] = {kind: status_of("arm", kind) for kind in ARM_KIND.values()}
+KIND_OF_SPACEFLIGHT = ARM_KIND
 
 EXPERIMENT_COLUMNS: list[Column] = [
     link_column("name", "Experiment", href_field="href", min_width=190, flex=3),

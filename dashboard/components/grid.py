@@ -40,7 +40,7 @@ from dash import no_update as _no_update
 
 from .feedback import icon
 from .frame import card, loading
-from .status import Status, grid_badge_params
+from .status import Status, grid_badge_params, legend_of
 from .view_state import (
     DATE,
     NUMBER,
@@ -233,28 +233,8 @@ def vocabulary_params(statuses: Mapping[str, Status]) -> dict[str, object]:
 
 
 def vocabulary_legend(statuses: Mapping[str, Status]) -> html.Ul:
-    """The key to a vocabulary's badges, looking as ``status_legend`` does for a family.
-
-    For vocabularies that are not (yet) a family of ``status.STATUSES``.
-    """
-    return html.Ul(
-        [
-            html.Li(
-                [
-                    html.Span(
-                        [icon(s.icon, "me-1"), s.label],
-                        className=f"badge msg-badge text-bg-{s.tone}",
-                        title=s.meaning,
-                    ),
-                    html.Span(s.meaning),
-                ],
-                className="msg-legend-item",
-            )
-            for s in statuses.values()
-        ],
-        className="msg-legend list-unstyled small mb-0",
-        **{"aria-label": "What the badges mean"},
-    )
+    """The key to a vocabulary's badges (for vocabularies that are not a family of STATUSES)."""
+    return legend_of(statuses)
 
 
 def badge_column(

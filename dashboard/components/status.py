@@ -7,7 +7,7 @@ grey-scale, to a screen reader and to the colour-blind. Grids render the same ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from dash import html
@@ -75,7 +75,10 @@ STATUSES: dict[str, Status] = {
     "audit.denied": _s("denied", "shield-lock", "warning", "Refused: the role does not allow it."),
     "audit.failed": _s("failed", "x-octagon", "danger", "Refused: the input was not valid."),
     "audit.error": _s("error", "bug", "danger", "The server failed while doing it."),
-    # Yes/no facts (active accounts, flight arms) read the same way
+    # An arm's GeneLab spaceflight factor
+    "arm.flight": _s("flight", "rocket-takeoff", "primary", "Space Flight: flown in space."),
+    "arm.ground": _s("ground", "globe-americas", "secondary", "Ground Control: kept on Earth."),
+    # Yes/no facts (active accounts) read the same way
     "account.active": _s("active", "person-check", "success", "Can log in."),
     "account.inactive": _s("inactive", "person-slash", "secondary", "Cannot log in."),
 }
@@ -90,13 +93,21 @@ def status_of(family: str, state: str) -> Status:
 
 def status_badge(family: str, state: str, *, badge_id: str | None = None) -> html.Span:
     """A badge with icon and words, e.g. ✓ anchored; its tooltip says what the state means."""
-    status = status_of(family, state)
+    return _badge(status_of(family, state), badge_id=badge_id)
+
+
+def _badge(look: Status, *, badge_id: str | None = None, label: str | None = None) -> html.Span:
     return html.Span(
-        [icon(status.icon, "me-1"), status.label],
-        className=f"badge msg-badge text-bg-{status.tone}",
-        title=status.meaning,
+        [icon(look.icon, "me-1"), look.label if label is None else label],
+        className=f"badge msg-badge text-bg-{look.tone}",
+        title=look.meaning,
         **({"id": badge_id} if badge_id else {}),
     )
+
+
+def labelled_badge(family: str, state: str, label: str) -> html.Span:
+    """The badge of ``state`` showing other words (e.g. an arm's own name)."""
+    return _badge(status_of(family, state), label=label)
 
 
 def status_legend(family: str, states: Iterable[str] | None = None) -> html.Ul:
@@ -107,13 +118,18 @@ def status_legend(family: str, states: Iterable[str] | None = None) -> html.Ul:
         if states is not None
         else [k.removeprefix(prefix) for k in STATUSES if k.startswith(prefix)]
     )
+    return legend_of({name: status_of(family, name) for name in names})
+
+
+def legend_of(statuses: Mapping[str, Status]) -> html.Ul:
+    """The key to a set of badges: each badge with its meaning."""
     return html.Ul(
         [
             html.Li(
-                [status_badge(family, name), html.Span(status_of(family, name).meaning)],
+                [_badge(look), html.Span(look.meaning)],
                 className="msg-legend-item",
             )
-            for name in names
+            for look in statuses.values()
         ],
         className="msg-legend list-unstyled small mb-0",
         **{"aria-label": "What the badges mean"},

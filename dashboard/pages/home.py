@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
-from dashboard.components.arm_rows import SPACEFLIGHT_LOOK
+from dashboard.components.arm_rows import arm_badge
 from dashboard.components.feedback import empty_state, icon
 from dashboard.components.formatting import gravity
 from dashboard.components.frame import page_header
@@ -53,14 +53,10 @@ def _arm_badges(arms: tuple[experiments.ArmView, ...]) -> list[html.Span]:
     """Each arm by name, with the flight or ground icon (the same look as the grids)."""
     badges = []
     for arm in arms:
-        icon_name, tone, _short = SPACEFLIGHT_LOOK.get(arm.spaceflight, ("circle", "secondary", ""))
-        badges.append(
-            html.Span(
-                [icon(icon_name, "me-1"), arm.name],
-                title=f"{arm.spaceflight}, {gravity(arm.gravity_g)}",
-                className=f"badge msg-badge text-bg-{tone} me-1 mb-1",
-            )
-        )
+        badge = arm_badge(arm.name, arm.spaceflight)
+        badge.title = f"{arm.spaceflight}, {gravity(arm.gravity_g)}"
+        badge.className += " me-1 mb-1"
+        badges.append(badge)
     return badges
 
 
