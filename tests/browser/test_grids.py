@@ -284,7 +284,18 @@ def test_users_row_click_opens_the_editor_and_a_link_opens_it_too(
     login(page, live_server.admin_user, live_server.admin_password)
     goto_page(page, "/admin/users")
     page.fill("#users-search", live_server.sci_user)
-    row = page.locator("#users-grid .ag-row", has_text=live_server.sci_user).first
+    # The search applies after a short debounce and AG Grid reuses row elements: wait until
+    # every shown row matches, then take the row whose username is exactly the scientist's,
+    # so a click cannot land on a row that is being re-filled with another user.
+    page.wait_for_function(
+        "q => { const rows = [...document.querySelectorAll("
+        "'#users-grid .ag-center-cols-container .ag-row')];"
+        " return rows.length > 0 && rows.every(r => r.innerText.toLowerCase().includes(q)); }",
+        arg=live_server.sci_user,
+    )
+    row = page.locator("#users-grid .ag-center-cols-container .ag-row").filter(
+        has=page.locator("[col-id=username]", has_text=re.compile(f"^{live_server.sci_user}$"))
+    )
     expect(row.locator(".msg-badge", has_text="active")).to_have_class(
         re.compile("text-bg-success")
     )
