@@ -17,11 +17,13 @@ ARM_KINDS: dict[str, Status] = {kind: status_of("arm", kind) for kind in ARM_KIN
 KIND_OF_SPACEFLIGHT = ARM_KIND
 
 EXPERIMENT_COLUMNS: list[Column] = [
-    link_column("name", "Experiment", href_field="href", min_width=190, flex=3),
-    text_column("organism", "Organism", min_width=170, flex=2),
-    text_column("mission", "Mission", min_width=120),
-    text_column("hardware", "Hardware", min_width=120),
-    text_column("osdr", "OSDR", min_width=100, flex=0.7),
+    # Minimum widths sum to less than a 1,300 px desktop card, so no column is cut there and
+    # the name, which people read first, takes the most of what is left.
+    link_column("name", "Experiment", href_field="href", min_width=250, flex=3),
+    text_column("organism", "Organism", min_width=150, flex=1.5),
+    text_column("mission", "Mission", min_width=110),
+    text_column("hardware", "Hardware", min_width=110),
+    text_column("osdr", "OSDR", min_width=90, flex=0.6),
     badge_column(
         "arms",
         "Arms",
@@ -29,10 +31,10 @@ EXPERIMENT_COLUMNS: list[Column] = [
         state_field="arm_kinds",
         width=None,
         flex=2,
-        min_width=200,
+        min_width=180,
         filter_kind=None,
     ),
-    text_column("created_by", "Created by", min_width=120, flex=0.8),
+    text_column("created_by", "Created by", min_width=100, flex=0.6),
     time_column("created_at", "Created"),
 ]
 
