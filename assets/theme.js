@@ -65,7 +65,25 @@
   }
 
   root.addEventListener("msg:scheme", recolourAll);
-  new MutationObserver(function () {
-    document.querySelectorAll(".js-plotly-plot").forEach(watch);
+  // Only what was added is searched: grids mutate the page constantly, and a whole-document
+  // query on every mutation would be work on the hot path for nothing.
+  new MutationObserver(function (records) {
+    records.forEach(function (record) {
+      // Plotly draws into a div that is already there (it gains the class and children).
+      var host = record.target.closest && record.target.closest(".js-plotly-plot");
+      if (host) {
+        watch(host);
+      }
+      record.addedNodes.forEach(function (node) {
+        if (node.nodeType !== 1) {
+          return;
+        }
+        if (node.classList.contains("js-plotly-plot")) {
+          watch(node);
+        }
+        node.querySelectorAll(".js-plotly-plot").forEach(watch);
+      });
+    });
   }).observe(document.body, { childList: true, subtree: true });
+  document.querySelectorAll(".js-plotly-plot").forEach(watch);
 })();
