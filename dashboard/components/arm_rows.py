@@ -15,6 +15,8 @@ from .status import labelled_badge
 ARM_KIND = {
     Spaceflight.SPACE_FLIGHT.value: "flight",
     Spaceflight.GROUND_CONTROL.value: "ground",
+    Spaceflight.BASAL_CONTROL.value: "basal",
+    Spaceflight.ANCESTOR.value: "ancestor",
 }
 
 

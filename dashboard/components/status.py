@@ -78,6 +78,8 @@ STATUSES: dict[str, Status] = {
     # An arm's GeneLab spaceflight factor
     "arm.flight": _s("flight", "rocket-takeoff", "primary", "Space Flight: flown in space."),
     "arm.ground": _s("ground", "globe-americas", "secondary", "Ground Control: kept on Earth."),
+    "arm.basal": _s("basal", "hourglass-top", "info", "Basal Control: sampled at launch."),
+    "arm.ancestor": _s("ancestor", "diagram-3", "dark", "Ancestor: the founding strain."),
     # Yes/no facts (active accounts) read the same way
     "account.active": _s("active", "person-check", "success", "Can log in."),
     "account.inactive": _s("inactive", "person-slash", "secondary", "Cannot log in."),

@@ -54,7 +54,7 @@ class ExperimentArm(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(80))
-    # GeneLab's Factor Value[Spaceflight]: "Space Flight" or "Ground Control".
+    # GeneLab's Factor Value[Spaceflight] (services.experiments.Spaceflight).
     spaceflight: Mapped[str] = mapped_column(String(32))
     gravity_g: Mapped[float] = mapped_column(Float)
     description: Mapped[str] = mapped_column(String(500), default="")

@@ -24,10 +24,16 @@ from .text import name_key, one_line_name, plain_text
 
 
 class Spaceflight(StrEnum):
-    """GeneLab's ``Factor Value[Spaceflight]`` of an arm: the one vocabulary for it."""
+    """GeneLab's ``Factor Value[Spaceflight]`` of an arm or sample: the one vocabulary for it.
+
+    GeneLab's own terms, plus ``Ancestor`` for the founding strain of an evolution experiment
+    (what flight and ground isolates are compared against).
+    """
 
     SPACE_FLIGHT = "Space Flight"
     GROUND_CONTROL = "Ground Control"
+    BASAL_CONTROL = "Basal Control"
+    ANCESTOR = "Ancestor"
 
 
 SPACEFLIGHT_VALUES: tuple[str, ...] = tuple(Spaceflight)
@@ -146,7 +152,7 @@ def _text(
     return plain_text(data.get(key), label, limit, field=field or key, required=required)
 
 
-def _gravity(raw: object, field: str, label: str) -> float:
+def gravity_level(raw: object, field: str, label: str) -> float:
     """A gravity level in g within the absolute limits (hypergravity is checked later)."""
     if isinstance(raw, bool) or raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValidationFailed(
@@ -215,7 +221,7 @@ def _arm(raw: object, index: int, found: FieldErrors) -> ArmInput | None:
             f"{label} spaceflight must be one of {', '.join(SPACEFLIGHT_VALUES)}.",
         )
     gravity_g = found.check(
-        lambda: _gravity(raw.get("gravity_g"), f"{where}.gravity_g", f"{label} gravity"), 0.0
+        lambda: gravity_level(raw.get("gravity_g"), f"{where}.gravity_g", f"{label} gravity"), 0.0
     )
     description = found.check(
         lambda: _text(
