@@ -3,6 +3,7 @@
 from .accounts import ApiToken, AuthAttempt, Role, User, UserSession, user_roles
 from .audit import AuditChainHead, AuditEvent
 from .base import Base, UTCDateTime, utcnow
+from .datasets import Dataset, DatasetParent, DatasetRecord, Sample, Upload
 from .experiments import Experiment, ExperimentArm
 from .jobs import Job, JobWorker
 
@@ -12,12 +13,17 @@ __all__ = [
     "AuditEvent",
     "AuthAttempt",
     "Base",
+    "Dataset",
+    "DatasetParent",
+    "DatasetRecord",
     "Experiment",
     "ExperimentArm",
     "Job",
     "JobWorker",
     "Role",
+    "Sample",
     "UTCDateTime",
+    "Upload",
     "User",
     "UserSession",
     "user_roles",
