@@ -17,6 +17,7 @@ from .current import (
     app_state,
     current_actor,
     current_db,
+    current_files,
     current_principal,
     current_queue,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "app_state",
     "current_actor",
     "current_db",
+    "current_files",
     "current_principal",
     "current_queue",
     "init_auth",

@@ -13,17 +13,20 @@ from dashboard.job_queue import JobQueue
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AuthenticationFailed
+from dashboard.services.explorer import DataFiles
 
 EXTENSION = "microspacegen"
 
 
 @dataclass(frozen=True)
 class AppState:
-    """What the app keeps on the Flask object: settings, the database and the job queue."""
+    """What the app keeps on the Flask object: settings, the database, the job queue and
+    the datasets' files."""
 
     settings: Settings
     db: Database
     queue: JobQueue
+    files: DataFiles
 
 
 class WebUser(UserMixin):
@@ -56,6 +59,11 @@ def current_db() -> Database:
 def current_queue() -> JobQueue:
     """The job queue of the running app."""
     return app_state().queue
+
+
+def current_files() -> DataFiles:
+    """The datasets' store and the cache of results computed from them."""
+    return app_state().files
 
 
 def client_ip() -> str | None:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from dashboard.db import Database
 
-from . import audit
+from . import audit, uploads
 from .actor import Actor
 from .errors import ValidationFailed
 from .policy import Action
@@ -36,6 +36,10 @@ class Context(Protocol):
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report how far the job is (0–1); raises ``JobCancelled`` once cancel was asked."""
+
+    @property
+    def data_dir(self) -> Path:
+        """The app's data directory (where datasets and uploads are kept)."""
 
     def output(self, name: str) -> Path:
         """Where to write output file ``name``; it is kept only if the job succeeds."""
@@ -264,4 +268,19 @@ SELFTEST = JobKind(
     summarize=lambda result: f"A worker took the job and waited {result.get('slept_s')} s.",
 )
 
-KINDS: Mapping[str, JobKind] = {kind.name: kind for kind in (AUDIT_VERIFY, AUDIT_EXPORT, SELFTEST)}
+DATASET_IMPORT = JobKind(
+    "dataset.import",
+    "Import a dataset",
+    uploads.run_import,
+    action=Action.DATASET_IMPORT,
+    params=(
+        Param("upload_id", "text", "The completed upload to import", max_length=uploads.ID_LENGTH),
+    ),
+    summarize=lambda result: (
+        f"Imported {result.get('filename')} as dataset {result.get('dataset_id')}."
+    ),
+)
+
+KINDS: Mapping[str, JobKind] = {
+    kind.name: kind for kind in (AUDIT_VERIFY, AUDIT_EXPORT, SELFTEST, DATASET_IMPORT)
+}

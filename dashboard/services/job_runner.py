@@ -76,6 +76,11 @@ class RunningJob:
         if self.cancel_event.is_set():
             raise JobCancelled
 
+    @property
+    def data_dir(self) -> Path:
+        """The app's data directory (job files live in its ``jobs/``)."""
+        return self.scratch.parent.parent
+
     def output(self, name: str) -> Path:
         """A path for output file ``name`` in the job's scratch directory."""
         if not FILE_NAME.fullmatch(name):

@@ -40,6 +40,9 @@ class Action(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     EXPERIMENT_CREATE = "experiment.create"
     EXPERIMENT_UPDATE = "experiment.update"
+    DATASET_IMPORT = "dataset.import"
+    DATASET_DELETE = "dataset.delete"
+    SAMPLE_SHEET_IMPORT = "sample.sheet_import"  # create or change samples from a sheet
     JOB_LIST_ALL = "job.list_all"  # see everyone's jobs, not only one's own
     JOB_CANCEL_ANY = "job.cancel_any"
     SYSTEM_SELFTEST = "system.selftest"  # start the job system's self-test
@@ -88,6 +91,9 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.AUDIT_VERIFY: ADMINS,
     Action.EXPERIMENT_CREATE: _holders(Role.SCIENTIST),
     Action.EXPERIMENT_UPDATE: _holders(Role.SCIENTIST),
+    Action.DATASET_IMPORT: _holders(Role.SCIENTIST),
+    Action.DATASET_DELETE: ADMINS,
+    Action.SAMPLE_SHEET_IMPORT: _holders(Role.SCIENTIST),
     Action.JOB_LIST_ALL: ADMINS,
     Action.JOB_CANCEL_ANY: ADMINS,
     Action.SYSTEM_SELFTEST: ADMINS,
@@ -102,6 +108,10 @@ PAGES: Mapping[str, Grant] = {
     # Creating and editing have their own views; only those who may save may open them.
     "dashboard.pages.experiment_new": ACTIONS[Action.EXPERIMENT_CREATE],
     "dashboard.pages.experiment_edit": ACTIONS[Action.EXPERIMENT_UPDATE],
+    "dashboard.pages.datasets": ANY_USER,
+    "dashboard.pages.dataset": ANY_USER,
+    "dashboard.pages.dataset_import": ACTIONS[Action.DATASET_IMPORT],
+    "dashboard.pages.explorer": ANY_USER,
     "dashboard.pages.api_docs": ANY_USER,
     "dashboard.pages.jobs": ANY_USER,
     "dashboard.pages.account": ANY_USER,
