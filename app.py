@@ -34,9 +34,10 @@ from dashboard.config import ConfigError, Settings, load_settings
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
-from dashboard.services import ServiceError, accounts
+from dashboard.services import ServiceError, accounts, datasets, samples
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
+from dashboard.services.explorer import DataFiles
 from dashboard.shell import serve_layout
 
 ROOT = Path(__file__).resolve().parent
@@ -147,7 +148,9 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
     # The API's body limit must be set before the gate reads a body.
     init_api(server, settings.api_max_body_bytes)
     init_auth(
-        server, AppState(settings, db, JobQueue(settings)), page_rules(dash.page_registry.values())
+        server,
+        AppState(settings, db, JobQueue(settings), DataFiles.in_data_dir(settings.data_dir)),
+        page_rules(dash.page_registry.values()),
     )
     # Unknown paths still get the frame with "Page not found", but with the status 404.
     server.after_request(unknown_page_status(page_patterns(dash.page_registry.values())))
@@ -229,6 +232,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     # Set by `serve` for the workers it starts itself: stop when that server is gone.
     worker.add_argument("--exit-with", type=int, default=None, help=argparse.SUPPRESS)
+
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import a sequence file already on this machine as a dataset",
+        description="Validate, hash and store a FASTA, FASTQ, GenBank or EMBL file (gzip "
+        "allowed) for a sample of an experiment. Factor keys: "
+        + ", ".join(samples.KNOWN_KEYS)
+        + "; other keys are further factors.",
+    )
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--experiment", required=True, help="experiment id")
+    imp.add_argument("--sample", required=True, help="sample name (created if new)")
+    imp.add_argument("--arm", help="arm id of the experiment")
+    imp.add_argument("--material", choices=datasets.MATERIALS)
+    imp.add_argument("--instrument", default="")
+    imp.add_argument("--source-run", default="", help="the run the culture came from")
+    imp.add_argument(
+        "--derived-from", action="append", default=[], help="parent dataset id; repeat"
+    )
+    imp.add_argument(
+        "--factor",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a characteristic or factor value, e.g. spaceflight='Space Flight'; repeat",
+    )
 
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
@@ -352,6 +382,8 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "db":
             print(f"database at revision {db.current_revision()}")
+        elif args.command == "import":
+            return _import(db, actor, settings, args)
         elif args.command == "user" and args.user_command == "add":
             password = _read_password(True) if args.password_stdin else accounts.generate_password()
             row = accounts.create_user(db, actor, args.name, password, args.role, args.display_name)
@@ -371,10 +403,50 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             )
             print(secret)
     except ServiceError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        for field, message in (exc.errors or {"": exc.message}).items():
+            where = f"{field}: " if field and field not in message else ""
+            print(f"error: {where}{message}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
+    return 0
+
+
+def _import(db: Database, actor: Any, settings: Settings, args: argparse.Namespace) -> int:
+    factors: dict[str, object] = {}
+    for item in args.factor:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"error: --factor {item!r}: write KEY=VALUE", file=sys.stderr)
+            return 2
+        factors[key.strip()] = value
+    details = datasets.parse_details(
+        {
+            "experiment_id": args.experiment,
+            "sample_name": args.sample,
+            "arm_id": args.arm,
+            "material": args.material,
+            "instrument": args.instrument,
+            "source_run": args.source_run,
+            "derived_from": args.derived_from,
+            "factors": factors,
+        }
+    )
+    last = [-1.0]
+
+    def progress(fraction: float, message: str) -> None:
+        if fraction - last[0] >= 0.05 or fraction >= 1.0:
+            last[0] = fraction
+            print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
+
+    store = DataFiles.in_data_dir(settings.data_dir).store
+    view = datasets.import_path(db, actor, store, args.path, details, on_progress=progress)
+    print(
+        f"imported {view.filename} as dataset {view.id}: {view.format}"
+        f"{' (gzip)' if view.compression == 'gzip' else ''}, {view.record_count:,} "
+        f"{'reads' if view.is_reads else 'records'}, {view.total_length:,} bp, "
+        f"sha256 {view.sha256}"
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 from dashboard import __version__
 from dashboard.auth import current_principal
 
+from .datasets import blp as datasets_blueprint
 from .errors import API_PREFIX, register_error_handlers
 from .jobs import blp as jobs_blueprint
 from .preferences import blp as preferences_blueprint
@@ -20,7 +21,7 @@ from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .schemas import ApiErrorSchema
 
-ALL_BLUEPRINTS = (*BLUEPRINTS, jobs_blueprint, preferences_blueprint)
+ALL_BLUEPRINTS = (*BLUEPRINTS, jobs_blueprint, preferences_blueprint, datasets_blueprint)
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
