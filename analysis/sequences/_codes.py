@@ -1,12 +1,14 @@
 """Nucleotide codes, complements and genetic-code lookups shared by the sequence modules.
 
-Sequences are Python ``str``; the vectorised code works on ``numpy.uint8`` arrays of their
-ASCII bytes. A base is coded A=0, C=1, G=2, T/U=3 and anything else 4, so a codon of three
-definite bases has the index ``16*b0 + 4*b1 + b2`` (0..63) and any other codon the index 64.
+Sequences are Python ``str``; the vectorised code works on ``numpy.uint8`` arrays. A base is
+coded A=0, C=1, G=2, T/U=3 (either case) and anything else 4, and the codon starting at a
+position has the index ``25*b0 + 5*b1 + b2`` (0..124), so one table lookup answers "is it a
+stop", "is it a start" or "which amino acid" for definite and indefinite codons alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,11 +18,11 @@ from Bio.Data import CodonTable
 from Bio.Seq import translate as _bio_translate
 
 U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
 
 BASES = "ACGT"
-AMBIGUOUS_CODON = 64
+N_CODONS = 125  # 5 ** 3
+UNRESOLVED = 0  # amino-acid table entry of a codon holding a code other than A/C/G/T
 
 # IUPAC nucleotide complement, both cases; U pairs with A. Other characters are kept.
 _COMPLEMENT = str.maketrans(
@@ -32,6 +34,7 @@ _CODE = np.full(256, 4, dtype=np.uint8)
 for _i, _b in enumerate(BASES):
     _CODE[ord(_b)] = _CODE[ord(_b.lower())] = _i
 _CODE[ord("U")] = _CODE[ord("u")] = 3
+_COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 
 
 def reverse_complement(sequence: str) -> str:
@@ -53,14 +56,16 @@ def base_codes(sequence: str) -> U8:
     return _CODE[as_bytes(sequence)]
 
 
-def codon_indices(codes: U8) -> npt.NDArray[np.int16]:
-    """Index (0..64) of the codon starting at every position ``0..len-3`` of ``codes``."""
+def reverse_complement_codes(codes: U8) -> U8:
+    """Base codes of the reverse complement, from the base codes of the forward strand."""
+    return _COMPLEMENT_CODE[codes[::-1]]
+
+
+def codon_indices(codes: U8) -> U8:
+    """Index (0..124) of the codon starting at every position ``0..len-3`` of ``codes``."""
     if codes.size < 3:
-        return np.zeros(0, dtype=np.int16)
-    c = codes.astype(np.int16)
-    index = (c[:-2] << 4) | (c[1:-1] << 2) | c[2:]
-    ambiguous = (codes[:-2] == 4) | (codes[1:-1] == 4) | (codes[2:] == 4)
-    index[ambiguous] = AMBIGUOUS_CODON
+        return np.zeros(0, dtype=np.uint8)
+    index: U8 = codes[:-2] * np.uint8(25) + codes[1:-1] * np.uint8(5) + codes[2:]
     return index
 
 
@@ -76,16 +81,16 @@ def genetic_code(table: int) -> CodonTable.CodonTable:
 
 @dataclass(frozen=True)
 class CodeLookups:
-    """Per-codon-index lookups (65 entries, index 64 = codon with a non-ACGT base)."""
+    """Per-codon-index lookups (125 entries).
+
+    ``amino_acid`` holds ASCII letters ('*' for stops) and ``UNRESOLVED`` for codons with a
+    code other than A/C/G/T, which are neither starts nor stops.
+    """
 
     table: int
-    amino_acid: U8  # ASCII letter; '*' for stops, 'X' for index 64 (refined per codon later)
+    amino_acid: U8
     is_stop: BOOL
     is_start: BOOL
-
-
-def _codon(index: int) -> str:
-    return BASES[index >> 4] + BASES[(index >> 2) & 3] + BASES[index & 3]
 
 
 @cache
@@ -93,11 +98,12 @@ def lookups(table: int, starts: tuple[str, ...] | None = None) -> CodeLookups:
     """Lookups for genetic code ``table``; start codons are the table's own unless given."""
     code = genetic_code(table)
     start_set = set(code.start_codons if starts is None else starts)
-    amino_acid = np.full(65, ord("X"), dtype=np.uint8)
-    is_stop = np.zeros(65, dtype=np.bool_)
-    is_start = np.zeros(65, dtype=np.bool_)
-    for index in range(64):
-        codon = _codon(index)
+    amino_acid = np.full(N_CODONS, UNRESOLVED, dtype=np.uint8)
+    is_stop = np.zeros(N_CODONS, dtype=np.bool_)
+    is_start = np.zeros(N_CODONS, dtype=np.bool_)
+    for b0, b1, b2 in np.ndindex(4, 4, 4):
+        index = 25 * b0 + 5 * b1 + b2
+        codon = BASES[b0] + BASES[b1] + BASES[b2]
         if codon in code.stop_codons:
             amino_acid[index] = ord("*")
             is_stop[index] = True
@@ -119,31 +125,32 @@ def _ambiguous_amino_acid(codon: str, table: int) -> str:
         return "X"
 
 
+def translate_indices(indices: U8, table: int, text: Callable[[], str], offset: int = 0) -> str:
+    """Translate consecutive codon ``indices``. The k-th codon is ``text()[offset + 3k:]``;
+    ``text`` is called only to resolve codons with IUPAC ambiguity codes."""
+    letters = lookups(table).amino_acid[indices]
+    unresolved = np.flatnonzero(letters == UNRESOLVED)
+    if unresolved.size:
+        letters = letters.copy()
+        sequence = text()
+        for k in unresolved.tolist():
+            start = offset + 3 * k
+            codon = sequence[start : start + 3].upper()
+            letters[k] = ord(_ambiguous_amino_acid(codon, table))
+    return str(letters.tobytes().decode("ascii"))
+
+
 def translate(sequence: str, table: int) -> str:
     """Translate every whole codon of ``sequence`` (from its first base) with code ``table``.
 
     Stops are ``*``. Codons with IUPAC ambiguity codes are resolved as NCBI and Biopython
     do (``GCN`` is A, ``TAR`` is a stop); undetermined ones are ``X``.
 
-    >>> translate("ATGGCNTARTT", 11)
-    'MA*'
+    >>> translate("ATGGCNTARNNNTT", 11)
+    'MA*X'
     """
     genetic_code(table)
-    codes = base_codes(sequence)
-    n_codons = codes.size // 3
-    if n_codons == 0:
-        return ""
-    triplets = codes[: 3 * n_codons].reshape(n_codons, 3)
-    index = (
-        (triplets[:, 0].astype(np.int16) << 4)
-        | (triplets[:, 1].astype(np.int16) << 2)
-        | triplets[:, 2].astype(np.int16)
-    )
-    ambiguous = np.flatnonzero((triplets == 4).any(axis=1))
-    letters = lookups(table).amino_acid[index]
-    if ambiguous.size:
-        letters = letters.copy()
-        upper = sequence.upper()
-        for k in ambiguous.tolist():
-            letters[k] = ord(_ambiguous_amino_acid(upper[3 * k : 3 * k + 3], table))
-    return str(letters.tobytes().decode("ascii"))
+    codes = base_codes(sequence[: len(sequence) - len(sequence) % 3])
+    triplets = codes.reshape(-1, 3)
+    indices = triplets[:, 0] * np.uint8(25) + triplets[:, 1] * np.uint8(5) + triplets[:, 2]
+    return translate_indices(indices, table, lambda: sequence)
