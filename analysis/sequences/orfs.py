@@ -10,9 +10,10 @@ the end is not reported, and the first ORF of each frame begins at the first sta
 of that frame (it may continue upstream of the sequence). With ``circular=True`` the
 sequence is read as a circle: ORFs may cross the origin, stops may straddle it, and an ORF
 is at most one turn long (with no stop upstream within the turn, it begins at the earliest
-start codon that keeps it within the length of the sequence). A crossing
-ORF has ``end > len(sequence)``, positions being taken modulo the length
-(``sequence[start:] + sequence[:end - len(sequence)]`` on the plus strand).
+start codon that keeps it within the length of the sequence). A crossing ORF has
+``end > len(sequence)``, positions being taken modulo the length: its bases are
+``sequence[start:] + sequence[:end - len(sequence)]``, reverse-complemented on the minus
+strand.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Orf:
     ``start..end`` includes the stop codon, on either strand (on the minus strand the start
     codon is at ``end - 3 .. end`` read reverse-complemented). ``frame`` is +1..+3 when the
     ORF's first base is at a forward position ≡ 0, 1, 2 (mod 3) and -1..-3 when it starts at
-    position ≡ 0, 1, 2 (mod 3) of the reverse complement (NCBI ORFfinder's numbering).
+    position ≡ 0, 1, 2 (mod 3) of the reverse complement.
     ``length_nt`` counts the stop codon; ``protein`` does not include it and begins with M
     whatever the start codon.
     """

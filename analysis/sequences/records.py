@@ -29,10 +29,12 @@ class Feature:
     ``start``/``end`` span all parts (the lowest start and the highest end). ``parts`` holds
     each ``(start, end, strand)`` of a compound (``join``/``order``) location in biological
     order, so a minus-strand ``complement(join(a,b))`` lists ``b`` first; a simple location
-    has one part. ``strand`` is +1, -1, or 0 for unstranded features and for mixed-strand
-    joins (trans-spliced genes). Qualifiers missing from the file are ``""``, except
-    ``transl_table`` (11) and ``codon_start`` (1); a value that is not a number is kept as 0
-    so the CDS check can say so.
+    has one part. A feature joined across the origin of a circular record spans the whole
+    record in ``start``/``end``: use ``parts``. ``strand`` is +1, -1, or 0 for unstranded
+    features and mixed-strand joins (trans-spliced genes). Qualifiers missing from the file
+    are ``""``, except ``transl_table`` (11) and ``codon_start`` (1); a value that is not a
+    number is kept as 0 so the CDS check can say so. Several ``/note`` values are joined by
+    "; ".
 
     Fields after ``codon_start`` extend the agreed interface: ``is_5prime_partial`` and
     ``is_3prime_partial`` say the biological start or end is fuzzy (``<``/``>``) or a part

@@ -145,6 +145,17 @@ def test_hand_made_cases_problems(cases: dict[str, CdsRow]) -> None:
     assert "no stop codon" not in cases["T_remote"].problem
 
 
+def test_cds_across_the_origin_of_a_circular_record() -> None:
+    # join(15..20,1..6) of CCCTAAGGTTACGGATGAAA: ATGAAA + CCCTAA = ATG AAA CCC TAA.
+    (record,) = load_records(OWN / "across_origin.gb", "genbank", "none")
+    (feature,) = record.features
+    assert (record.topology, feature.parts) == ("circular", ((14, 20, 1), (0, 6, 1)))
+    assert (feature.start, feature.end) == (0, 20)
+    assert feature_sequence(record, feature) == "ATGAAACCCTAA"
+    (row,) = cds_rows(record)
+    assert (row.translation, row.agrees, row.problem) == ("MKP", True, "")
+
+
 def test_rows_pickle(cases: dict[str, CdsRow]) -> None:
     assert pickle.loads(pickle.dumps(cases["T_sec"])) == cases["T_sec"]  # noqa: S301 (own bytes)
 

@@ -123,6 +123,13 @@ def test_circular_orf_crosses_the_origin() -> None:
     assert sequence[orf.start :] + sequence[: orf.end - len(sequence)] == "ATGCAATAA"
 
 
+def test_annotated_cds_across_the_origin_is_a_circular_orf() -> None:
+    # tests/fixtures/sequences/own/across_origin.gb: CDS join(15..20,1..6), translation MKP.
+    (record,) = load_records(BIO.parent / "own" / "across_origin.gb", "genbank", "none")
+    orfs = find_orfs(record.sequence, min_length_nt=12, circular=True)
+    assert [(o.start, o.end, o.strand, o.protein) for o in orfs] == [(14, 26, 1, "MKP")]
+
+
 def test_circular_stop_straddling_the_origin_in_a_frame_without_other_stops() -> None:
     # Reverse complement AGGATGGCAT read round: ATG at 3, GCA, then T|AG across the origin.
     orfs = find_orfs("ATGCCATCCT", min_length_nt=6, circular=True)
