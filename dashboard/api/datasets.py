@@ -118,6 +118,13 @@ class DatasetFormSchema(Schema):
     factors = fields.String(metadata={"description": "A JSON object. " + FACTORS_DOC})
 
 
+class StatsSchema(Schema):
+    dataset_id = fields.Integer()
+    format = fields.String()
+    reads = fields.Dict(metadata={"description": "FASTQ: read statistics"})
+    assembly = fields.Dict(metadata={"description": "FASTA/GenBank/EMBL: N50, L50, GC…"})
+
+
 class RecordSchema(Schema):
     position = fields.Integer()
     id = fields.String()
@@ -395,7 +402,7 @@ class DatasetRecords(MethodView):
 
 @blp.route("/datasets/<int:dataset_id>/stats")
 class DatasetStats(MethodView):
-    @blp.response(200, fields.Dict())
+    @blp.response(200, StatsSchema)
     @_errors(404)
     def get(self, dataset_id: int) -> dict[str, object]:
         """Read statistics (FASTQ) or assembly statistics (N50, GC…), computed at import."""

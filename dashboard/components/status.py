@@ -79,7 +79,7 @@ STATUSES: dict[str, Status] = {
     "arm.flight": _s("flight", "rocket-takeoff", "primary", "Space Flight: flown in space."),
     "arm.ground": _s("ground", "globe-americas", "secondary", "Ground Control: kept on Earth."),
     "arm.basal": _s("basal", "hourglass-top", "info", "Basal Control: sampled at launch."),
-    "arm.ancestor": _s("ancestor", "diagram-3", "dark", "Ancestor: the founding strain."),
+    "arm.ancestor": _s("ancestor", "diagram-3", "success", "Ancestor: the founding strain."),
     # Yes/no facts (active accounts) read the same way
     "account.active": _s("active", "person-check", "success", "Can log in."),
     "account.inactive": _s("inactive", "person-slash", "secondary", "Cannot log in."),

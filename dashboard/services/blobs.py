@@ -8,6 +8,7 @@ replaced (the same hash is the same bytes).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import secrets
@@ -83,6 +84,19 @@ class BlobStore:
             path.unlink(missing_ok=True)
             raise
 
+    @contextmanager
+    def locked(self, sha256: str) -> Iterator[None]:
+        """Hold the lock of this hash's shard: one import at a time decides whether the
+        file is new, records it or removes it (other shards are not held up)."""
+        shard = self.path(sha256).parent
+        shard.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(shard / ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def commit(self, incoming: Path, sha256: str) -> bool:
         """Move a checked file from ``incoming/`` to its place; False if it was already there.
 
@@ -100,6 +114,14 @@ class BlobStore:
             incoming.unlink(missing_ok=True)
         _fsync_dir(target.parent)
         return True
+
+    def stored(self) -> list[Path]:
+        """Every stored file (lock files and incoming/ left out)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p for p in self.root.glob("??/*") if p.is_file() and len(p.name) == SHA256_HEX
+        )
 
     def remove(self, sha256: str) -> None:
         """Delete a stored file (when its dataset is deleted)."""

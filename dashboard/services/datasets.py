@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from analysis.sequences import Format, Inventory, SequenceFormatError, validate
+from analysis.sequences.formats import Format, Inventory, SequenceFormatError, validate
 from dashboard.db import Database
 from dashboard.models import (
     Dataset,
@@ -217,7 +217,8 @@ def parse_details(data: Mapping[str, object]) -> DatasetDetails:
         ),
         "",
     )
-    parents = found.check(lambda: _parents(data.get("derived_from")), ())
+    no_parents: tuple[int, ...] = ()
+    parents = found.check(lambda: _parents(data.get("derived_from")), no_parents)
     raw_factors = data.get("factors") or {}
     if not isinstance(raw_factors, Mapping):
         found.add("factors", 'factors must be an object, e.g. {"spaceflight": "Space Flight"}.')
@@ -388,13 +389,19 @@ def import_file(
             raise ValidationFailed(str(exc), field="file") from None
         material = _material_for(details, inventory)
         on_progress(0.96, "Storing")
-        is_new_file = store.commit(incoming, sha256)
-        try:
-            view = _record(db, actor, details, filename, sha256, size, material, inventory)
-        except BaseException:
-            if is_new_file:
-                store.remove(sha256)
-            raise
+        # Under the hash's lock, so a concurrent import of the same bytes cannot see the file
+        # as already stored and then lose it to this one's clean-up.
+        with store.locked(sha256):
+            existing = _existing(db, sha256)
+            if existing is not None:
+                raise duplicate(sha256, existing)
+            is_new_file = store.commit(incoming, sha256)
+            try:
+                view = _record(db, actor, details, filename, sha256, size, material, inventory)
+            except BaseException:
+                if is_new_file:
+                    store.remove(sha256)
+                raise
         on_progress(1.0, "Imported")
         return view
     finally:

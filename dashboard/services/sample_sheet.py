@@ -244,7 +244,9 @@ def import_sheet(db: Database, actor: Actor, experiment_id: int, text: str) -> S
     """
     authorize(db, actor, Action.SAMPLE_SHEET_IMPORT, target=("experiment", experiment_id))
     rows = parse(text)
-    created, updated, unchanged = [], [], []
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
     with db.begin() as s:
         experiment = _experiment(s, experiment_id)
         for _line, name, spec in rows:

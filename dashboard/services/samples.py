@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dashboard.models import Experiment, Sample, utcnow
 
 from .errors import Conflict, FieldErrors, ValidationFailed
-from .experiments import SPACEFLIGHT_VALUES, gravity_level
+from .experiments import SPACEFLIGHT_VALUES, gravity_level, is_hypergravity
 from .text import one_line_name
 
 SAMPLE_NAME_MAX, ORGANISM_MAX, STRAIN_MAX = 120, 200, 120
@@ -31,6 +31,7 @@ RADIATION_MAX_MGY = 1_000_000.0  # 1,000 Gy: far above anything a culture surviv
 CHARACTERISTICS = ("organism", "strain", "taxon_id")
 FACTORS = ("spaceflight", "gravity_g", "radiation_mgy", "time_point", "replicate")
 KNOWN_KEYS = (*CHARACTERISTICS, *FACTORS)
+CONFIRM = "confirm_hypergravity"  # as for arms: above 3 g must be meant
 
 
 @dataclass(frozen=True)
@@ -160,23 +161,19 @@ def _extra(raw: object, prefix: str, found: FieldErrors) -> dict[str, str]:
         return {}
     values: dict[str, str] = {}
     for key, value in raw.items():
-        name = found.check(
-            lambda key=key: one_line_name(
-                key, "A factor's name", EXTRA_KEY_MAX, field=prefix, required=True
-            ),
-            "",
-        )
-        text = found.check(
-            lambda value=value, name=name: one_line_name(
+        try:
+            name = one_line_name(key, "A factor's name", EXTRA_KEY_MAX, field=prefix, required=True)
+            text = one_line_name(
                 value if isinstance(value, str) else str(value),
                 f"Factor {name!r}",
                 EXTRA_VALUE_MAX,
                 field=f"{prefix}.{name}",
                 required=False,
-            ),
-            "",
-        )
-        if name and text:
+            )
+        except ValidationFailed as exc:
+            found.add(exc.field or prefix, exc.message)
+            continue
+        if text:
             values[name] = text
     return values
 
@@ -188,9 +185,12 @@ def parse_sample(data: Mapping[str, object], *, prefix: str = "") -> SampleInput
     """
     found = FieldErrors()
     key = (prefix + "{}").format
-    extra_raw = {k: v for k, v in data.items() if k not in KNOWN_KEYS and k != "extra"}
-    if isinstance(data.get("extra"), Mapping):
-        extra_raw.update(data["extra"])  # type: ignore[arg-type]
+    extra_raw = {
+        k: v for k, v in data.items() if k not in KNOWN_KEYS and k not in ("extra", CONFIRM)
+    }
+    nested = data.get("extra")
+    if isinstance(nested, Mapping):
+        extra_raw.update(nested)
     spec = SampleInput(
         organism=found.check(
             lambda: _text(data.get("organism"), "Organism", ORGANISM_MAX, key("organism")), ""
@@ -224,6 +224,16 @@ def parse_sample(data: Mapping[str, object], *, prefix: str = "") -> SampleInput
         ),
         extra=_extra(extra_raw, key("factors"), found) if extra_raw else {},
     )
+    if (
+        spec.gravity_g is not None
+        and is_hypergravity(spec.gravity_g)
+        and data.get(CONFIRM) not in (True, "true", "1", "yes")
+    ):
+        found.add(
+            key("gravity_g"),
+            f"Gravity of {spec.gravity_g:g} g is hypergravity (a centrifuge)? Gravity is in g, "
+            f"not m/s² (9.81 m/s² = 1 g); if it is meant, also send {CONFIRM}=true.",
+        )
     found.raise_if_any()
     return spec
 

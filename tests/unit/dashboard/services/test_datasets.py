@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard.db import Database
 from dashboard.services import audit, datasets, experiments, uploads
-from dashboard.services.actor import Actor
+from dashboard.services.actor import Actor, Role
 from dashboard.services.blobs import BlobStore
 from dashboard.services.errors import Conflict, PermissionDenied, ValidationFailed
+from tests.conftest import make_user
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sequences" / "biopython"
 
@@ -39,7 +44,10 @@ def experiment(db: Database, scientist: Actor) -> experiments.ExperimentView:
 
 
 def _files(store: BlobStore) -> list[Path]:
-    return sorted(p for p in store.root.rglob("*") if p.is_file()) if store.root.exists() else []
+    """Every file the store holds, stored or left in incoming/ (shard lock files aside)."""
+    if not store.root.exists():
+        return []
+    return sorted(p for p in store.root.rglob("*") if p.is_file() and p.name != ".lock")
 
 
 def _source(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -284,3 +292,48 @@ def test_uploads_append_only_at_the_received_offset(
     assert part.read_bytes() == data
     uploads.discard(db, scientist, store, opened.id)
     assert not part.exists()
+
+
+SEEDS = [
+    b"@r1\nACGT\n+\nIIII\n",
+    b">c1 desc\nACGTN\nacgt\n",
+    (FIXTURES / "example.fastq").read_bytes(),
+]
+# Random bytes, and valid files with bytes inserted anywhere (truncations come from both).
+INPUTS = st.one_of(
+    st.binary(max_size=400),
+    st.sampled_from(SEEDS).flatmap(
+        lambda seed: st.tuples(st.integers(0, len(seed)), st.binary(max_size=8)).map(
+            lambda cut: seed[: cut[0]] + cut[1] + seed[cut[0] + len(cut[1]) // 2 :]
+        )
+    ),
+)
+
+
+def test_no_input_crashes_the_importer_or_leaves_a_file(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    scientist = make_user(sqlite_db, "hyp-sci", Role.SCIENTIST)
+    boss = make_user(sqlite_db, "hyp-admin", Role.ADMIN)
+    experiment = experiments.create_experiment(
+        sqlite_db,
+        scientist,
+        {"name": "fuzz", "organism": "E. coli", "arms": experiments.default_arms()},
+    )
+    store = BlobStore(tmp_path / "store")
+
+    @settings(max_examples=60, deadline=None)
+    @given(data=INPUTS, compress=st.booleans())
+    def run(data: bytes, compress: bool) -> None:
+        payload = gzip.compress(data) if compress else data
+        source = _source(tmp_path, f"in-{uuid.uuid4().hex}.seq", payload)
+        try:
+            view = datasets.import_path(sqlite_db, scientist, store, source, _details(experiment))
+        except (ValidationFailed, Conflict) as exc:
+            assert exc.message  # noqa: PT017 - either outcome is allowed; both are checked
+            assert _files(store) == []
+        else:
+            assert _files(store) == [store.path(view.sha256)]
+            datasets.delete_dataset(sqlite_db, boss, store, view.id)
+
+    run()
