@@ -15,6 +15,21 @@ from analysis.sequences.motifs import MOTIF_MAX_LENGTH, MotifHit, MotifResult, f
 from analysis.sequences.orfs import Orf, find_orfs
 from analysis.sequences.records import Feature, Record, load_records
 
+# isort: split
+# File formats, strict validation, read and assembly statistics.
+from analysis.sequences.formats import (
+    RECORD_INFO_MAX,
+    Compression,
+    Format,
+    Inventory,
+    RecordInfo,
+    SequenceFormatError,
+    read_stats,
+    sniff,
+    validate,
+)
+from analysis.sequences.stats import AssemblyStats, ReadStats, assembly_stats
+
 __all__ = [
     # Records, composition, CDS, ORFs, motifs, alignment, FASTA output.
     "ALIGN_MAX_BP",
@@ -38,4 +53,19 @@ __all__ = [
     "load_records",
     "region",
     "to_fasta",
+]
+__all__ += [
+    # File formats, strict validation, read and assembly statistics.
+    "RECORD_INFO_MAX",
+    "AssemblyStats",
+    "Compression",
+    "Format",
+    "Inventory",
+    "ReadStats",
+    "RecordInfo",
+    "SequenceFormatError",
+    "assembly_stats",
+    "read_stats",
+    "sniff",
+    "validate",
 ]

@@ -17,7 +17,7 @@ Qualities are Sanger / Illumina 1.8+ Phred+33 (``!`` = 0 to ``~`` = 93).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -137,25 +137,21 @@ def length_histogram(length_counts: Mapping[int, int]) -> tuple[tuple[int, int, 
         (v for v in length_counts.values() if v > 0), dtype=np.int64, count=lengths.size
     )
     low, high = int(lengths.min()), int(lengths.max())
-    width = _round_width(high - low + 1)
-    while True:
+    for width in _round_widths():
         start = low // width * width
         n_bins = (high - start) // width + 1
         if n_bins <= HISTOGRAM_BINS_MAX:
             break
-        width = _round_width(width + 1)
     hist = np.bincount((lengths - start) // width, weights=counts, minlength=n_bins)
     return tuple((start + i * width, start + (i + 1) * width, round(c)) for i, c in enumerate(hist))
 
 
-def _round_width(span: int) -> int:
-    """Smallest width of 1, 2 or 5 × 10^k that covers ``span`` in 60 bins."""
-    need = max(1, -(-span // HISTOGRAM_BINS_MAX))
+def _round_widths() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 50, ..."""
     magnitude = 1
     while True:
         for step in (1, 2, 5):
-            if step * magnitude >= need:
-                return step * magnitude
+            yield step * magnitude
         magnitude *= 10
 
 
