@@ -444,7 +444,8 @@ def _import(db: Database, actor: Any, settings: Settings, args: argparse.Namespa
     print(
         f"imported {view.filename} as dataset {view.id}: {view.format}"
         f"{' (gzip)' if view.compression == 'gzip' else ''}, {view.record_count:,} "
-        f"{'reads' if view.is_reads else 'records'}, {view.total_length:,} bp, "
+        f"{'read' if view.is_reads else 'record'}{'' if view.record_count == 1 else 's'}, "
+        f"{view.total_length:,} bp, "
         f"sha256 {view.sha256}"
     )
     return 0

@@ -281,12 +281,16 @@ def check_details(db: Database, actor: Actor, data: Mapping[str, object]) -> Dat
     without writing: run before a long upload starts, so mistakes show at once."""
     authorize(db, actor, Action.DATASET_IMPORT)
     details = parse_details(data)
+    _check_against_database(db, details)
+    return details
+
+
+def _check_against_database(db: Database, details: DatasetDetails) -> None:
     with db.read() as s:
         experiment = _experiment(s, details.experiment_id)
         _check_parents(s, details.derived_from)
         samples.resolve(s, experiment, details.sample_name, details.arm_id, details.sample)
         s.rollback()
-    return details
 
 
 def authorize_import(db: Database, actor: Actor) -> None:
@@ -309,6 +313,15 @@ def can_delete(actor: Actor) -> bool:
 
 def _no_progress(_fraction: float, _message: str) -> None:
     pass
+
+
+def _amount(size: int) -> str:
+    """A byte count for progress messages.
+
+    >>> _amount(2_500), _amount(1_234_567_890)
+    ('2.5 kB', '1,235 MB')
+    """
+    return f"{size / 1e3:,.1f} kB" if size < 1_000_000 else f"{size / 1e6:,.0f} MB"
 
 
 def _existing(db: Database, sha256: str) -> int | None:
@@ -382,7 +395,7 @@ def import_file(
                 filename,
                 on_progress=lambda done, total: on_progress(
                     base + (0.95 - base) * done / max(total, 1),
-                    f"Checking {filename}: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB",
+                    f"Checking {filename}: {_amount(done)} of {_amount(total)}",
                 ),
             )
         except SequenceFormatError as exc:
@@ -509,6 +522,7 @@ def import_path(
     authorize(db, actor, Action.DATASET_IMPORT, target=("experiment", details.experiment_id))
     if not source.is_file():
         raise ValidationFailed(f"{source} is not a readable file.", field="file")
+    _check_against_database(db, details)  # before copying gigabytes for nothing
     total = source.stat().st_size
     with store.writing() as writer, source.open("rb") as handle:
         while chunk := handle.read(4 * 1024 * 1024):

@@ -233,3 +233,44 @@ def test_worker_refuses_an_unmigrated_database_and_bad_process_counts(tmp_path: 
     zero = run(tmp_path, "worker", "--processes", "0")
     assert zero.returncode == 2
     assert "--processes must be between 1 and 64" in zero.stderr
+
+
+def test_import_stores_a_file_and_refuses_a_broken_one_naming_its_line(tmp_path: Path) -> None:
+    from dashboard.services import experiments
+    from dashboard.services.actor import cli_actor
+
+    fixtures = ROOT / "tests" / "fixtures" / "sequences" / "biopython"
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    db = Database(f"sqlite:///{tmp_path / 'microspacegen.sqlite3'}")
+    experiment = experiments.create_experiment(
+        db,
+        cli_actor("t"),
+        {"name": "cli", "organism": "Y. pestis", "arms": experiments.default_arms()},
+    )
+    db.dispose()
+    args = ("--experiment", str(experiment.id), "--sample", "F1")
+    done = run(tmp_path, "import", str(fixtures / "NC_005816.gb"), *args, "--factor", "strain=KIM")
+    assert done.returncode == 0, done.stderr
+    assert "as dataset 1: genbank, 1 record, 9,609 bp" in done.stdout
+    again = run(tmp_path, "import", str(fixtures / "NC_005816.gb"), *args)
+    assert again.returncode == 1
+    assert "already dataset 1" in again.stderr
+    broken = run(tmp_path, "import", str(fixtures / "error_trunc_in_qual.fastq"), *args)
+    assert broken.returncode == 1
+    assert "error_trunc_in_qual.fastq, line 20:" in broken.stderr
+    stored = [p for p in (tmp_path / "datasets").rglob("*") if p.is_file() and p.name != ".lock"]
+    assert len(stored) == 1
+    bad = run(
+        tmp_path,
+        "import",
+        str(fixtures / "example.fastq"),
+        "--experiment",
+        "99",
+        "--sample",
+        "",
+        "--factor",
+        "gravity_g=9.81",
+    )
+    assert bad.returncode == 1
+    assert "sample_name: Sample name is required." in bad.stderr
+    assert "factors.gravity_g" in bad.stderr
