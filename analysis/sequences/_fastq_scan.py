@@ -162,14 +162,16 @@ class FastqScanner:
         segments[1::2] = 1 + has_cr
         types = np.repeat(np.tile(_TYPES, n_lines // 4), segments)
         block = arr[:end]
-        headers = block[types == 0]
+        # Control characters: none but the line breaks (and tabs, allowed in headers only;
+        # the sequence and quality checks below refuse them there).
+        controls = np.count_nonzero(block < 32) - np.count_nonzero(block == _TAB)
+        if controls != n_lines + int(has_cr.sum()) or np.any(block == _DEL):
+            return None
         sequences = block[types == 1]
         qualities = block[types == 3]
         if qualities.size and (qualities.min() < 33 or qualities.max() > 126):
             return None
         if sequences.tobytes().translate(None, NUCLEOTIDES):
-            return None
-        if np.any(((headers < 32) & (headers != _TAB)) | (headers == _DEL)):
             return None
         if not self._plus_lines_repeat_titles(text, starts, lengths):
             return None
