@@ -34,6 +34,8 @@ PHRED_OFFSET = 33
 _DENSE_LENGTHS = 1 << 20
 # Above this many padded cells per real base, per-position sums go read by read.
 _PADDING_RATIO_MAX = 4
+# Reads up to this long are summed position by position, then folded into bins.
+_EXACT_POSITIONS_MAX = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -230,11 +232,21 @@ class ReadTally:
         self.q20 += int(np.count_nonzero(qualities >= PHRED_OFFSET + 20))
         self.q30 += int(np.count_nonzero(qualities >= PHRED_OFFSET + 30))
         self._count_lengths(lengths, longest)
-        if longest > 0:
+        if longest == 0:
+            return
+        while -(-longest // self._bin_width) > POSITION_BINS_MAX:
+            self._coarsen()
+        w = self._bin_width
+        if longest <= _EXACT_POSITIONS_MAX:
             sums = _position_sums(qualities, lengths, shortest, longest, total)
             by_length = np.bincount(lengths, minlength=longest + 1)
             covering = n - np.cumsum(by_length)[:longest]  # reads longer than each position
-            self._add_positions(sums, covering.astype(np.int64))
+            if w > 1:
+                sums, covering = _fold(sums, w), _fold(covering, w)
+        else:  # a read of millions of bases: never hold one number per position
+            sums = _binned_position_sums(qualities, lengths, w)
+            covering = _bases_per_bin(lengths, w, sums.size)
+        self._add_positions(sums, covering.astype(np.int64))
 
     def _count_lengths(self, lengths: I64, longest: int) -> None:
         if longest < _DENSE_LENGTHS:
@@ -257,11 +269,7 @@ class ReadTally:
                 self._sparse[value] = self._sparse.get(value, 0) + count
 
     def _add_positions(self, sums: I64, counts: I64) -> None:
-        while -(-sums.size // self._bin_width) > POSITION_BINS_MAX:
-            self._coarsen()
-        w = self._bin_width
-        if w > 1:
-            sums, counts = _fold(sums, w), _fold(counts, w)
+        """Add per-bin quality sums and base counts, already at the current bin width."""
         if sums.size > self._position_sums.size:
             grow = sums.size - self._position_sums.size
             self._position_sums = np.concatenate(
@@ -337,3 +345,33 @@ def _position_sums(qualities: U8, lengths: I64, shortest: int, longest: int, tot
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         sums[: end - start] += qualities[start:end]
     return sums
+
+
+def _binned_position_sums(qualities: U8, lengths: I64, width: int) -> I64:
+    """Quality sums in bins of ``width`` positions, read by read (for very long reads)."""
+    longest = int(lengths.max())
+    sums = np.zeros(-(-longest // width), dtype=np.int64)
+    ends = np.cumsum(lengths)
+    for start, end in zip((ends - lengths).tolist(), ends.tolist(), strict=True):
+        read = qualities[start:end]
+        whole = read.size // width
+        if whole:
+            sums[:whole] += read[: whole * width].reshape(whole, width).sum(axis=1, dtype=np.int64)
+        if read.size > whole * width:
+            sums[whole] += int(read[whole * width :].sum())
+    return sums
+
+
+def _bases_per_bin(lengths: I64, width: int, n_bins: int) -> I64:
+    """How many bases of all reads fall in each bin of ``width`` positions.
+
+    With F(x) = sum of min(length, x) over the reads (bases before position x), bin b holds
+    F((b + 1) * width) - F(b * width).
+    """
+    ordered = np.sort(lengths)
+    before = np.concatenate([[0], np.cumsum(ordered)])
+    edges = np.arange(n_bins + 1, dtype=np.int64) * width
+    shorter = np.searchsorted(ordered, edges, side="left")  # reads shorter than each edge
+    covered = before[shorter] + edges * (ordered.size - shorter)
+    counts: I64 = np.diff(covered)
+    return counts

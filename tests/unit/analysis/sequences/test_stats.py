@@ -177,3 +177,16 @@ def test_as_dict_is_json() -> None:
     text = json.dumps(tally.result().as_dict())
     assert '"length_histogram": [[4, 5, 1]]' in text
     assert json.loads(json.dumps(assembly_stats([5, 5], 2, 0).as_dict()))["n50"] == 5
+
+
+def test_read_tally_reads_of_millions_of_bases_go_straight_to_bins() -> None:
+    # 2,000,000 bases (Q20 then Q40 halves) and a 1-base Q0 read: bins of 32 positions
+    # (2e6 / 32 = 62,500 bins); the first bin holds 32 Q20 bases and the Q0 base.
+    tally = ReadTally()
+    _add(tally, [("A" * 2_000_000, "5" * 1_000_000 + "I" * 1_000_000), ("C", "!")])
+    r = tally.result()
+    assert (r.position_bin_width, len(r.mean_quality_by_position)) == (32, 62_500)
+    assert r.mean_quality_by_position[0] == pytest.approx(32 * 20 / 33)
+    assert set(r.mean_quality_by_position[1:31_250]) == {20.0}
+    assert set(r.mean_quality_by_position[31_250:]) == {40.0}
+    assert r.mean_quality == pytest.approx((1_000_000 * 20 + 1_000_000 * 40) / 2_000_001)
