@@ -159,6 +159,13 @@ def _format_of(text: bytes, filename: str, compression: Compression) -> Format:
     for magic, what, fix in _MAGIC:
         if text.startswith(magic):
             raise SequenceFormatError(filename, None, f"this is {what}, not a sequence file: {fix}")
+    if text[257:262] == b"ustar":
+        raise SequenceFormatError(
+            filename,
+            None,
+            "this is a tar archive, not a sequence file: unpack it and upload the sequence "
+            "file (gzip is fine)",
+        )
     body = text.lstrip(b" \t\r\n")
     line = 1 + text.count(b"\n", 0, len(text) - len(body))
     if not body:
