@@ -41,6 +41,7 @@ class _Structure:
     def __init__(self, flavour: Flavour) -> None:
         self.genbank = flavour == "genbank"
         self.start_key = "LOCUS" if self.genbank else "ID"
+        self.start_token = "LOCUS" if self.genbank else "ID   "
         self.sequence_key = "ORIGIN" if self.genbank else "SQ"
         self.state = _OUTSIDE
         self.record_lines: list[int] = []
@@ -57,14 +58,14 @@ class _Structure:
         if self.state == _OUTSIDE:
             if blank:
                 return None
-            if not self._starts_record(line):
+            if not self.starts_record(line):
                 return (
                     f"expected a {self.what()} record to start with '{self.start_key}' but "
                     f"the line reads '{line[:40]}': is something pasted between records?"
                 )
             return self._open(line, number)
         if self.state == _HEADER:
-            if self._starts_record(line):
+            if self.starts_record(line):
                 return (
                     f"a new record starts before the record of line {self.record_lines[-1]} "
                     f"ended: that record has no {self.sequence_key} sequence and no '//' "
@@ -93,7 +94,7 @@ class _Structure:
             return None
         if blank:
             return None
-        if self._starts_record(line):
+        if self.starts_record(line):
             return (
                 f"a new record starts before the record of line {self.record_lines[-1]} "
                 "ended: that record has no '//' end marker; the file was cut or two files "
@@ -101,7 +102,7 @@ class _Structure:
             )
         return self._sequence_line(line)
 
-    def _starts_record(self, line: str) -> bool:
+    def starts_record(self, line: str) -> bool:
         if self.genbank:
             return line.startswith("LOCUS")
         return line.startswith("ID   ")
@@ -168,6 +169,12 @@ class _Structure:
             f"'{line[:40]}': the sequence section is damaged"
         )
 
+    def cut_off(self) -> str:
+        return (
+            f"the file ends in the middle of this line, inside the record '{self.name}' "
+            f"(line {self.record_lines[-1]}): the file is truncated; upload the complete file"
+        )
+
     def at_end(self, records_seen: bool) -> str | None:
         if self.state == _HEADER:
             return (
@@ -199,6 +206,7 @@ class _LineFeed:
         self._lines: list[bytes] = []
         self._next = 0
         self._partial = b""
+        self._unterminated = False  # the last line, cut off without its line break
 
     def read(self, size: int = -1) -> str:
         if size == 0:
@@ -232,6 +240,14 @@ class _LineFeed:
                 "save the file as plain text"
             )
         text = text.replace("\t", " ")
+        if self._unterminated and text[:2] != "//":
+            if self.structure.state != _OUTSIDE:
+                return self._fail(self.structure.cut_off())
+            if self.structure.starts_record(text) or self.structure.start_token.startswith(text):
+                return self._fail(
+                    "the file ends in the middle of the first line of a record: the file is "
+                    "truncated; upload the complete file"
+                )
         problem = self.structure.check(text, self.line)
         if problem:
             return self._fail(problem)
@@ -251,6 +267,7 @@ class _LineFeed:
             if block is None:
                 if self._partial:
                     last, self._partial = self._partial, b""
+                    self._unterminated = True
                     return last
                 return None
             lines = (self._partial + block).split(b"\n")
