@@ -48,6 +48,14 @@ class Format(StrEnum):
     EMBL = "embl"
 
 
+_NAMES = {
+    Format.FASTA: "FASTA",
+    Format.FASTQ: "FASTQ",
+    Format.GENBANK: "GenBank",
+    Format.EMBL: "EMBL",
+}
+
+
 class Compression(StrEnum):
     """How a file is compressed."""
 
@@ -206,9 +214,11 @@ def validate(path: Path, filename: str, *, on_progress: Progress | None = None) 
     """Check the whole file strictly and summarise it; raise at the first problem.
 
     ``on_progress(bytes_read, file_size)`` is called at most ten times a second with the
-    bytes of the file on disk read so far (compressed bytes for gzip), and once at the end.
-    FASTQ is checked in constant memory; FASTA, GenBank and EMBL keep one length per record
-    and, for the duplicate check, the record ids.
+    bytes of the file on disk read so far (compressed bytes for gzip), and once at the end;
+    an exception it raises stops the check and propagates (a way to cancel). FASTQ takes
+    memory independent of the file's size (blocks of 8 MiB; a read longer than that needs a
+    few times its own size); FASTA, GenBank and EMBL keep one length and one id per record
+    (ids for the duplicate check).
     """
     fmt, compression = sniff(path, filename)
     is_gzip = compression is Compression.GZIP
@@ -247,8 +257,7 @@ def read_stats(path: Path, filename: str, *, on_progress: Progress | None = None
         raise SequenceFormatError(
             filename,
             None,
-            f"this is {fmt.value.upper() if fmt is Format.FASTA else fmt.value.title()}, "
-            "not FASTQ: read statistics need reads with qualities",
+            f"this is {_NAMES[fmt]}, not FASTQ: read statistics need reads with qualities",
         )
     return _fastq(path, filename, compression is Compression.GZIP, on_progress)
 

@@ -169,9 +169,8 @@ def assembly_stats(lengths: Sequence[int], gc: int, n: int) -> AssemblyStats:
     >>> (s.total_length, s.n50, s.l50, s.gc_fraction)
     (54, 8, 3, 0.5)
     """
-    counts: dict[int, int] = {}
-    for length in lengths:
-        counts[int(length)] = counts.get(int(length), 0) + 1
+    values, how_many = np.unique(np.asarray(lengths, dtype=np.int64), return_counts=True)
+    counts = dict(zip(values.tolist(), how_many.tolist(), strict=True))
     total = sum(k * v for k, v in counts.items())
     if not 0 <= n <= total or not 0 <= gc <= total - n:
         raise ValueError(f"gc={gc} and n={n} do not fit in {total} bases")

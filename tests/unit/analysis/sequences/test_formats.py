@@ -424,8 +424,10 @@ def test_long_reads_bin_positions(tmp_path: Path) -> None:
 
 
 def test_read_stats_refuses_other_formats() -> None:
-    with pytest.raises(SequenceFormatError, match="not FASTQ"):
+    with pytest.raises(SequenceFormatError, match="this is FASTA, not FASTQ"):
         read_stats(BIO / "NC_005816.fna", "genome.fna")
+    with pytest.raises(SequenceFormatError, match="this is GenBank, not FASTQ"):
+        read_stats(BIO / "NC_005816.gb", "genome.gb")
 
 
 def test_progress_reports_bytes_on_disk(tmp_path: Path) -> None:
