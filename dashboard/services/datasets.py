@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from analysis.sequences.formats import Format, Inventory, SequenceFormatError, validate
+from analysis.sequences import Format, Inventory, SequenceFormatError, validate
 from dashboard.db import Database
 from dashboard.models import (
     Dataset,
