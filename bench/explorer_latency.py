@@ -361,6 +361,9 @@ def _outputs(output: str, wildcards: dict[str, list[str]]) -> list[Any]:
 def _item(item: dict[str, Any], values: dict[str, Any], wildcards: dict[str, list[str]]) -> Any:
     ident, prop = item["id"], item["property"]
     ids = _concrete(ident, wildcards)
+    if ids is None and ident.startswith("{"):  # one field of a form: keyed by its name
+        field = json.loads(ident)["field"]
+        return {"id": json.loads(ident), "property": prop, "value": values.get(f"{field}.{prop}")}
     if ids is None:
         return {**item, "value": values.get(f"{ident}.{prop}")}
     return [
@@ -381,8 +384,8 @@ def http_call(
     wildcards: dict[str, list[str]],
     changed: str,
 ) -> Any:
-    """POST one callback as the browser does; ``values`` maps "id.prop" (a wildcard
-    field: "field.prop") to its value."""
+    """POST one callback as the browser does; ``values`` maps "id.prop" (a form's field:
+    "field.prop") to its value."""
     dep = _dependency(deps, fragment)
     outputs = _outputs(dep["output"], wildcards)
     body = {

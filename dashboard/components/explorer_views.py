@@ -16,6 +16,7 @@ from dash import html
 from analysis.sequences import CdsRow, MotifResult, Orf, PairAlignment
 
 from .feedback import icon
+from .frame import card
 from .sequence_figures import MapData
 from .sequence_tables import STRAND_TEXT, TRANSLATION_CHECK, cds_name, check_state
 from .sequence_text import alignment_block, protein_comparison, sequence_block
@@ -33,6 +34,73 @@ def dataset_api(dataset_id: int, path: str, **params: object) -> str:
     """
     query = urlencode({k: v for k, v in params.items() if v is not None})
     return f"{API}/datasets/{dataset_id}/{path}" + (f"?{query}" if query else "")
+
+
+# --- tools in tabs -----------------------------------------------------------------------
+
+
+def tab_id(prefix: str, key: str) -> str:
+    """The id of tab ``key``'s button."""
+    return f"{prefix}-tab-{key}"
+
+
+def panel_id(prefix: str, key: str) -> str:
+    """The id of tab ``key``'s panel."""
+    return f"{prefix}-panel-{key}"
+
+
+def tab_class(is_active: bool) -> str:
+    """The class of a tab's button."""
+    return "nav-link active" if is_active else "nav-link"
+
+
+def tool_tabs(
+    prefix: str, tabs: Sequence[tuple[str, str, Any]], active: str, label: str
+) -> html.Div:
+    """Tabs as WAI-ARIA describes them (``tablist``, ``tab`` with ``aria-selected`` and
+    ``aria-controls``, ``tabpanel``): ``tabs`` are ``(key, label, content)``; every panel is
+    in the page, the inactive ones hidden, so their callbacks run and their grids keep their
+    state. A callback switches them (see the explorer's)."""
+    buttons = [
+        html.Li(
+            html.Button(
+                text,
+                id=tab_id(prefix, key),
+                type="button",
+                role="tab",
+                className=tab_class(key == active),
+                **{
+                    "aria-selected": "true" if key == active else "false",
+                    "aria-controls": panel_id(prefix, key),
+                },
+            ),
+            className="nav-item",
+            role="presentation",
+        )
+        for key, text, _ in tabs
+    ]
+    panels = [
+        html.Div(
+            content,
+            id=panel_id(prefix, key),
+            role="tabpanel",
+            hidden=key != active,
+            className="pt-3",
+            **{"aria-labelledby": tab_id(prefix, key)},
+        )
+        for key, _, content in tabs
+    ]
+    return html.Div(
+        [
+            html.Ul(
+                buttons,
+                className="nav nav-tabs msg-explorer-tabs",
+                role="tablist",
+                **{"aria-label": label},
+            ),
+            *panels,
+        ]
+    )
 
 
 # --- the record ---------------------------------------------------------------------------
@@ -201,12 +269,21 @@ def orf_info(found: Sequence[Orf], options: Any) -> html.P:
     """How many ORFs were found and with which settings."""
     plus = sum(1 for o in found if o.strand > 0)
     return html.P(
-        f"{len(found):,} ORFs of at least {options.min_length_nt:,} nt ({plus:,} on the plus "
-        f"strand, {len(found) - plus:,} on the minus) with genetic code {options.table} and "
-        f"start codons {', '.join(options.starts)}; drawn on the map's outer lanes. Pick a "
-        "row to zoom to it.",
+        f"{_counted(len(found), 'ORF')} of at least {options.min_length_nt:,} nt "
+        f"({plus:,} on the plus strand, {len(found) - plus:,} on the minus) with genetic "
+        f"code {options.table} and start codons {', '.join(options.starts)}; drawn on the "
+        "map's outer lanes. Pick a row to zoom to it.",
         className="mb-0 mt-2",
     )
+
+
+def _counted(n: int, word: str) -> str:
+    """``1 hit``, ``2 hits``.
+
+    >>> _counted(1, "hit"), _counted(1200, "deletion")
+    ('1 hit', '1,200 deletions')
+    """
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def motif_info(result: MotifResult) -> html.P:
@@ -214,8 +291,9 @@ def motif_info(result: MotifResult) -> html.P:
     plus = sum(1 for h in result.hits if h.strand > 0)
     total = len(result.hits)
     text = (
-        f"{total:,} hits of {result.motif} ({plus:,} on the plus strand, {total - plus:,} "
-        "on the minus), marked on the map by triangles. Pick a row to zoom to it."
+        f"{_counted(total, 'hit')} of {result.motif} ({plus:,} on the plus strand, "
+        f"{total - plus:,} on the minus), marked on the map by triangles. Pick a row to zoom "
+        "to it."
         if total
         else f"No hits of {result.motif} on either strand."
     )
@@ -271,20 +349,22 @@ def align_summary(result: PairAlignment) -> html.Div:
         ("Aligned length", f"{result.aligned_length:,} columns"),
         (
             "Differences",
-            ", ".join(f"{n:,} {kind}s" for kind, n in kinds.items()) or "none: identical",
+            ", ".join(_counted(n, kind) for kind, n in kinds.items()) or "none: identical",
         ),
     ]
     items: list[Any] = []
     for term, value in figures:
         items += [html.Dt(term), html.Dd(value)]
-    return html.Div(html.Dl(items, className="msg-facts mb-3"), className="msg-explorer-align")
+    return card(
+        html.Dl(items, className="msg-facts"),
+        header=[icon("distribute-horizontal", "me-2"), "A aligned with B"],
+        class_name="mb-3 msg-explorer-align",
+    )
 
 
 def alignment(result: PairAlignment, start_a: int, start_b: int) -> html.Div:
     """The alignment in blocks of 60 columns with its match line."""
-    return html.Div(
-        [
-            html.H2("Alignment", className="h6"),
-            alignment_block(result.aligned_a, result.aligned_b, start_a, start_b),
-        ]
+    return card(
+        alignment_block(result.aligned_a, result.aligned_b, start_a, start_b),
+        header=[icon("body-text", "me-2"), "Alignment (| the same base)"],
     )

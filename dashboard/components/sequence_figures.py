@@ -736,7 +736,7 @@ def sequence_map(
                 "y0": 0,
                 "y1": 1,
                 "fillcolor": COLOURS["selected"],
-                "opacity": 0.25,
+                "opacity": 0.2,
                 "line": {"width": 0},
                 "layer": "below",
             }
