@@ -25,7 +25,9 @@ from .schemas import ApiErrorSchema, one_line
 
 PREFIX = "/api/v1"
 TSV = "text/tab-separated-values"
-FORM_FIELD_MAX_BYTES = 64 * 1024
+# Werkzeug applies this to its read buffer too (it reads 64 KiB at a time), so it must be
+# well above that; the text fields are bounded by their own limits as well.
+FORM_FIELD_MAX_BYTES = 1024 * 1024
 
 blp = Blueprint(
     "api_datasets",

@@ -50,7 +50,11 @@ def _post(client: Any, data: bytes, name: str, experiment: int, **extra: object)
 
 def _store_files(site: Site) -> set[Path]:
     root = app_state(site.server).files.store.root
-    return {p for p in root.rglob("*") if p.is_file() and p.name != ".lock"} if root.exists() else set()
+    return (
+        {p for p in root.rglob("*") if p.is_file() and p.name != ".lock"}
+        if root.exists()
+        else set()
+    )
 
 
 def test_a_genbank_file_is_imported_kept_byte_for_byte_and_explored(
@@ -176,6 +180,19 @@ def test_gzipped_reads_are_imported_with_read_statistics(site: Site, experiment_
     assert (stats["reads"], stats["min_length"], stats["max_length"]) == (100, 5, 9)
     csv_text = sci.get(f"/api/v1/datasets/{created['id']}/stats.csv").get_data(as_text=True)
     assert "reads,reads,100" in csv_text
+
+
+def test_a_file_larger_than_the_parser_buffer_streams_through(
+    site: Site, experiment_id: int
+) -> None:
+    # 300 kB: several of werkzeug's 64 KiB reads (it once refused anything above one).
+    bases = "".join("ACGT"[(i * 7 + i // 13) % 4] for i in range(300_000))
+    data = (
+        ">big\n" + "\n".join(bases[i : i + 80] for i in range(0, len(bases), 80)) + "\n"
+    ).encode()
+    created = _json(_post(site.client("sci"), data, "big.fa", experiment_id, sample_name="B"), 201)
+    assert created["sha256"] == hashlib.sha256(data).hexdigest()
+    assert created["total_length"] == 300_000
 
 
 def test_roles_and_unknown_ids(site: Site, experiment_id: int) -> None:
