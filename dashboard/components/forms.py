@@ -155,6 +155,11 @@ def _control(
             {"label": o[1], "value": o[0]} if isinstance(o, tuple) else {"label": o, "value": o}
             for o in options
         ]
+        # dbc.Select shows its placeholder, not an option, while the value is "": an option
+        # whose value is "" ("No arm") needs its label as the placeholder to be seen.
+        empty = next((c["label"] for c in choices if c["value"] == ""), None)
+        if empty is not None:
+            common["placeholder"] = empty
         return dbc.Select(options=choices, value=value, **common)
     if max_length is not None:
         common["maxLength"] = max_length

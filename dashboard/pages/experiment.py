@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dash
@@ -12,10 +13,12 @@ from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.arm_rows import spaceflight_badge
 from dashboard.components.feedback import empty_state, icon, success_alert
+from dashboard.components.file_input import file_field
 from dashboard.components.formatting import gravity
+from dashboard.components.forms import FormIds, dom_id
 from dashboard.components.frame import card, page_header
 from dashboard.components.timestamp import timestamp
-from dashboard.services import experiments
+from dashboard.services import datasets, experiments, policy
 
 DETAILS = "experiment-details"
 MESSAGE = "experiment-message"
@@ -23,6 +26,14 @@ EDIT_LINK = "experiment-edit-link"
 ARMS = "experiment-arms"
 HISTORY = "experiment-history"
 OSDR_LINK = "experiment-osdr-link"
+DATASETS = "experiment-datasets"
+DATASETS_LINK = "experiment-datasets-link"
+IMPORT_LINK = "experiment-import-link"
+SHEET_LINK = "experiment-sheet-link"
+SHEET = FormIds("experiment-sheet")
+SHEET_HOST = "experiment-sheet-file-host"
+SHEET_BUTTON = "experiment-sheet-import"
+SHEET_RESULT = "experiment-sheet-result"
 LIST_PATH = "/experiments"
 
 
@@ -180,6 +191,76 @@ def _history(view: experiments.ExperimentView) -> dbc.Card:
     )
 
 
+def _sheet_import(view: experiments.ExperimentView) -> html.Form:
+    """A sample sheet (TSV) sent to the API by assets/sample_sheet.js; the answer shows here."""
+    config = {
+        "url": f"/api/v1/experiments/{view.id}/samples.tsv",
+        "input": dom_id(SHEET.control("sheet")),
+        "button": SHEET_BUTTON,
+        "result": SHEET_RESULT,
+        "error": SHEET.error("sheet"),
+    }
+    return html.Form(
+        [
+            file_field(
+                SHEET,
+                "sheet",
+                "Import a sample sheet",
+                accept=(".tsv", ".txt"),
+                host_id=SHEET_HOST,
+                note_id=SHEET_RESULT,
+                class_name="mb-2",
+            ),
+            html.Button(
+                [icon("upload", "me-1"), "Import sheet"],
+                id=SHEET_BUTTON,
+                type="button",
+                className="btn btn-sm btn-outline-primary msg-outline-primary",
+            ),
+        ],
+        className="msg-form mt-3",
+        noValidate=True,
+        **{"data-msg-sheet": json.dumps(config), "aria-label": "Import a sample sheet"},
+    )
+
+
+def _datasets(view: experiments.ExperimentView) -> dbc.Card:
+    """How many datasets the experiment has, and the ways in: import, sample sheet."""
+    actor = current_actor()
+    found = datasets.list_datasets(current_db(), datasets.DatasetFilter(view.id))
+    many = len(found) >= datasets.LIST_MAX
+    counted = f"{len(found):,}{'+' if many else ''} dataset{'' if len(found) == 1 else 's'}"
+    links: list[Any] = [
+        dcc.Link(counted, href=f"/datasets?experiment={view.id}", id=DATASETS_LINK),
+    ]
+    if datasets.can_import(actor):
+        links.append(
+            dcc.Link(
+                [icon("upload", "me-1"), "Import dataset"],
+                href=f"/datasets/import?experiment={view.id}",
+                id=IMPORT_LINK,
+                className="btn btn-sm btn-primary",
+            )
+        )
+    links.append(
+        html.A(
+            [icon("file-earmark-spreadsheet", "me-1"), "Sample sheet (TSV)"],
+            href=f"/api/v1/experiments/{view.id}/samples.tsv",
+            download=f"experiment-{view.id}-samples.tsv",
+            id=SHEET_LINK,
+            className="btn btn-sm btn-outline-secondary msg-outline-quiet",
+        )
+    )
+    body: list[Any] = [html.Div(links, className="d-flex flex-wrap align-items-center gap-2")]
+    if policy.allows(actor, policy.Action.SAMPLE_SHEET_IMPORT):
+        body.append(_sheet_import(view))
+    return card(
+        html.Div(body, id=DATASETS),
+        header=[icon("files", "me-2"), "Datasets and samples"],
+        class_name="mb-3",
+    )
+
+
 def _message(view: experiments.ExperimentView, created: str | None, saved: str | None) -> Any:
     if created:
         return success_alert(f"Created experiment {view.name!r} with {len(view.arms)} arms.")
@@ -227,7 +308,7 @@ def layout(
             dbc.Row(
                 [
                     dbc.Col([_about(view), _arms(view)], lg=7),
-                    dbc.Col(_history(view), lg=5),
+                    dbc.Col([_datasets(view), _history(view)], lg=5),
                 ],
                 id=DETAILS,
             ),
