@@ -563,6 +563,75 @@ def api_json(page: Page, method: str, path: str, body: Any = None) -> tuple[int,
     return response.status, payload
 
 
+def api_import(
+    page: Page, path: Path, experiment_id: int, sample_name: str, **fields: str
+) -> tuple[int, Any]:
+    """Import the file at ``path`` through ``POST /api/v1/datasets`` (multipart) with the
+    page's cookies; ``fields`` are further form fields (``arm_id``, ``derived_from``…)."""
+    base = _origin(page.url)
+    response = page.context.request.post(
+        base + "/api/v1/datasets",
+        headers={"Origin": base, "Accept": "application/json"},
+        multipart={
+            "file": {
+                "name": path.name,
+                "mimeType": "application/octet-stream",
+                "buffer": path.read_bytes(),
+            },
+            "experiment_id": str(experiment_id),
+            "sample_name": sample_name,
+            **fields,
+        },
+    )
+    try:
+        payload = response.json()
+    except (PlaywrightError, ValueError):
+        payload = response.text()
+    return response.status, payload
+
+
+def api_upload(
+    page: Page, path: Path, details: dict[str, Any], *, timeout_s: float = 60.0
+) -> dict[str, Any]:
+    """Import the file at ``path`` as the browser's import does: a chunked upload
+    (``/api/v1/uploads``) and its import job; returns the new dataset. ``details`` are the
+    upload's JSON fields (``experiment_id``, ``sample_name``, ``factors``…)."""
+    base = _origin(page.url)
+    headers = {"Origin": base, "Accept": "application/json"}
+    request = page.context.request
+    data = path.read_bytes()
+    opened = request.post(
+        base + "/api/v1/uploads",
+        headers=headers,
+        data={"filename": path.name, "size": len(data), **details},
+    )
+    assert opened.status == 201, f"POST /api/v1/uploads answered {opened.status}: {opened.text()}"
+    upload = opened.json()
+    step = upload["chunk_max_bytes"]
+    for offset in range(0, len(data), step):
+        sent = request.put(
+            f"{base}/api/v1/uploads/{upload['id']}?offset={offset}",
+            headers={**headers, "Content-Type": "application/octet-stream"},
+            data=data[offset : offset + step],
+        )
+        assert sent.status == 200, f"PUT at {offset} answered {sent.status}: {sent.text()}"
+    started = request.post(f"{base}/api/v1/uploads/{upload['id']}/complete", headers=headers)
+    assert started.status == 202, f"complete answered {started.status}: {started.text()}"
+    job_id = started.json()["id"]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, job = api_json(page, "GET", f"/api/v1/jobs/{job_id}")
+        assert status == 200, job
+        if job["state"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, f"the import job {job_id} did not finish: {job}"
+        page.wait_for_timeout(200)
+    assert job["state"] == "succeeded", f"the import of {path.name} failed: {job}"
+    status, dataset = api_json(page, "GET", f"/api/v1/datasets/{job['result']['dataset_id']}")
+    assert status == 200, dataset
+    return dict(dataset)
+
+
 def wait_until(
     page: Page, condition: Callable[[], bool], what: str, timeout_s: float = 10.0
 ) -> None:

@@ -7,6 +7,7 @@ no failed request, no response >= 400 and no request outside the app's own serve
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -14,8 +15,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import (
+    ROOT,
     LiveServer,
     PageFactory,
+    api_import,
     api_json,
     goto_page,
     login,
@@ -66,6 +69,32 @@ EXPERIMENT_HEADINGS = {
     "/experiments/<experiment_id>": "{}",
     "/experiments/<experiment_id>/edit": "Edit {}",
 }
+# Pages of one dataset: the heading each shows for it ({} is the file's name).
+DATASET_HEADINGS = {"/datasets/<dataset_id>": "{}"}
+# The dataset those pages show: reads (the page's fullest form: figures of lengths and of
+# qualities per position). Imported once per server: the same bytes make one dataset.
+SEED_READS = ROOT / "tests" / "fixtures" / "sequences" / "biopython" / "example.fastq.gz"
+
+
+def seed_dataset(page: Page) -> dict[str, Any]:
+    """The dataset of ``SEED_READS``, imported through the API if the server lacks it."""
+    digest = hashlib.sha256(SEED_READS.read_bytes()).hexdigest()
+    status, found = api_json(page, "GET", "/api/v1/datasets?limit=1000")
+    assert status == 200, f"GET /api/v1/datasets answered {status}: {found}"
+    for dataset in found:
+        if dataset["sha256"] == digest:
+            return dict(dataset)
+    experiment = _create_experiment(page)
+    status, created = api_import(
+        page,
+        SEED_READS,
+        experiment["id"],
+        "F1-day21",
+        arm_id=str(experiment["arms"][0]["id"]),
+        factors='{"replicate": "A", "time_point": "day 21"}',
+    )
+    assert status == 201, f"POST /api/v1/datasets answered {status}: {created}"
+    return dict(created)
 
 
 def _concrete_path(page: Page, registered: dict[str, Any]) -> tuple[str, str | None]:
@@ -74,6 +103,11 @@ def _concrete_path(page: Page, registered: dict[str, Any]) -> tuple[str, str | N
     if not template:
         return str(registered["path"]), None
     names = TEMPLATE_PART.findall(template)
+    if names == ["dataset_id"]:
+        assert template in DATASET_HEADINGS, f"no expected heading for {template!r}; add it"
+        dataset = seed_dataset(page)
+        heading = DATASET_HEADINGS[template].format(dataset["filename"])
+        return TEMPLATE_PART.sub(str(dataset["id"]), template), heading
     assert names == ["experiment_id"], f"no test data for path template {template!r}; add it"
     assert template in EXPERIMENT_HEADINGS, f"no expected heading for {template!r}; add it"
     experiment = _create_experiment(page)
