@@ -20,6 +20,8 @@ requirements (Playwright) and Debian's Chromium at /usr/bin/chromium.
 from __future__ import annotations
 
 import argparse
+import gzip
+import random
 import re
 import secrets
 import sys
@@ -27,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from tests.browser.conftest import (  # noqa: E402
     CHROMIUM_ARGS,
     LiveServer,
     api_json,
+    api_upload,
     registry_pages,
 )
 from tests.browser.design_support import (  # noqa: E402
@@ -141,6 +145,7 @@ class Seeded:
 
     experiment_ids: list[int]
     accounts: dict[str, Account]
+    dataset_ids: list[int] = dataclass_field(default_factory=list)
 
 
 def _call(page: Page, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
@@ -231,7 +236,71 @@ def seed(admin: Page, anonymous: Page, passwords: dict[str, str]) -> Seeded:
     anonymous.fill("#password", "not-her-password")
     anonymous.click("#login-submit")
     anonymous.wait_for_load_state("networkidle")
-    return Seeded(ids, accounts)
+    return Seeded(ids, accounts, seed_datasets(admin, ids[DETAIL]))
+
+
+SEQUENCES = ROOT / "tests" / "fixtures" / "sequences" / "biopython"
+DATASET_DETAIL = 0  # index of the dataset whose page is shown for /datasets/<dataset_id>
+
+
+def simulated_reads(path: Path, reads: int) -> Path:
+    """Gzipped 2×150 bp-style reads: random bases at 51 % GC, qualities falling along the
+    read as an Illumina run's do, a few reads trimmed. Simulated, and named so."""
+    rng = random.Random(23)  # noqa: S311 - simulated reads, not secrets
+    with gzip.open(path, "wt", encoding="ascii", compresslevel=6) as out:
+        for number in range(1, reads + 1):
+            length = 150 if rng.random() < 0.9 else rng.randint(60, 149)
+            bases = "".join(rng.choices("ACGT", weights=(49, 51, 51, 49), k=length))
+            quality = "".join(
+                chr(33 + max(2, min(41, round(37 - 9 * (i / 150) ** 2 + rng.gauss(0, 2.5)))))
+                for i in range(length)
+            )
+            out.write(f"@simulated:{number}\n{bases}\n+\n{quality}\n")
+    return path
+
+
+def seed_datasets(admin: Page, experiment_id: int) -> list[int]:
+    """Reads of the flight arm (simulated), the ancestor's reference genome, and an assembly
+    derived from the reads, imported as the browser imports them (chunked upload + job)."""
+    arms = {
+        a["name"]: a["id"]
+        for a in _call(admin, "GET", f"/api/v1/experiments/{experiment_id}")["arms"]
+    }
+    with tempfile.TemporaryDirectory(prefix="msg-shots-reads-") as tmp:
+        reads_path = simulated_reads(Path(tmp) / "F1-day21_R1.fastq.gz", 20_000)
+        reads = api_upload(
+            admin,
+            reads_path,
+            {
+                "experiment_id": experiment_id,
+                "sample_name": "F1-day21",
+                "arm_id": arms["flight µg"],
+                "instrument": "Illumina MiSeq (simulated reads)",
+                "factors": {
+                    "strain": "REL606",
+                    "taxon_id": 413997,
+                    "time_point": "day 21",
+                    "replicate": "A",
+                    "radiation_mgy": 4.2,
+                },
+            },
+        )
+    genome = api_upload(
+        admin,
+        SEQUENCES / "NC_005816.gb",
+        {"experiment_id": experiment_id, "sample_name": "ancestor", "arm_id": arms["ancestor"]},
+    )
+    assembly = api_upload(
+        admin,
+        SEQUENCES / "example.fasta",
+        {
+            "experiment_id": experiment_id,
+            "sample_name": "F1-day21",
+            "material": "assembly",
+            "derived_from": [reads["id"]],
+        },
+    )
+    return [int(reads["id"]), int(genome["id"]), int(assembly["id"])]
 
 
 # --- shots ----------------------------------------------------------------------------------
@@ -250,10 +319,13 @@ def page_shots(seeded: Seeded) -> list[tuple[str, str, str]]:
         path = str(registered["path"])
         if template:
             names = TEMPLATE_PART.findall(template)
-            if set(names) != {"experiment_id"}:
+            if names == ["dataset_id"] and seeded.dataset_ids:
+                path = TEMPLATE_PART.sub(str(seeded.dataset_ids[DATASET_DETAIL]), template)
+            elif set(names) == {"experiment_id"}:
+                path = TEMPLATE_PART.sub(str(seeded.experiment_ids[DETAIL]), template)
+            else:
                 print(f"skipped {template}: no screenshot data for {names}", file=sys.stderr)
                 continue
-            path = TEMPLATE_PART.sub(str(seeded.experiment_ids[DETAIL]), template)
         shots.append((slug(str(registered["name"])), path, "admin"))
     shots.append(("login", "/login", "anonymous"))
     shots.append(("forbidden", "/admin/users", "ada"))
