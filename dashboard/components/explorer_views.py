@@ -150,6 +150,30 @@ def view_info(data: MapData, first: int, last: int) -> str:
 # --- CDS ----------------------------------------------------------------------------------
 
 
+def cds_info(rows: Sequence[CdsRow], record_id: str) -> html.P:
+    """How many CDS the record has and how their translations compare.
+
+    >>> from analysis.sequences import CdsRow
+    >>> r = CdsRow("R", 0, 9, 1, "A", "", "", "", "MK", "MR", False, "")
+    >>> cds_info([r, r], "R").children
+    '2 CDS: 0 translations agree with the annotation, 2 differ, 0 not annotated.'
+    >>> cds_info([], "R").children
+    'No CDS annotated on R (a FASTA record has no annotation).'
+    """
+    if not rows:
+        return html.P(
+            f"No CDS annotated on {record_id} (a FASTA record has no annotation).",
+            className="mb-2",
+        )
+    states = [check_state(r.agrees) for r in rows]
+    counts = {state: states.count(state) for state in TRANSLATION_CHECK}
+    return html.P(
+        f"{len(rows):,} CDS: {counts['agrees']:,} translations agree with the annotation, "
+        f"{counts['differs']:,} differ, {counts['not annotated']:,} not annotated.",
+        className="mb-2",
+    )
+
+
 def file_stem(row: CdsRow) -> str:
     """A file name for one CDS's download (its name, safe on every system).
 

@@ -642,6 +642,32 @@ def sequence_map(
     hits = motif_trace(data.hits, first, last) if data.hits is not None else None
     if hits is not None:
         traces.append(hits)
+    notes: list[dict[str, Any]] = []
+    if not traces:  # the track keeps its axes, and says why it is empty
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [first],
+                "y": [0],
+                "mode": "markers",
+                "marker": {"opacity": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "xaxis": "x",
+                "yaxis": "y",
+            }
+        )
+        message = "No annotated features" if not len(data.features) else "No features here"
+        notes.append(
+            {
+                "text": message,
+                "xref": "x domain",
+                "yref": "y domain",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+            }
+        )
     series = gc_series(data.gc, first, last)
     rows = ["track", "gc", "skew"] + (["cumulative"] if cumulative else [])
     heights = [1.3, 1.0, 0.8] + ([0.8] if cumulative else [])
@@ -669,6 +695,7 @@ def sequence_map(
         },
         "uirevision": revision or data.record_id,
         "shapes": [],
+        "annotations": notes,
     }
     titles = {
         "track": "",
@@ -787,6 +814,12 @@ def length_histogram(
         showlegend=False,
         bargap=0,
     )
-    figure.update_xaxes(title_text="length (bp)", separatethousands=True, tickformat=",d")
+    low, high = min(b[0] for b in bins), max(b[1] for b in bins)
+    figure.update_xaxes(
+        title_text="length (bp)",
+        separatethousands=True,
+        tickformat=",d",
+        dtick=1 if high - low < 10 else None,  # a few bases apart: no repeated labels
+    )
     figure.update_yaxes(title_text="records", fixedrange=True)
     return themed(figure, scheme)

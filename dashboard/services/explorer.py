@@ -439,14 +439,9 @@ def orfs_fasta(rec: Record, found: list[Orf], *, protein: bool) -> str:
             f"{rec.id}:{orf.start + 1}-{orf.end}({strand}) frame {orf.frame:+d} {orf.length_nt} nt"
         )
         bases = rec.sequence[orf.start : orf.end]
-        entries.append(
-            (
-                label,
-                orf.protein
-                if protein
-                else (bases if orf.strand > 0 else reverse_complement(bases)),
-            )
-        )
+        if orf.strand < 0:
+            bases = reverse_complement(bases)  # type: ignore[no-untyped-call]
+        entries.append((label, orf.protein if protein else bases))
     return to_fasta(entries)
 
 
