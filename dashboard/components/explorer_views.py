@@ -36,6 +36,22 @@ def dataset_api(dataset_id: int, path: str, **params: object) -> str:
     return f"{API}/datasets/{dataset_id}/{path}" + (f"?{query}" if query else "")
 
 
+# --- pickers ------------------------------------------------------------------------------
+
+RECORDS_SHOWN_MAX = 5_000  # records offered in a picker (huge assemblies: the first ones)
+
+
+def dataset_label(view: Any) -> str:
+    """How a dataset (``datasets.DatasetView``) reads in a picker: id, file, sample and
+    experiment."""
+    return f"#{view.id} {view.filename} · {view.sample.name} · {view.experiment_name}"
+
+
+def record_options(rows: Sequence[Any]) -> list[dict[str, str]]:
+    """Records (``datasets.RecordRow``) as picker options: id and length."""
+    return [{"label": f"{r.id} · {r.length:,} bp", "value": r.id} for r in rows[:RECORDS_SHOWN_MAX]]
+
+
 # --- tools in tabs -----------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import dash
 
 from dashboard.access import guard_layout
 
-from . import callbacks  # noqa: F401 - registers the page's callbacks
+from . import callbacks, tool_callbacks  # noqa: F401 - register the page's callbacks
 from .ids import PATH
 from .layout import layout
 
