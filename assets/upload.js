@@ -94,9 +94,28 @@
     });
   }
 
+  /* Only changes inside a form field (an error shown or cleared) or that bring a file host
+     (a page drawn) matter; grids and figures redraw often and are left alone. */
+  function touchesFileField(record) {
+    var node = record.target.nodeType === 1 ? record.target : record.target.parentElement;
+    if (node && node.closest && node.closest(".msg-field")) {
+      return true;
+    }
+    for (var i = 0; i < record.addedNodes.length; i++) {
+      var added = record.addedNodes[i];
+      var isHost =
+        added.nodeType === 1 &&
+        (added.matches(".msg-file-host") || added.querySelector(".msg-file-host"));
+      if (isHost) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   var scheduled = false;
-  new MutationObserver(function () {
-    if (!scheduled) {
+  new MutationObserver(function (records) {
+    if (!scheduled && records.some(touchesFileField)) {
       scheduled = true;
       window.requestAnimationFrame(function () {
         scheduled = false;
@@ -323,7 +342,8 @@
         "The details differ from those of the interrupted upload, so the file is sent " +
         "again from the start.";
     } else if (upload) {
-      note = "Resuming at " + formatBytes(upload.received) + " of " + formatBytes(upload.size) + ".";
+      note =
+        "Resuming at " + formatBytes(upload.received) + " of " + formatBytes(upload.size) + ".";
     }
     if (!upload) {
       var body = Object.assign({ filename: file.name, size: file.size }, start.details);
@@ -388,7 +408,9 @@
         );
       }
       if (result.status !== 0 && result.status !== 409 && result.status < 500) {
-        throw new Error(messageOf(result, "The server refused a piece (HTTP " + result.status + ")."));
+        throw new Error(
+          messageOf(result, "The server refused a piece (HTTP " + result.status + ").")
+        );
       }
       // A lost connection, a server error or an offset the server did not expect: wait
       // (except after a 409, which the server answers at once), then ask where it stands.
@@ -401,13 +423,18 @@
       }
       if (result.status !== 409) {
         var delay = RETRY_DELAYS_S[failures - 1];
-        say(cfg, "Connection lost at " + formatBytes(offset) + "; trying again in " + delay + " s…");
+        say(
+          cfg,
+          "Connection lost at " + formatBytes(offset) + "; trying again in " + delay + " s…"
+        );
         await sleep(state, delay);
       }
       var now = await where(upload.id);
       if (now === false) {
         forget(state.key);
-        throw new Error("The server no longer has this upload; press Import to send the file again.");
+        throw new Error(
+          "The server no longer has this upload; press Import to send the file again."
+        );
       }
       if (now) {
         offset = now.received;
@@ -476,7 +503,13 @@
       forget(state.key);
       markSaved(cfg);
       setProps(cfg.cancel, { disabled: true });
-      setProps(cfg.bar, { value: 100, label: "sent", color: "success", animated: false, striped: false });
+      setProps(cfg.bar, {
+        value: 100,
+        label: "sent",
+        color: "success",
+        animated: false,
+        striped: false,
+      });
       say(cfg, "All " + formatBytes(file.size) + " sent.");
       report(cfg, { kind: "started", job_id: jobId });
     } catch (error) {

@@ -452,6 +452,7 @@ OUTPUTS = {
     "job": Output(job_id_store(JOB), "data"),
     "submit_disabled": Output(FORM.submit, "disabled"),
     "redirect": Output(REDIRECT, "href"),
+    "upload_hidden": Output(UPLOAD, "hidden"),
 }
 DERIVED_CLASS = ""  # the checkboxes' class: "is-invalid" when the parents are refused
 
@@ -554,7 +555,8 @@ def _on_job(job: object, states: Mapping[str, Any]) -> dict[str, Any]:
         return _unchanged(states) | {"redirect": f"{LIST_PATH}/{result['dataset_id']}?imported=1"}
     if job.get("state") in FAILED_STATES:
         message = str(job.get("error") or f"The import was {job.get('state')}.")
-        return _refused({FILE_FIELD: message}, states)
+        # The bytes went with the failed import: the next Import sends the file again.
+        return _refused({FILE_FIELD: message}, states, upload_hidden=True)
     raise PreventUpdate
 
 

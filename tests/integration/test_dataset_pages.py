@@ -180,6 +180,7 @@ def _submit(
         {"id": JOB_STATE | {"type": "job-progress-id"}, "property": "data"},
         {"id": f"{FORM}-submit", "property": "disabled"},
         {"id": f"{FORM}-redirect", "property": "href"},
+        {"id": f"{FORM}-upload", "property": "hidden"},
     ]
     inputs = [
         {"id": f"{FORM}-submit", "property": "n_clicks", "value": 1},
@@ -335,6 +336,7 @@ def test_the_import_jobs_end_opens_the_dataset_or_names_the_problem(site: Site) 
     message = "reads.fq, line 4: quality string is 24 characters but the sequence is 25"
     failed = _submit(sci, {}, trigger="job", job={"state": "failed", "error": message})
     assert _errors(failed) == {"file": message}
+    assert failed[f"{FORM}-upload"]["hidden"] is True  # its bytes are gone with the import
     assert f"{FORM}-redirect" not in failed
     assert _submit(sci, {}, trigger="job", job={"state": "running", "result": None}) == {}
 
