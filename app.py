@@ -13,6 +13,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,11 @@ from dashboard.access import page_patterns, unknown_page_status
 from dashboard.api import init_api
 from dashboard.auth import AppState, app_state, current_principal, init_auth, page_rules
 from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
-from dashboard.config import ConfigError, Settings, load_settings
+from dashboard.config import ConfigError, Settings, load_settings, make_private_dir
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
-from dashboard.services import ServiceError, accounts, datasets, samples
+from dashboard.services import ServiceError, accounts, datasets, samples, uploads
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
 from dashboard.services.explorer import DataFiles
@@ -280,6 +281,7 @@ def _serve(settings: Settings) -> None:
     from waitress import serve
 
     app = create_app(settings)
+    _spool_in_data_dir(settings)
     db = app_state(app.server).db
     try:
         bootstrap = accounts.ensure_initial_admin(db, settings.admin_password)
@@ -313,6 +315,10 @@ def _serve(settings: Settings) -> None:
             threads=settings.threads,
             ident="MicroSpaceGen",
             clear_untrusted_proxy_headers=True,
+            # Datasets arrive as multi-GB bodies (POST /api/v1/datasets); waitress spools any
+            # body above 512 KiB to a temporary file before the app reads it, so memory stays
+            # flat: those files go in the data directory (see _spool_in_data_dir).
+            max_request_body_size=uploads.UPLOAD_MAX_BYTES,
         )
     except OSError as exc:
         raise SystemExit(
@@ -322,6 +328,14 @@ def _serve(settings: Settings) -> None:
     finally:
         if workers is not None:
             workers.stop()
+
+
+def _spool_in_data_dir(settings: Settings) -> None:
+    """Temporary files (waitress's spooled request bodies) in ``<data dir>/tmp``: on the data
+    disk, owner-only, never in a RAM-backed /tmp however large an upload is."""
+    spool = settings.data_dir / "tmp"
+    make_private_dir(spool)
+    tempfile.tempdir = str(spool)
 
 
 def _queue_label(settings: Settings) -> str:
