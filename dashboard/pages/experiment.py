@@ -227,9 +227,8 @@ def _sheet_import(view: experiments.ExperimentView) -> html.Form:
 def _datasets(view: experiments.ExperimentView) -> dbc.Card:
     """How many datasets the experiment has, and the ways in: import, sample sheet."""
     actor = current_actor()
-    found = datasets.list_datasets(current_db(), datasets.DatasetFilter(view.id))
-    many = len(found) >= datasets.LIST_MAX
-    counted = f"{len(found):,}{'+' if many else ''} dataset{'' if len(found) == 1 else 's'}"
+    count = datasets.count_datasets(current_db(), datasets.DatasetFilter(view.id))
+    counted = f"{count:,} dataset{'' if count == 1 else 's'}"
     links: list[Any] = [
         dcc.Link(counted, href=f"/datasets?experiment={view.id}", id=DATASETS_LINK),
     ]

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -500,7 +501,7 @@ def _record(
                 },
             )
             s.flush()
-            return _view(s, dataset)
+            return _views(s, [dataset])[0]
     except IntegrityError:
         # Another import of the same bytes won the race.
         existing = _existing(db, sha256)
@@ -543,21 +544,29 @@ def import_path(
 # --- reading -------------------------------------------------------------------------------
 
 
-def _view(s: Session, d: Dataset) -> DatasetView:
-    parents = tuple(
-        s.scalars(
-            select(DatasetParent.parent_id)
-            .where(DatasetParent.dataset_id == d.id)
-            .order_by(DatasetParent.parent_id)
-        )
+def _lineage(s: Session, ids: Sequence[int]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Parents and children of each dataset in ``ids``, in two queries however many."""
+    parents: dict[int, list[int]] = {i: [] for i in ids}
+    children: dict[int, list[int]] = {i: [] for i in ids}
+    links = s.execute(
+        select(DatasetParent.dataset_id, DatasetParent.parent_id)
+        .where(DatasetParent.dataset_id.in_(ids) | DatasetParent.parent_id.in_(ids))
+        .order_by(DatasetParent.dataset_id, DatasetParent.parent_id)
     )
-    children = tuple(
-        s.scalars(
-            select(DatasetParent.dataset_id)
-            .where(DatasetParent.parent_id == d.id)
-            .order_by(DatasetParent.dataset_id)
-        )
-    )
+    for child, parent in links:
+        if child in parents:
+            parents[child].append(parent)
+        if parent in children:
+            children[parent].append(child)
+    return parents, children
+
+
+def _views(s: Session, rows: Sequence[Dataset]) -> list[DatasetView]:
+    parents, children = _lineage(s, [d.id for d in rows])
+    return [_view(d, tuple(parents[d.id]), tuple(sorted(children[d.id]))) for d in rows]
+
+
+def _view(d: Dataset, parents: tuple[int, ...], children: tuple[int, ...]) -> DatasetView:
     return DatasetView(
         id=d.id,
         experiment_id=d.experiment_id,
@@ -586,16 +595,27 @@ def list_datasets(
 ) -> list[DatasetView]:
     """Datasets, newest first (every logged-in user may read them)."""
     with db.read() as s:
-        query = select(Dataset).join(Sample).order_by(Dataset.id.desc()).limit(limit)
-        if f.experiment_id is not None:
-            query = query.where(Dataset.experiment_id == f.experiment_id)
-        if f.format:
-            query = query.where(Dataset.format == f.format)
-        if f.material:
-            query = query.where(Dataset.material == f.material)
-        if f.spaceflight:
-            query = query.where(Sample.spaceflight == f.spaceflight)
-        return [_view(s, d) for d in s.scalars(query)]
+        query = _filtered(select(Dataset).join(Sample), f)
+        return _views(s, list(s.scalars(query.order_by(Dataset.id.desc()).limit(limit))))
+
+
+def _filtered(query: Select[Any], f: DatasetFilter) -> Select[Any]:
+    if f.experiment_id is not None:
+        query = query.where(Dataset.experiment_id == f.experiment_id)
+    if f.format:
+        query = query.where(Dataset.format == f.format)
+    if f.material:
+        query = query.where(Dataset.material == f.material)
+    if f.spaceflight:
+        query = query.where(Sample.spaceflight == f.spaceflight)
+    return query
+
+
+def count_datasets(db: Database, f: DatasetFilter = DatasetFilter()) -> int:
+    """How many datasets match ``f``."""
+    with db.read() as s:
+        query = select(func.count(Dataset.id)).join(Sample)
+        return int(s.scalar(_filtered(query, f)) or 0)
 
 
 def get_dataset(db: Database, dataset_id: int) -> DatasetView:
@@ -604,7 +624,7 @@ def get_dataset(db: Database, dataset_id: int) -> DatasetView:
         dataset = s.get(Dataset, dataset_id)
         if dataset is None:
             raise NotFound(f"No dataset with id {dataset_id}.")
-        return _view(s, dataset)
+        return _views(s, [dataset])[0]
 
 
 def records(db: Database, dataset_id: int) -> list[RecordRow]:

@@ -256,7 +256,8 @@ def _conflicts(existing: Sample, spec: SampleInput) -> dict[str, str]:
             continue
         old = getattr(existing, name)
         if old not in (None, "") and old != value:
-            found[name] = _differs(existing.name, name, old, value)
+            # Named as the importer names them (parse_details' factors.<key>).
+            found[f"factors.{name}"] = _differs(existing.name, name, old, value)
     return found
 
 
