@@ -270,11 +270,15 @@ def _register_align_side(side: str) -> None:
     @callback(
         Output(ids.align_pick_spans(side), "data"),
         Input(ids.align_field(side, "record"), "value"),
+        Input(ids.LOADED, "data"),
         State(ids.align_field(side, "dataset"), "value"),
     )
-    def cds_of(record: str | None, dataset: str | None) -> Any:
-        """The CDS of the record picked for this region (label → span), for the quick pick."""
+    def cds_of(record: str | None, loaded: Any, dataset: str | None) -> Any:
+        """The CDS of the record picked for this region (label → span), for the quick pick;
+        not before the page's own record is parsed (a first open parses the file once)."""
         chosen = parse_int(dataset, minimum=1, maximum=2**31 - 1)
+        if not loaded:
+            return no_update
         if chosen is None or not record:
             return {}
         try:
