@@ -8,6 +8,19 @@ the bases counted agree with the length on the ``LOCUS`` (``ID``) line. Record i
 Biopython reads them: ``ACCESSION.VERSION``) must be unique. A problem found by the state
 machine ends the text Biopython sees; a problem Biopython finds is reported at the line it
 had reached. Biopython's parser warnings (e.g. an unusual LOCUS layout) are not refused.
+
+Sequence lines must have the layout Biopython reads by column: GenBank ``'%9d acgt...'``
+(the position right-aligned in columns 1-9, a space, then the bases, which Biopython takes
+from column 11 on), EMBL ``'     acgt...  60'`` (five spaces, the bases, the position last).
+They are checked and counted here and never handed to Biopython, so a record's sequence is
+never held in memory (lengths and G/C/N counts come from this pass). Memory is bounded by:
+
+* ``LINE_BYTES_MAX`` (16 MiB): no line may be longer;
+* ``FEATURES_MAX`` (250,000) features per record: Biopython keeps a record's features as
+  objects of about 700 bytes each until the record ends (a bacterial genome has 5,000 to
+  20,000);
+* ``HEADER_BYTES_MAX`` (64 MiB) of header and feature-table text per record (a 12 Mb
+  Streptomyces GenBank has about 25 MB).
 """
 
 from __future__ import annotations
@@ -26,12 +39,17 @@ from analysis.sequences._source import GzipDamage
 
 Flavour = Literal["genbank", "embl"]
 
+LINE_BYTES_MAX = 16 << 20
+FEATURES_MAX = 250_000
+HEADER_BYTES_MAX = 64 << 20
+
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_LOCUS_LENGTH = re.compile(r"\s(\d+)\s+(?:bp|aa|rc)\b")
-_ID_LENGTH = re.compile(r"(\d+)\s+(?:BP|AA)\b")
-_GENBANK_SEQUENCE = re.compile(r"\s*(\d+)((?:\s+\S+)*)\s*")
-_EMBL_SEQUENCE = re.compile(r"\s+(\S+(?:\s+\S+)*?)\s+(\d+)\s*")
+_LOCUS_LENGTH = re.compile(r"\s([0-9]+)\s+(?:bp|aa|rc)\b")
+_ID_LENGTH = re.compile(r"([0-9]+)\s+(?:BP|AA)\b")
+_GENBANK_POSITION = re.compile(r" *([0-9]+)")
+_EMBL_SEQUENCE = re.compile(r"     +(\S+(?:\s+\S+)*?)\s+([0-9]+)\s*", re.ASCII)
 _LETTERS = re.compile(r"[A-Za-z]*")
+_COUNT_EVERY = 1 << 20  # count G/C/N once this many bases are pending
 _OUTSIDE, _HEADER, _SEQUENCE = "outside", "header", "sequence"
 
 
@@ -48,11 +66,20 @@ class _Structure:
         self.name = ""
         self.declared = 0
         self.counted = 0
+        self.features = 0
+        self.header_bytes = 0
+        self.hide = False  # the line just checked is not for Biopython (sequence lines)
+        self.lengths: array[int] = array("q")  # bases of each record ended so far
+        self.gc = 0
+        self.n = 0
+        self._pending: list[str] = []  # bases not yet counted for G/C/N
+        self._pending_size = 0
 
     def _key(self, line: str) -> str:
         return line[:2] if not self.genbank else line.split(None, 1)[0] if line.strip() else ""
 
     def check(self, line: str, number: int) -> str | None:
+        self.hide = False
         blank = not line.strip()
         key = self._key(line)
         if self.state == _OUTSIDE:
@@ -80,7 +107,8 @@ class _Structure:
             if key == self.sequence_key:
                 self.state = _SEQUENCE
                 self.counted = 0
-            return None
+                return None
+            return self._header_line(line)
         # In the sequence section.
         if line.startswith("//"):
             self.state = _OUTSIDE
@@ -91,7 +119,9 @@ class _Structure:
                     f"{self.declared}: the sequence was cut or edited; fix the length or "
                     "export the record again"
                 )
+            self.lengths.append(self.counted)
             return None
+        self.hide = True
         if blank:
             return None
         if self.starts_record(line):
@@ -124,14 +154,39 @@ class _Structure:
         self.declared = int(found.group(1))
         self.record_lines.append(number)
         self.state = _HEADER
+        self.features = 0
+        self.header_bytes = len(line) + 1
+        return None
+
+    def _header_line(self, line: str) -> str | None:
+        """Count the record's header bytes and features against the caps."""
+        self.header_bytes += len(line) + 1
+        if self.header_bytes > HEADER_BYTES_MAX:
+            return (
+                f"the header and feature table of the record '{self.name}' (line "
+                f"{self.record_lines[-1]}) are longer than {HEADER_BYTES_MAX >> 20} MiB by "
+                "here: records this large are not supported; split the record or upload "
+                "the sequence as FASTA"
+            )
+        prefix = "     " if self.genbank else "FT   "
+        if line.startswith(prefix) and len(line) > 5 and line[5] != " ":
+            self.features += 1
+            if self.features > FEATURES_MAX:
+                return (
+                    f"the record '{self.name}' (line {self.record_lines[-1]}) has more than "
+                    f"{FEATURES_MAX:,} features by here: records with this many features are "
+                    "not supported; split the record or upload the sequence as FASTA"
+                )
         return None
 
     def _sequence_line(self, line: str) -> str | None:
         if self.genbank:
-            found = _GENBANK_SEQUENCE.fullmatch(line)
-            if not found:
+            # Biopython reads the bases from column 11 on: the position must fill columns
+            # 1-9, right-aligned, and column 10 must be a space.
+            found = _GENBANK_POSITION.fullmatch(line[:9])
+            if not found or len(line) < 9 or line[9:10] not in ("", " "):
                 return self._bad_sequence_line(line)
-            first, letters = int(found.group(1)), "".join(found.group(2).split())
+            first, letters = int(found.group(1)), line[10:].replace(" ", "")
             if first != self.counted + 1:
                 return (
                     f"this sequence line starts at base {first} but {self.counted} bases came "
@@ -141,7 +196,7 @@ class _Structure:
             found = _EMBL_SEQUENCE.fullmatch(line)
             if not found:
                 return self._bad_sequence_line(line)
-            letters = "".join(found.group(1).split())
+            letters = found.group(1).replace(" ", "")
             last = int(found.group(2))
             if last != self.counted + len(letters):
                 return (
@@ -156,11 +211,23 @@ class _Structure:
                 "only letters (IUPAC codes) belong in the sequence section"
             )
         self.counted += len(letters)
+        self._pending.append(letters)
+        self._pending_size += len(letters)
+        if self._pending_size >= _COUNT_EVERY:
+            self.count_pending()
         return None
+
+    def count_pending(self) -> None:
+        """Add the G/C and N counts of the bases checked since the last count."""
+        if self._pending:
+            gc, n = gc_n_counts("".join(self._pending).encode("ascii"))
+            self.gc += gc
+            self.n += n
+            self._pending, self._pending_size = [], 0
 
     def _bad_sequence_line(self, line: str) -> str:
         layout = (
-            "'  61 acgt...' (position, then bases)"
+            "'       61 acgt...' (position right-aligned in 9 columns, a space, the bases)"
             if self.genbank
             else "'     acgt...  60' (bases, then position)"
         )
@@ -207,6 +274,7 @@ class _LineFeed:
         self._next = 0
         self._partial = b""
         self._unterminated = False  # the last line, cut off without its line break
+        self._too_long = False  # the line after self._lines is over LINE_BYTES_MAX
 
     def read(self, size: int = -1) -> str:
         if size == 0:
@@ -214,11 +282,21 @@ class _LineFeed:
         raise NotImplementedError("Biopython reads GenBank and EMBL line by line")
 
     def readline(self) -> str:
+        """The next line Biopython is to see: sequence lines are checked and skipped."""
+        while True:
+            text = self._checked_line()
+            if not self.structure.hide:
+                return text
+
+    def _checked_line(self) -> str:
+        self.structure.hide = False
         if self.error is not None or self.at_eof:
             return ""
         raw = self._raw_line()
         if raw is None:
             self.at_eof = True
+            if self.error is not None:  # gzip damage or an over-long line
+                return ""
             problem = self.structure.at_end(bool(self.structure.record_lines))
             if problem:
                 self.error = SequenceFormatError(self.filename, self.line or None, problem)
@@ -259,6 +337,14 @@ class _LineFeed:
 
     def _raw_line(self) -> bytes | None:
         while self._next >= len(self._lines):
+            if self._too_long:
+                self.error = SequenceFormatError(
+                    self.filename,
+                    self.line + 1,
+                    f"the line is longer than {LINE_BYTES_MAX >> 20} MiB: GenBank and EMBL "
+                    "lines are short (80 columns); the file is damaged or not GenBank/EMBL",
+                )
+                return None
             try:
                 block = next(self._blocks, None)
             except GzipDamage as damage:
@@ -272,6 +358,8 @@ class _LineFeed:
                 return None
             lines = (self._partial + block).split(b"\n")
             self._partial = lines.pop()
+            if len(self._partial) > LINE_BYTES_MAX:
+                self._partial, self._too_long = b"", True  # refused once the lines before it pass
             self._lines, self._next = lines, 0
         line = self._lines[self._next]
         self._next += 1
@@ -287,7 +375,6 @@ def scan_insdc(
     feed = _LineFeed(filename, blocks, structure)
     infos: list[tuple[str, str, int]] = []
     lengths: array[int] = array("q")
-    gc_total = n_total = 0
     ids: dict[str, int] = {}
     records = SeqIO.parse(feed, flavour)  # type: ignore[no-untyped-call]
     while True:
@@ -307,7 +394,11 @@ def scan_insdc(
         if record is None:
             break
         index = len(lengths)
-        line = structure.record_lines[index] if index < len(structure.record_lines) else None
+        if index >= len(structure.lengths):  # pragma: no cover - Biopython ran ahead of us
+            raise SequenceFormatError(
+                filename, feed.line or None, "Biopython read a record this check did not see"
+            )
+        line = structure.record_lines[index]
         record_id = str(record.id)
         if record_id in ids:
             raise SequenceFormatError(
@@ -316,18 +407,16 @@ def scan_insdc(
                 f"the id '{record_id}' is used twice (records on lines {ids[record_id]} and "
                 f"{line}): records are picked by id, so give each record its own",
             )
-        ids[record_id] = line or 0
-        residues = bytes(record.seq)
-        gc, n = gc_n_counts(residues)
-        gc_total += gc
-        n_total += n
-        lengths.append(len(residues))
+        ids[record_id] = line
+        length = structure.lengths[index]
+        lengths.append(length)
         if len(infos) < RECORD_INFO_MAX:
-            infos.append((record_id, str(record.description), len(residues)))
+            infos.append((record_id, str(record.description), length))
     if feed.error is not None:
         raise feed.error
     if not feed.at_eof:  # Biopython stopped early without saying why
         raise SequenceFormatError(
             filename, feed.line or None, "Biopython stopped reading here: check this line"
         )
-    return infos, lengths, gc_total, n_total
+    structure.count_pending()
+    return infos, lengths, structure.gc, structure.n

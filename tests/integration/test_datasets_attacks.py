@@ -794,12 +794,6 @@ def test_malformed_sequence_files_are_a_422_naming_the_file(
     assert refused["field"] == "file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a GenBank sequence line our structure check accepts ('   1 acgt', short indent) is "
-    "one Biopython cannot place; record.seq is undefined and bytes(record.seq) raises "
-    "UndefinedSequenceError outside the guarded call: a 500",
-)
 def test_a_genbank_sequence_biopython_cannot_read_is_a_422(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -810,12 +804,6 @@ def test_a_genbank_sequence_biopython_cannot_read_is_a_422(
         assert _error(response, 422)["field"] == "file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with the position number indented by 10 spaces our check counts 4 bases, but "
-    "Biopython reads line[10:] and stores the record as '1ACGT': a digit inside the sequence, "
-    "5 bp against LOCUS 4 bp, accepted by the 'strict' validation",
-)
 def test_a_genbank_sequence_shifted_into_the_number_column_is_refused(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
