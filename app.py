@@ -35,7 +35,7 @@ from dashboard.config import ConfigError, Settings, load_settings, make_private_
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
-from dashboard.services import ServiceError, accounts, datasets, samples, uploads
+from dashboard.services import ServiceError, accounts, datasets, samples
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
 from dashboard.services.explorer import DataFiles
@@ -315,10 +315,11 @@ def _serve(settings: Settings) -> None:
             threads=settings.threads,
             ident="MicroSpaceGen",
             clear_untrusted_proxy_headers=True,
-            # Datasets arrive as multi-GB bodies (POST /api/v1/datasets); waitress spools any
-            # body above 512 KiB to a temporary file before the app reads it, so memory stays
-            # flat: those files go in the data directory (see _spool_in_data_dir).
-            max_request_body_size=uploads.UPLOAD_MAX_BYTES,
+            # waitress receives a body whole, spooled to a temporary file past 512 KiB (in the
+            # data directory: _spool_in_data_dir), before the app can see who sent it: the
+            # limit bounds what an anonymous client can make the server write. Browsers send
+            # datasets in 8 MiB chunks; MICROSPACEGEN_MAX_REQUEST_MB raises it for big POSTs.
+            max_request_body_size=settings.max_request_bytes,
         )
     except OSError as exc:
         raise SystemExit(

@@ -158,7 +158,13 @@ def _vm(pid: int, key: str) -> int:
 
 def bench_api(gigabytes: float, experiment: int, data_dir: Path) -> None:
     port = _port()
-    env = {**os.environ, "MICROSPACEGEN_WORKERS": "0"}
+    # Direct POSTs above 64 MiB need the limit raised (see MICROSPACEGEN_MAX_REQUEST_MB).
+    limit_mb = int(gigabytes * 1024) + 64
+    env = {
+        **os.environ,
+        "MICROSPACEGEN_WORKERS": "0",
+        "MICROSPACEGEN_MAX_REQUEST_MB": str(limit_mb),
+    }
     server = subprocess.Popen(
         _app(data_dir, "serve", "--port", str(port)),
         env=env,

@@ -85,6 +85,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "2",
         "Job worker processes `serve` starts beside itself; 0 when `worker` runs elsewhere.",
     ),
+    "MAX_REQUEST_MB": (
+        "64",
+        "Largest request body, in MiB. The server receives a body whole (into "
+        "`<data dir>/tmp`) before it knows who sent it, so this bounds what anyone can make it "
+        "write; raise it to `POST /api/v1/datasets` bigger files, or send those in chunks to "
+        "`/api/v1/uploads` (as the browser does).",
+    ),
 }
 
 
@@ -200,4 +207,7 @@ def load_settings(
         broker_url=_broker_url(_env(env, "BROKER_URL")),
         queue_name=_queue_name(_env(env, "QUEUE_NAME") or "microspacegen"),
         workers=_as_number("WORKERS", _env(env, "WORKERS") or "2", int, 0, 64),
+        max_request_bytes=1024
+        * 1024
+        * _as_number("MAX_REQUEST_MB", _env(env, "MAX_REQUEST_MB") or "64", int, 17, 262_144),
     )

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.formparser import FormDataParser
 
-from dashboard.auth import current_actor, current_db, current_files, current_queue
+from dashboard.auth import app_state, current_actor, current_db, current_files, current_queue
 from dashboard.services import datasets, explorer, jobs, sample_sheet, samples, uploads
 from dashboard.services.blobs import HashingWriter
 from dashboard.services.errors import ValidationFailed
@@ -28,6 +28,23 @@ TSV = "text/tab-separated-values"
 # Werkzeug applies this to its read buffer too (it reads 64 KiB at a time), so it must be
 # well above that; the text fields are bounded by their own limits as well.
 FORM_FIELD_MAX_BYTES = 1024 * 1024
+FORM_FIELDS = frozenset(
+    {
+        "experiment_id",
+        "sample_name",
+        "arm_id",
+        "material",
+        "strain",
+        "organism",
+        "taxon_id",
+        "instrument",
+        "source_run",
+        "derived_from",
+        "factors",
+    }
+)
+FORM_PARTS_MAX = len(FORM_FIELDS) + 5
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 blp = Blueprint(
     "api_datasets",
@@ -186,7 +203,7 @@ class OrfSchema(Schema):
 class UploadOpenSchema(Schema):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     size = fields.Integer(
-        required=True, validate=validate.Range(min=1, max=uploads.UPLOAD_MAX_BYTES)
+        required=True, strict=True, validate=validate.Range(min=1, max=uploads.UPLOAD_MAX_BYTES)
     )
     experiment_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     sample_name = fields.String(required=True, validate=one_line(samples.SAMPLE_NAME_MAX))
@@ -248,7 +265,7 @@ def _multipart_import() -> datasets.DatasetView:
             "Send multipart/form-data with the file in the field `file`.", field="file"
         )
     datasets.authorize_import(db, actor)
-    request.max_content_length = uploads.UPLOAD_MAX_BYTES
+    request.max_content_length = app_state().settings.max_request_bytes
     with files.store.writing() as writer:
         parts: list[str] = []
 
@@ -268,26 +285,49 @@ def _multipart_import() -> datasets.DatasetView:
         parser = FormDataParser(
             stream_factory=factory,  # type: ignore[arg-type]
             max_form_memory_size=FORM_FIELD_MAX_BYTES,
-            max_content_length=uploads.UPLOAD_MAX_BYTES,
+            max_content_length=request.max_content_length,
+            max_form_parts=FORM_PARTS_MAX,
         )
         _stream, form, upload_files = parser.parse_from_environ(request.environ)
         if "file" not in upload_files:
             raise ValidationFailed("The form has no file in the field `file`.", field="file")
         filename = upload_files["file"].filename or ""
-        data: dict[str, object] = {k: form.get(k) for k in form}
-        if isinstance(data.get("factors"), str) and data["factors"]:
-            try:
-                data["factors"] = json.loads(str(data["factors"]))
-            except ValueError:
-                raise ValidationFailed(
-                    'factors must be a JSON object, e.g. {"spaceflight": "Space Flight"}.',
-                    field="factors",
-                ) from None
+        unknown = sorted(set(form) - FORM_FIELDS)
+        if unknown:
+            raise ValidationFailed(
+                f"Unknown field {unknown[0][:64]!r}; the form takes: "
+                f"{', '.join(sorted(FORM_FIELDS))}.",
+                field=unknown[0][:64],
+            )
+        data: dict[str, object] = {}
+        for key in form:
+            value = form.get(key, "")
+            if "\ufffd" in value:  # werkzeug replaced bytes that were not UTF-8
+                raise ValidationFailed(f"{key} is not UTF-8 text; send it as UTF-8.", field=key)
+            data[key] = value
+        data["factors"] = _factors(data.get("factors"))
         details = datasets.parse_details(data)
     # The file is whole (fsynced) once the block ends; the import takes it over.
     return datasets.import_file(
         db, actor, files.store, writer.path, filename, details, sha256=writer.hexdigest()
     )
+
+
+def _factors(raw: object) -> object:
+    """The ``factors`` form field: a flat JSON object (the service checks its values)."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(str(raw))
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict) or any(isinstance(v, dict | list) for v in value.values()):
+        raise ValidationFailed(
+            'factors must be a flat JSON object, e.g. {"spaceflight": "Space Flight", '
+            '"gravity_g": 0}.',
+            field="factors",
+        )
+    return value
 
 
 def _record_param() -> str | None:
@@ -532,6 +572,11 @@ class UploadById(MethodView):
     @_errors(404, 409, 413, 422)
     def put(self, query: dict[str, Any], upload_id: str) -> dict[str, object]:
         """Append a chunk (at most 16 MiB) at `offset`, which must be the upload's `received`."""
+        # Bodies of these types are parsed (or checked) before the route sees the stream.
+        if request.is_json or request.mimetype in FORM_TYPES:
+            raise ValidationFailed(
+                "Send the chunk's bytes as application/octet-stream.", field="chunk"
+            )
         request.max_content_length = uploads.CHUNK_MAX_BYTES
         view = uploads.append(
             current_db(),

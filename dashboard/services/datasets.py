@@ -8,7 +8,6 @@ nothing behind.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from .actor import Actor
 from .blobs import BlobStore, hash_file
 from .errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from .policy import Action, allows, authorize
+from .spreadsheet import SafeWriter
 from .text import one_line_name
 
 Progress = Callable[[float, str], None]
@@ -352,6 +352,18 @@ def _material_for(details: DatasetDetails, inventory: Inventory) -> str:
     return details.material
 
 
+def _check_record_ids(filename: str, inventory: Inventory) -> None:
+    """Records are picked by id (explorer, API): ids must fit and differ after storing."""
+    for position, info in enumerate(inventory.record_infos, start=1):
+        if len(info.id) > RECORD_ID_MAX:
+            raise ValidationFailed(
+                f"{filename}: record {position:,} has an id of {len(info.id):,} characters; "
+                f"at most {RECORD_ID_MAX} are kept. Shorten the ids (the text after the first "
+                "space may be as long as you like).",
+                field="file",
+            )
+
+
 def _stats(inventory: Inventory) -> dict[str, object]:
     if inventory.read_stats is not None:
         return {"reads": inventory.read_stats.as_dict()}
@@ -402,6 +414,7 @@ def import_file(
         except SequenceFormatError as exc:
             raise ValidationFailed(str(exc), field="file") from None
         material = _material_for(details, inventory)
+        _check_record_ids(filename, inventory)
         on_progress(0.96, "Storing")
         # Under the hash's lock, so a concurrent import of the same bytes cannot see the file
         # as already stored and then lose it to this one's clean-up.
@@ -525,10 +538,16 @@ def import_path(
         raise ValidationFailed(f"{source} is not a readable file.", field="file")
     _check_against_database(db, details)  # before copying gigabytes for nothing
     total = source.stat().st_size
-    with store.writing() as writer, source.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            writer.write(chunk)
-            on_progress(0.3 * writer.size / max(total, 1), "Copying and hashing")
+    try:
+        with store.writing() as writer, source.open("rb") as handle:
+            while chunk := handle.read(4 * 1024 * 1024):
+                writer.write(chunk)
+                on_progress(0.3 * min(1.0, writer.size / max(total, 1)), "Copying and hashing")
+    except OSError as exc:
+        raise ValidationFailed(
+            f"{source} could not be read ({exc.strerror or exc}); nothing was imported.",
+            field="file",
+        ) from None
     return import_file(
         db,
         actor,
@@ -684,7 +703,7 @@ def stats_csv(dataset: DatasetView) -> str:
     """The dataset's statistics as CSV: ``section,name,value`` rows (figures, then the length
     histogram and qualities per position), for spreadsheets."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(["section", "name", "value"])
     writer.writerow(["file", "filename", dataset.filename])
     writer.writerow(["file", "sha256", dataset.sha256])

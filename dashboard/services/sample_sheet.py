@@ -24,6 +24,7 @@ from . import audit, samples
 from .actor import Actor
 from .errors import NotFound, ValidationFailed
 from .policy import Action, authorize
+from .spreadsheet import spreadsheet_safe, unescaped
 
 SHEET_MAX_BYTES = 1024 * 1024
 ROWS_MAX = 5000
@@ -70,7 +71,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     text = f"{value:g}" if isinstance(value, float) else str(value)
-    return " ".join(text.split())
+    return spreadsheet_safe(" ".join(text.split()))
 
 
 def export(db: Database, experiment_id: int) -> str:
@@ -122,8 +123,10 @@ def _columns(header: list[str]) -> list[_Column]:
     columns: list[_Column] = []
     previous = ""
     seen: set[str] = set()
+    known = {c.casefold(): c for c in COLUMNS}
     for i, raw in enumerate(header):
         title = raw.strip()
+        title = known.get(title.casefold(), title)  # Factor Value[spaceflight] is that column
         number = i + 1
         if title == NAME:
             key = "name"
@@ -201,6 +204,22 @@ def _row_values(
     return name, values
 
 
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of each row; malformed quoting or an over-long cell names its line."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter="\t", strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, [unescaped(c) for c in row]))
+    except csv.Error as exc:
+        raise ValidationFailed(
+            f"Line {reader.line_num + 1}: the sheet is not valid tab-separated text ({exc}); "
+            "check quotes and very long cells.",
+            field="sheet",
+        ) from None
+    return rows
+
+
 def parse(text: str) -> list[tuple[int, str, samples.SampleInput]]:
     """Check a sheet: (line, sample name, values) per row; the first problem is refused with
     its line."""
@@ -210,8 +229,7 @@ def parse(text: str) -> list[tuple[int, str, samples.SampleInput]]:
         )
     if "\x00" in text:
         raise ValidationFailed("The sample sheet is not text (it holds NUL bytes).", field="sheet")
-    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter="\t"))
-    numbered = [(i + 1, row) for i, row in enumerate(lines) if any(c.strip() for c in row)]
+    numbered = [(line, row) for line, row in _rows(text) if any(c.strip() for c in row)]
     if not numbered:
         raise ValidationFailed(
             "The sample sheet is empty; its first line names the columns.", field="sheet"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from sqlalchemy import select, update
 
 from dashboard.db import Database
-from dashboard.models import Upload, utcnow
+from dashboard.models import Job, Upload, utcnow
 
 from . import datasets
 from .actor import Actor
@@ -64,7 +65,7 @@ def _view(u: Upload) -> UploadView:
 
 def part_path(store: BlobStore, upload_id: str) -> Path:
     """Where the bytes of an upload accumulate (in the store's ``incoming/``)."""
-    if len(upload_id) != ID_LENGTH or not upload_id.replace("-", "").replace("_", "").isalnum():
+    if not _valid_id(upload_id):
         raise NotFound("No such upload.")
     return store.incoming / f"upload-{upload_id}"
 
@@ -124,13 +125,34 @@ def open_upload(
         raise
 
 
+def _valid_id(upload_id: str) -> bool:
+    return (
+        len(upload_id) == ID_LENGTH
+        and upload_id.isascii()
+        and upload_id.replace("-", "").replace("_", "").isalnum()
+    )
+
+
 def get_upload(db: Database, actor: Actor, upload_id: str) -> UploadView:
     """An upload of ``actor`` (anyone else's is not found)."""
+    if not _valid_id(upload_id):  # never a query with NUL or worse in it
+        raise NotFound("No such upload; it may have expired. Start the upload again.")
     with db.read() as s:
         row = s.get(Upload, upload_id)
         if row is None or row.user_id != actor.user_id:
             raise NotFound("No such upload; it may have expired. Start the upload again.")
         return _view(row)
+
+
+def _stands_at(current: UploadView, offset: int) -> None:
+    if current.job_id is not None:
+        raise Conflict("This upload is complete and being imported.")
+    if offset != current.received:
+        raise Conflict(
+            f"The upload stands at byte {current.received:,}, not {offset:,}; continue from "
+            f"{current.received}.",
+            field="offset",
+        )
 
 
 def append(
@@ -147,24 +169,18 @@ def append(
     A chunk cut short by a dropped connection keeps what arrived: the client asks for
     :attr:`UploadView.received` and continues from there.
     """
-    current = get_upload(db, actor, upload_id)
-    if current.job_id is not None:
-        raise Conflict("This upload is complete and being imported.")
-    if offset != current.received:
-        raise Conflict(
-            f"The upload stands at byte {current.received:,}, not {offset:,}; continue from "
-            f"{current.received}.",
-            field="offset",
-        )
+    _stands_at(get_upload(db, actor, upload_id), offset)  # cheap refusal before the lock
     if length is not None and length > CHUNK_MAX_BYTES:
         raise ValidationFailed(
             f"A chunk may hold at most {CHUNK_MAX_BYTES // 1024**2} MiB.", field="chunk"
         )
-    room = min(current.size - offset, CHUNK_MAX_BYTES)
     path = part_path(store, upload_id)
     with path.open("r+b") as handle:
-        # One writer at a time; the size on disk is the truth if a request died midway.
+        # One writer at a time; checked again under the lock, where it cannot change.
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        current = get_upload(db, actor, upload_id)
+        _stands_at(current, offset)
+        room = min(current.size - offset, CHUNK_MAX_BYTES)
         on_disk = os.fstat(handle.fileno()).st_size
         if on_disk < offset:
             raise Conflict(
@@ -198,31 +214,71 @@ def append(
     return get_upload(db, actor, upload_id)
 
 
+STARTING = 0  # job_id while a complete request is starting the import
+
+
+def _job_state(db: Database, job_id: int) -> str | None:
+    with db.read() as s:
+        return s.scalar(select(Job.state).where(Job.id == job_id))
+
+
 def complete(db: Database, actor: Actor, upload_id: str, enqueue: object) -> int:
     """Start the import of a fully received upload; returns the job's id (the same one when
-    asked again)."""
+    asked again, or a new one if the last import died with its worker)."""
     from . import jobs  # jobs -> job_kinds -> uploads: imported here to break the cycle
 
     current = get_upload(db, actor, upload_id)
-    if current.job_id is not None:
-        return current.job_id
     if not current.is_complete:
         raise Conflict(
             f"Only {current.received:,} of {current.size:,} bytes have arrived; send the rest "
             "first.",
             field="offset",
         )
-    job = jobs.start(db, actor, enqueue, "dataset.import", {"upload_id": upload_id})  # type: ignore[arg-type]
+    previous = current.job_id
+    if previous == STARTING:
+        return _job_being_started(db, actor, upload_id)
+    if previous is not None and _job_state(db, previous) != jobs.INTERRUPTED:
+        return previous
+    # Claim the upload with a conditional update: of two completes at once, one starts a job.
+    with db.begin() as s:
+        claimed = s.execute(  # type: ignore[attr-defined]
+            update(Upload)
+            .where(Upload.id == upload_id, Upload.job_id.is_not_distinct_from(previous))
+            .values(job_id=STARTING)
+        ).rowcount
+    if not claimed:
+        return _job_being_started(db, actor, upload_id)
+    try:
+        job = jobs.start(db, actor, enqueue, "dataset.import", {"upload_id": upload_id})  # type: ignore[arg-type]
+    except BaseException:
+        with db.begin() as s:
+            s.execute(update(Upload).where(Upload.id == upload_id).values(job_id=previous))
+        raise
     with db.begin() as s:
         s.execute(update(Upload).where(Upload.id == upload_id).values(job_id=job.id))
     return job.id
 
 
+def _job_being_started(db: Database, actor: Actor, upload_id: str, wait_s: float = 5.0) -> int:
+    """The job another request is starting for this upload (a double click gets one job)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        job_id = get_upload(db, actor, upload_id).job_id
+        if job_id not in (None, STARTING):
+            return job_id
+        time.sleep(0.05)
+    raise Conflict("The import of this upload is being started; follow it under Jobs.")
+
+
 def discard(db: Database, actor: Actor, store: BlobStore, upload_id: str) -> None:
     """Abandon an upload that is not being imported: its row and bytes go."""
+    from . import jobs
+
     current = get_upload(db, actor, upload_id)
     if current.job_id is not None:
-        raise Conflict("This upload is being imported; cancel its job instead.")
+        state = _job_state(db, current.job_id) if current.job_id != STARTING else jobs.QUEUED
+        if state in jobs.ACTIVE_STATES:
+            raise Conflict("This upload is being imported; cancel its job instead.")
     with db.begin() as s:
         row = s.get(Upload, upload_id)
         if row is not None:
@@ -249,6 +305,10 @@ def run_import(ctx: Context) -> JobResult:
     if not upload.is_complete:
         raise Conflict("The upload is not complete.")
     details = datasets.parse_details(upload.details)
+    if not part_path(store, upload_id).is_file():
+        raise Conflict(
+            "The upload's bytes are gone from the server (expired?); send the file again."
+        )
     try:
         dataset = datasets.import_file(
             ctx.db,

@@ -512,11 +512,6 @@ def test_upload_offsets_sizes_and_ids_are_checked(
         assert _error(sci.post("/api/v1/uploads", json=body), 422)["field"] == "size"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UploadOpenSchema.size is a non-strict Integer: a declared size of 1.5 bytes is "
-    "silently taken as 1 instead of being refused",
-)
 def test_a_fractional_upload_size_is_refused(sci: FlaskClient, experiment_id: int) -> None:
     body = {"filename": "s.fa", "size": 1.5, "experiment_id": experiment_id, "sample_name": "s"}
     assert _error(sci.post("/api/v1/uploads", json=body), 422)["field"] == "size"
@@ -551,13 +546,6 @@ def _put_in_thread(site: Site, path: str, stream: _Gated, out: dict[str, Any]) -
     return thread
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uploads.append checks offset == received (and job_id) before taking the file "
-    "lock and never again under it: a second PUT at the same offset waits for the lock, then "
-    "truncates and rewrites bytes the first PUT was acknowledged for (both answer 200, last "
-    "writer wins); if the client completes in between, the import job reads a truncated file",
-)
 def test_a_stale_chunk_cannot_rewrite_an_upload_that_moved_on(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -590,12 +578,6 @@ def test_a_stale_chunk_cannot_rewrite_an_upload_that_moved_on(
     assert stale_out["response"].status_code == 409
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uploads.complete reads job_id, starts a job, then writes job_id without a lock or "
-    "a conditional update: two concurrent completes (a double click) start two import jobs; "
-    "the loser fails with 'No such upload' or a raw FileNotFoundError",
-)
 def test_concurrent_completes_start_one_job(
     site: Site, sci: FlaskClient, experiment_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -630,11 +612,6 @@ def test_concurrent_completes_start_one_job(
     assert len(ids) == 1, f"{len(ids)} import jobs for one upload"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a job's unexpected exception is shown as 'FileNotFoundError: [Errno 2] No such file "
-    "or directory: <absolute path in the data dir>': the server's paths reach the user",
-)
 def test_a_failed_import_job_does_not_show_server_paths(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -650,12 +627,6 @@ def test_a_failed_import_job_does_not_show_server_paths(
     assert "Errno" not in error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when the worker running an upload's import dies (OOM, restart) the job ends "
-    "'interrupted' but the upload keeps its job_id: DELETE says 'cancel its job instead', "
-    "cancel says 'already interrupted', complete returns the dead job; the bytes stay for 2 days",
-)
 def test_an_upload_whose_import_job_died_can_be_discarded(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -669,11 +640,6 @@ def test_an_upload_whose_import_job_died_can_be_discarded(
     assert f"upload-{upload_id}" not in _incoming(site)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a chunk PUT with Content-Type: application/json has its body read by the guard's "
-    "JSON check, so request.stream is empty: the answer is 200 with nothing stored",
-)
 def test_a_chunk_sent_as_json_is_stored_or_refused(sci: FlaskClient, experiment_id: int) -> None:
     chunk = b'{"a": 12}'
     upload_id = _open_upload(sci, experiment_id, len(chunk), "jsonchunk")
@@ -684,11 +650,6 @@ def test_a_chunk_sent_as_json_is_stored_or_refused(sci: FlaskClient, experiment_
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="the guard refuses NUL only in query strings: an upload id with %00 in the path "
-    "reaches PostgreSQL, which raises DataError (a 500 on GET/PUT/DELETE/complete)",
-)
 def test_an_upload_id_with_nul_is_not_found_on_postgresql(postgres_url: str) -> None:
     from dashboard.db import Database
     from dashboard.services import uploads
@@ -709,11 +670,6 @@ def test_an_upload_id_with_nul_is_not_found_on_postgresql(postgres_url: str) -> 
 # --- the form's fields ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="factors is parsed with json.loads, which raises RecursionError (not ValueError) on "
-    "deep nesting: a 60 kB factors field is a 500",
-)
 def test_deeply_nested_factors_are_a_422(site: Site, sci: FlaskClient, experiment_id: int) -> None:
     deep = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
     body = _body(_meta(experiment_id, "deep"), _part("factors", deep), _part("file", FASTA, "d.fa"))
@@ -721,11 +677,6 @@ def test_deeply_nested_factors_are_a_422(site: Site, sci: FlaskClient, experimen
         assert _error(_raw(sci, body), 422)["field"] == "factors"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="werkzeug decodes form fields with errors='replace': a sample name in Latin-1 is "
-    "stored as U+FFFD characters instead of being refused",
-)
 def test_form_fields_that_are_not_utf8_are_refused(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -738,13 +689,6 @@ def test_form_fields_that_are_not_utf8_are_refused(
         assert _error(_raw(sci, body), 422)["field"] == "sample_name"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FormDataParser is built without max_form_parts and unknown fields are ignored, "
-    "each up to FORM_FIELD_MAX_BYTES (1 MiB) and all kept in memory: a 1 GB form of 1,000 "
-    "dummy fields was imported (201) with the server's RSS +1 GB per request, 3.9 GB for three "
-    "at once (measured by hand on waitress)",
-)
 def test_a_form_with_thousands_of_parts_is_refused(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -817,12 +761,6 @@ def test_a_genbank_sequence_shifted_into_the_number_column_is_refused(
     assert _error(response, 422)["field"] == "file"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FASTA ids are stored cut to 255 characters (RECORD_ID_MAX) while the explorer's "
-    "record parameter allows at most 255: two records with a 300-character id are both listed "
-    "as the same cut id, and neither can be opened by the id /records gives (404)",
-)
 def test_every_listed_record_can_be_opened(sci: FlaskClient, experiment_id: int) -> None:
     long_id = "L" * 300
     fasta = f">{long_id}x one\nACGTACGTAA\n>{long_id}y two\nTTTTTGGGGG\n".encode()
@@ -966,11 +904,6 @@ def test_hostile_sample_sheets_are_refused_whole(
     assert sci.get(url).get_data() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="csv.reader's field size limit (131,072 characters) raises _csv.Error, which "
-    "sample_sheet.parse does not catch: a sheet with one long cell is a 500",
-)
 def test_a_sheet_cell_over_the_csv_field_limit_is_a_422(
     sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -986,12 +919,6 @@ def test_a_sheet_cell_over_the_csv_field_limit_is_a_422(
 FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formula injection: samples.tsv and stats.csv write user text verbatim, so a sample "
-    "named =HYPERLINK(...) or a file named =SUM(...).fa becomes a live formula when the export "
-    "is opened in Excel/LibreOffice (cells starting = + - @ need a leading ' or similar)",
-)
 def test_exports_neutralise_spreadsheet_formulas(
     site: Site, sci: FlaskClient, experiment_id: int
 ) -> None:
@@ -1086,11 +1013,6 @@ def test_cli_import_refuses_what_is_not_a_regular_file(
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="import_path catches no OSError: a file that fails to read (EIO, EACCES for a "
-    "non-root user, a stale NFS handle) ends the command with a traceback, not one error line",
-)
 def test_cli_import_read_error_is_one_line(
     cli_dir: tuple[Path, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
