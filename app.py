@@ -35,7 +35,7 @@ from dashboard.config import ConfigError, Settings, load_settings, make_private_
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
-from dashboard.services import ServiceError, accounts, datasets, samples
+from dashboard.services import ServiceError, accounts, datasets, explorer, samples
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
 from dashboard.services.explorer import DataFiles
@@ -454,8 +454,11 @@ def _import(db: Database, actor: Any, settings: Settings, args: argparse.Namespa
             last[0] = fraction
             print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
 
-    store = DataFiles.in_data_dir(settings.data_dir).store
-    view = datasets.import_path(db, actor, store, args.path, details, on_progress=progress)
+    files = DataFiles.in_data_dir(settings.data_dir)
+    view = datasets.import_path(db, actor, files.store, args.path, details, on_progress=progress)
+    if not view.is_reads:
+        print("preparing the sequence explorer…", file=sys.stderr, flush=True)
+        explorer.warm(db, files, view.id)
     print(
         f"imported {view.filename} as dataset {view.id}: {view.format}"
         f"{' (gzip)' if view.compression == 'gzip' else ''}, {view.record_count:,} "

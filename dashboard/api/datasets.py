@@ -308,9 +308,11 @@ def _multipart_import() -> datasets.DatasetView:
         data["factors"] = _factors(data.get("factors"))
         details = datasets.parse_details(data)
     # The file is whole (fsynced) once the block ends; the import takes it over.
-    return datasets.import_file(
+    view = datasets.import_file(
         db, actor, files.store, writer.path, filename, details, sha256=writer.hexdigest()
     )
+    explorer.warm(db, files, view.id)
+    return view
 
 
 def _factors(raw: object) -> object:

@@ -89,31 +89,6 @@ STRAND_SYMBOL = {1: "+", -1: "−", 0: "·"}
 # --- windows and ranges -------------------------------------------------------------------
 
 
-def round_125(value: float) -> int:
-    """The nearest of 1, 2, 5, 10, 20, 50 … (a round number people type).
-
-    >>> [round_125(v) for v in (1, 3, 48, 140, 26_000, 4_200_000)]
-    [1, 2, 50, 100, 20000, 5000000]
-    """
-    if value <= 1:
-        return 1
-    exponent = math.floor(math.log10(value))
-    candidates = [m * 10**e for e in (exponent, exponent + 1) for m in (1, 2, 5)]
-    return int(min(candidates, key=lambda c: (abs(math.log(c / value)), c)))
-
-
-def default_window(length: int) -> tuple[int, int]:
-    """A GC window about 1/200 of the record (a round number, at least 10 bp) and a step of
-    a fifth of it, so a record shows about a thousand windows.
-
-    >>> default_window(9_609), default_window(5_200_000), default_window(40)
-    ((50, 10), (20000, 4000), (10, 2))
-    """
-    window = max(10, round_125(length / 200))
-    window = min(window, max(length, 1))
-    return window, max(1, window // 5)
-
-
 def clamp_view(start: int | None, end: int | None, length: int) -> tuple[int, int]:
     """A 1-based inclusive view inside ``1..length`` (the whole record when unset).
 

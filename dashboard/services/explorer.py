@@ -8,6 +8,8 @@ and every process (web threads, job workers) shares the same cache. The science 
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -53,6 +55,8 @@ GENETIC_CODES = (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 21, 22, 23, 24
 START_CODONS = ("ATG", "GTG", "TTG", "CTG", "ATT", "ATC", "ATA")
 CODON_RE = re.compile(r"^[ACGT]{3}$")
 FEATURE_TYPES_SHOWN = ("gene", "CDS", "rRNA", "tRNA", "ncRNA", "tmRNA", "misc_RNA")
+log = logging.getLogger("microspacegen.explorer")
+PREPARED_RECORDS = 20  # an assembly's first (longest, usually) contigs
 CACHE_VERSION = "1"  # bump when a cached result's shape changes
 # Thousands separators people type or paste in positions: 1,234,567 / 1 234 567 / 1_234_567.
 SEPARATORS = re.compile(r"(?<=\d)[,_\s\u00a0\u202f'](?=\d)")
@@ -76,6 +80,55 @@ class DataFiles:
             eviction_policy="least-recently-used",
         )
         return cls(BlobStore.in_data_dir(data_dir), cache)
+
+
+def round_125(value: float) -> int:
+    """The nearest of 1, 2, 5, 10, 20, 50 … (a round number people type).
+
+    >>> [round_125(v) for v in (1, 3, 48, 140, 26_000, 4_200_000)]
+    [1, 2, 50, 100, 20000, 5000000]
+    """
+    if value <= 1:
+        return 1
+    exponent = math.floor(math.log10(value))
+    candidates = [m * 10**e for e in (exponent, exponent + 1) for m in (1, 2, 5)]
+    return int(min(candidates, key=lambda c: (abs(math.log(c / value)), c)))
+
+
+def default_window(length: int) -> tuple[int, int]:
+    """A GC window about 1/200 of the record (a round number, at least 10 bp) and a step of
+    a fifth of it, so a record shows about a thousand windows.
+
+    >>> default_window(9_609), default_window(5_200_000), default_window(40)
+    ((50, 10), (20000, 4000), (10, 2))
+    """
+    window = max(10, round_125(length / 200))
+    window = min(window, max(length, 1))
+    return window, max(1, window // 5)
+
+
+def prepare(db: Database, files: DataFiles, dataset_id: int) -> None:
+    """Parse a genome or assembly and compute what the explorer shows first (summary, map,
+    CDS table) for its first records, so the page opens on cached data; run at import."""
+    if datasets.get_dataset(db, dataset_id).is_reads:
+        return
+    for rec in datasets.records(db, dataset_id)[:PREPARED_RECORDS]:
+        summary(db, files, dataset_id, rec.id)
+        window, step = default_window(rec.length)
+        if rec.length >= WINDOW_MIN:
+            track(db, files, dataset_id, rec.id, window, step)
+        cds(db, files, dataset_id, rec.id)
+
+
+def warm(db: Database, files: DataFiles, dataset_id: int) -> bool:
+    """:func:`prepare` after an import: a failure here must not undo the import (the
+    explorer will say what is wrong when opened), so it is logged, not raised."""
+    try:
+        prepare(db, files, dataset_id)
+    except Exception:  # the import stands whatever happens here
+        log.warning("could not prepare dataset %s for the explorer", dataset_id, exc_info=True)
+        return False
+    return True
 
 
 def _cached(files: DataFiles, key: str, compute: Callable[[], T]) -> T:

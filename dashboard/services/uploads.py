@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from dashboard.db import Database
 from dashboard.models import Job, Upload, utcnow
 
-from . import datasets
+from . import datasets, explorer
 from .actor import Actor
 from .blobs import BlobStore
 from .errors import Conflict, NotFound, ValidationFailed
@@ -324,6 +324,8 @@ def run_import(ctx: Context) -> JobResult:
             row = s.get(Upload, upload_id)
             if row is not None:
                 s.delete(row)
+    ctx.progress(0.97, "Preparing the sequence explorer")
+    explorer.warm(ctx.db, explorer.DataFiles.in_data_dir(ctx.data_dir), dataset.id)
     return {
         "dataset_id": dataset.id,
         "sha256": dataset.sha256,

@@ -28,7 +28,6 @@ from dashboard.components.feedback import empty_state, icon
 from dashboard.components.frame import card, loading, page_header
 from dashboard.components.sequence_figures import (
     clamp_view,
-    default_window,
     empty_figure,
     length_histogram,
 )
@@ -300,7 +299,7 @@ def _unless(value: int | None, default: int) -> str | None:
 
 def _map_card(q: ExplorerQuery, length: int, *, parsed: bool, size: str) -> dbc.Card:
     first, last = clamp_view(q.start, q.end, length)
-    window, step = default_window(length)
+    window, step = explorer.default_window(length)
     is_whole = (first, last) == (1, length)
     message = "Drawing the map…" if parsed else f"Parsing {size}…"
     return card(
@@ -491,7 +490,7 @@ def layout(**query: Any) -> html.Div:
         "dataset": dataset.id,
         "record": record.id,
         "length": record.length,
-        "default_window": list(default_window(record.length)),
+        "default_window": list(explorer.default_window(record.length)),
     }
     return html.Div(
         [

@@ -337,3 +337,20 @@ def test_no_input_crashes_the_importer_or_leaves_a_file(
             datasets.delete_dataset(sqlite_db, boss, store, view.id)
 
     run()
+
+
+def test_an_imported_genome_opens_in_the_explorer_from_the_cache(
+    db: Database, scientist: Actor, experiment: experiments.ExperimentView, tmp_path: Path
+) -> None:
+    from dashboard.services import explorer
+
+    files = explorer.DataFiles.in_data_dir(tmp_path / "data")
+    source = _source(tmp_path, "p.gb", (FIXTURES / "NC_005816.gb").read_bytes())
+    view = datasets.import_path(db, scientist, files.store, source, _details(experiment))
+    assert not explorer.is_parsed(db, files, view.id)
+    assert explorer.warm(db, files, view.id)
+    assert explorer.is_parsed(db, files, view.id)
+    window, step = explorer.default_window(9609)
+    keys = set(files.cache.iterkeys())
+    assert any(":gc:" in k and f":{window}:{step}" in k for k in keys)
+    assert any(":cds:" in k for k in keys)
