@@ -8,7 +8,11 @@ Rules:
   ``*`` (stop) and ``-`` (alignment gap); no digits, spaces inside lines or other signs;
 * every record has at least one residue;
 * lines end with LF or CR LF; blank lines (empty or only spaces/tabs) are allowed anywhere;
-  nothing but blank lines may come before the first header.
+  nothing but blank lines may come before the first header;
+* a header line may be at most ``HEADER_BYTES_MAX`` (1 MiB) long.
+
+Memory is bounded whatever the line lengths: a sequence line is checked and counted in
+pieces as it arrives (a 1 GiB line is fine), so only header lines are ever kept whole.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ _ALLOWED = RESIDUES + b"\r\n"
 _BLANK = b" \t\r"
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NUMPY_FROM = 1 << 16  # count with numpy from this many bytes, with bytes methods below
+HEADER_BYTES_MAX = 1 << 20
+_PIECE_BYTES = 1 << 20  # an unfinished line longer than this is checked piece by piece
 
 
 @dataclass
@@ -68,7 +74,13 @@ class FastaScanner:
         self._ids: dict[str, int] = {}
         self._open: _Open | None = None
         self._parts: list[bytes] = []  # a line not yet complete
+        self._parts_size = 0
         self._line = 1  # number of the first line of the next complete text
+        # A long sequence line checked in pieces: the bytes checked so far (0: none), whether
+        # they were all blank (spaces, tabs) and, if so, the first of them.
+        self._piece_column = 0
+        self._piece_blank = True
+        self._piece_first = 0
 
     @property
     def line_reached(self) -> int:
@@ -80,22 +92,99 @@ class FastaScanner:
         cut = data.rfind(b"\n") + 1
         if cut == 0:
             self._parts.append(data)
+            self._parts_size += len(data)
+            if self._parts_size > _PIECE_BYTES:
+                self._check_piece()
             return
         text = b"".join([*self._parts, data[:cut]]) if self._parts else data[:cut]
         self._parts = [data[cut:]] if cut < len(data) else []
-        self._lines(text)
+        self._parts_size = len(data) - cut
+        self._complete(text)
+        if self._parts_size > _PIECE_BYTES:
+            self._check_piece()
 
     def finish(self) -> None:
         """Check what is left at the end of the file."""
-        if self._parts:
+        if self._parts or self._piece_column:
             text = b"".join(self._parts) + b"\n"
-            self._parts = []
-            self._lines(text)
+            self._parts, self._parts_size = [], 0
+            self._complete(text)
         self._close()
         if not self.lengths:
             raise SequenceFormatError(
                 self.filename, None, "the file holds no records: upload the FASTA file itself"
             )
+
+    def _complete(self, text: bytes) -> None:
+        """Process ``text`` (ending with a line break), ending a line begun in pieces."""
+        if self._piece_column:
+            end = text.index(b"\n")
+            self._piece(text[:end], end_of_line=True)
+            self._line += 1
+            text = text[end + 1 :]
+            if not text:
+                return
+        self._lines(text)
+
+    def _check_piece(self) -> None:
+        """Check the start of a long unfinished line now rather than keep it whole."""
+        piece = b"".join(self._parts)
+        if not self._piece_column and piece[:1] == b">":
+            if len(piece) - piece.endswith(b"\r") > HEADER_BYTES_MAX:
+                self._check_piece_header()
+            self._parts = [piece]  # a header is kept whole (up to HEADER_BYTES_MAX)
+            return
+        keep = b"\r" if piece.endswith(b"\r") else b""  # perhaps the CR of a CR LF
+        self._parts = [keep] if keep else []
+        self._parts_size = len(keep)
+        self._piece(piece[: len(piece) - len(keep)], end_of_line=False)
+
+    def _check_piece_header(self) -> None:
+        raise self._error(
+            self._line,
+            f"the header line is longer than {HEADER_BYTES_MAX >> 20} MiB: headers are an id "
+            "and a short description; is a line break missing after it?",
+        )
+
+    def _piece(self, content: bytes, *, end_of_line: bool) -> None:
+        """Check part of a sequence line (the rest of it, with ``end_of_line``)."""
+        column, blank = self._piece_column, self._piece_blank
+        if end_of_line:
+            self._piece_column, self._piece_blank = 0, True
+            if content.endswith(b"\r"):
+                content = content[:-1]
+        else:
+            self._piece_column += len(content)
+        if blank and not content.strip(_BLANK):
+            if column == 0 and content:
+                self._piece_first = content[0]
+            return
+        if self._open is None:
+            start = content if not column else bytes([self._piece_first]) * column + content
+            raise self._error(
+                self._line,
+                "expected a FASTA header line starting with '>' before any sequence: "
+                f"the line starts with '{start[:20].decode('utf-8', 'replace')}'",
+            )
+        if blank and column:  # blank so far, then something else: not blank
+            self._bad_residue(self._piece_first, 1)
+        if not end_of_line:
+            self._piece_blank = False
+        if content.translate(None, RESIDUES):
+            at = next(i for i, b in enumerate(content) if b not in RESIDUES)
+            self._bad_residue(content[at], column + at + 1)
+        self._open.length += len(content)
+        gc, n = gc_n_counts(content)
+        self.gc += gc
+        self.n += n
+
+    def _bad_residue(self, byte: int, column: int, line: int | None = None) -> None:
+        raise self._error(
+            self._line if line is None else line,
+            f"the sequence has {describe_byte(byte)} at column {column}: FASTA sequences "
+            "hold letters (IUPAC nucleotide or amino-acid codes), '*' and '-' only; remove "
+            "spaces, digits and other signs",
+        )
 
     def _error(self, line: int, problem: str) -> SequenceFormatError:
         return SequenceFormatError(self.filename, line, problem)
@@ -121,6 +210,9 @@ class FastaScanner:
         self._close()
         if raw.endswith(b"\r"):
             raw = raw[:-1]
+        if len(raw) > HEADER_BYTES_MAX:
+            self._line = line
+            self._check_piece_header()
         try:
             title = raw[1:].decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -187,13 +279,7 @@ class FastaScanner:
             stray = content.translate(None, RESIDUES)
             if stray:
                 column = next(i for i, b in enumerate(content) if b not in RESIDUES)
-                raise self._error(
-                    number,
-                    f"the sequence has {describe_byte(content[column])} at column "
-                    f"{column + 1}: FASTA sequences hold letters (IUPAC nucleotide or "
-                    "amino-acid codes), '*' and '-' only; remove spaces, digits and other "
-                    "signs",
-                )
+                self._bad_residue(content[column], column + 1, number)
             out.append(content)
         return b"".join(out)
 

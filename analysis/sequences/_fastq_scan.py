@@ -18,7 +18,10 @@ Rules (Sanger / Illumina 1.8+ FASTQ):
 * quality characters are Phred+33, ``!`` (0) to ``~`` (93): no spaces, tabs or controls;
 * header lines may hold any text but control characters (a tab is allowed);
 * lines end with LF or CR LF; blank lines are allowed only before the first read and after
-  the last; the last line may lack its line break.
+  the last; the last line may lack its line break;
+* a read's text (header, sequence, '+' and quality lines) is at most ``READ_BYTES_MAX``
+  (32 MiB, a read of about 16 Mb): a read is checked whole, so this bounds memory (about
+  four times the read's text at worst). The longest real reads (ultra-long ONT) are ~4 Mb.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ I64 = npt.NDArray[np.int64]
 
 NUCLEOTIDES = b"ACGTURYSWKMBDHVNacgturyswkmbdhvn"
 QUALITY_CHARS = bytes(range(33, 127))
+READ_BYTES_MAX = 32 << 20
 _AT, _PLUS, _NL, _CR, _TAB, _DEL = 64, 43, 10, 13, 9, 127
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _BLANK = b" \t\r"
@@ -95,9 +99,25 @@ class FastqScanner:
         self._parts_newlines += newlines
         # A read needs at least four line breaks; long reads may span many blocks.
         if self._parts_newlines < 4 or (newlines == 0 and self._parts_size > len(data)):
+            self._refuse_if_too_long()  # what is kept is all one unfinished read
             return
         buf = b"".join(self._parts)
         self._keep(buf, *self._scan(buf, final=False))
+        self._refuse_if_too_long()
+
+    def _refuse_if_too_long(self) -> None:
+        """The text kept (one unfinished read) may not grow beyond READ_BYTES_MAX."""
+        if self._parts_size <= READ_BYTES_MAX:
+            return
+        start = self._parts[0][:1] if self._parts else b""
+        where = "read" if start == b"@" else "text"
+        raise self._error(
+            self._line,
+            f"the {where} starting on this line is longer than {READ_BYTES_MAX >> 20} MiB "
+            "(header, sequence and qualities) without ending: reads this long are not "
+            "supported (the longest real reads are a few Mb); is the file damaged? Split the "
+            "read or upload the sequence as FASTA",
+        )
 
     def finish(self) -> ReadTally:
         """Check the text left at the end of the file and return the tally of all reads."""

@@ -49,6 +49,10 @@ _ID_LENGTH = re.compile(r"([0-9]+)\s+(?:BP|AA)\b")
 _GENBANK_POSITION = re.compile(r" *([0-9]+)")
 _EMBL_SEQUENCE = re.compile(r"     +(\S+(?:\s+\S+)*?)\s+([0-9]+)\s*", re.ASCII)
 _LETTERS = re.compile(r"[A-Za-z]*")
+_TOO_LONG = (
+    f"the line is longer than {LINE_BYTES_MAX >> 20} MiB: GenBank and EMBL lines are short "
+    "(80 columns); the file is damaged or not GenBank/EMBL"
+)
 _COUNT_EVERY = 1 << 20  # count G/C/N once this many bases are pending
 _OUTSIDE, _HEADER, _SEQUENCE = "outside", "header", "sequence"
 
@@ -302,6 +306,8 @@ class _LineFeed:
                 self.error = SequenceFormatError(self.filename, self.line or None, problem)
             return ""
         self.line += 1
+        if len(raw) > LINE_BYTES_MAX + 1:
+            return self._fail(_TOO_LONG)
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         bad = _CONTROL.search(raw)
@@ -338,12 +344,7 @@ class _LineFeed:
     def _raw_line(self) -> bytes | None:
         while self._next >= len(self._lines):
             if self._too_long:
-                self.error = SequenceFormatError(
-                    self.filename,
-                    self.line + 1,
-                    f"the line is longer than {LINE_BYTES_MAX >> 20} MiB: GenBank and EMBL "
-                    "lines are short (80 columns); the file is damaged or not GenBank/EMBL",
-                )
+                self.error = SequenceFormatError(self.filename, self.line + 1, _TOO_LONG)
                 return None
             try:
                 block = next(self._blocks, None)

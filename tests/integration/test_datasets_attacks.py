@@ -856,12 +856,6 @@ def test_a_valid_fastq_gzip_bomb_is_checked_in_bounded_memory(tmp_path: Path) ->
     assert grown < 96 << 20, f"{grown >> 20} MiB for 128 MiB of reads"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the FASTA and FASTQ scanners keep a line whole until its line break: a single "
-    "128 MiB line (125 kB of gzip) takes 2-4x its size in RSS (by hand: 8 MB of gzip holding "
-    "one 8 GiB line drove the server past 6 GB in 30 s; unbounded, it is an OOM kill)",
-)
 @pytest.mark.parametrize(
     ("name", "head", "tail"),
     [("genome.fa.gz", b">one\n", b"\n"), ("reads.fq.gz", b"@one\n", b"\n+\nI\n")],

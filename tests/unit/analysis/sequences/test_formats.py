@@ -758,3 +758,147 @@ def test_any_gzip_raises_only_sequence_format_error(
     _only_format_errors(folder / "whole.gz", packed)
     _only_format_errors(folder / "cut.gz", packed[: min(cut, len(packed))])
     _only_format_errors(folder / "raw.gz", zlib.compress(data)[:cut] + packed)
+
+
+# -- bounded memory: long lines, long reads, big records ------------------------------------
+
+_FASTA_LINES = st.lists(
+    st.one_of(
+        st.sampled_from([">a", ">b x", ">", "", " ", "\t ", " \r", "ACGT", "acgtN-*", "AC GT"]),
+        st.text(alphabet="ACGTNacgt \t\r>1", max_size=30),
+    ),
+    max_size=12,
+)
+
+
+def _fasta_outcome(text: bytes, cuts: list[int]) -> object:
+    from analysis.sequences._fasta_scan import FastaScanner
+
+    scanner = FastaScanner("x.fa")
+    try:
+        previous = 0
+        for cut in [*sorted(cuts), len(text)]:
+            scanner.feed(text[previous:cut])
+            previous = cut
+        scanner.finish()
+    except SequenceFormatError as exc:
+        return ("refused", exc.line, exc.problem[:30])
+    return (list(scanner.lengths), scanner.gc, scanner.n, scanner.record_infos)
+
+
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(lines=_FASTA_LINES, cuts=st.lists(st.integers(0, 400), max_size=8))
+def test_fasta_lines_checked_in_pieces_agree_with_whole_lines(
+    monkeypatch: pytest.MonkeyPatch, lines: list[str], cuts: list[int]
+) -> None:
+    from analysis.sequences import _fasta_scan
+
+    text = "\n".join(lines).encode()
+    cuts = [c for c in cuts if c <= len(text)]
+    whole = _fasta_outcome(text, [])
+    with monkeypatch.context() as patched:
+        patched.setattr(_fasta_scan, "_PIECE_BYTES", 3)
+        assert _fasta_outcome(text, cuts) == whole
+
+
+def test_a_fasta_line_of_a_gigabase_in_gzip_is_checked_in_pieces(tmp_path: Path) -> None:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    path = tmp_path / "one-line.fa.gz"
+    with path.open("wb") as out:
+        out.write(packer.compress(b">one\n"))
+        for _ in range(64):
+            out.write(packer.compress(b"ACGN" * (1 << 18)))
+        out.write(packer.compress(b"\r\n>two\nGG") + packer.flush())
+    inventory = validate(path, "one-line.fa.gz")
+    assert [r.length for r in inventory.record_infos] == [64 << 20, 2]
+    summary = inventory.assembly_stats
+    assert summary is not None
+    assert summary.n_fraction == pytest.approx((16 << 20) / ((64 << 20) + 2))
+
+
+def test_a_fasta_header_over_a_mebibyte_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "header.fa"
+    path.write_bytes(b">ok\nAC\n>" + b"h" * (2 << 20) + b"\nACGT\n")
+    with pytest.raises(SequenceFormatError, match=r"line 3: the header line is longer than 1 MiB"):
+        validate(path, "header.fa")
+
+
+def test_a_fastq_read_over_the_cap_is_refused_and_a_4_mb_read_is_not(tmp_path: Path) -> None:
+    long_read = b"@ont\n" + b"ACGT" * 1_000_000 + b"\n+\n" + b"5" * 4_000_000 + b"\n"
+    path = tmp_path / "ont.fq.gz"
+    path.write_bytes(gzip.compress(b"@s\nAC\n+\nII\n" + long_read, compresslevel=1))
+    assert validate(path, "ont.fq.gz").total_length == 4_000_002
+    path.write_bytes(gzip.compress(b"@s\nAC\n+\nII\n@big\n" + b"A" * (40 << 20), compresslevel=1))
+    with pytest.raises(SequenceFormatError, match=r"line 5: the read starting on this line is "):
+        validate(path, "big.fq.gz")
+
+
+def _genbank_record(name: str, sequence_lines: list[str], length: int, features: str = "") -> str:
+    return (
+        f"LOCUS       {name}   {length} bp    DNA     linear   BCT 01-JAN-2000\n"
+        f"DEFINITION  test.\nACCESSION   {name}\nVERSION     {name}.1\n"
+        f"FEATURES             Location/Qualifiers\n     source          1..{length}\n"
+        f"{features}ORIGIN\n" + "".join(f"{line}\n" for line in sequence_lines) + "//\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "   1 acgt",
+        " " * 10 + "1 acgt",
+        "1 acgt",
+        "        1acgt",
+        "       1  acgt",
+        "        １ acgt",
+    ],
+)
+def test_genbank_sequence_lines_out_of_biopythons_columns_are_refused(
+    tmp_path: Path, line: str
+) -> None:
+    path = tmp_path / "odd.gb"
+    path.write_text(_genbank_record("ODD1", [line], 4))
+    with pytest.raises(SequenceFormatError, match=r"line 8: expected a sequence line like"):
+        validate(path, "odd.gb")
+
+
+def test_genbank_sequence_counted_without_biopython_holding_it(tmp_path: Path) -> None:
+    lines = [f"{i * 60 + 1:9d} " + " ".join(["ggccnnaatt"] * 6) for i in range(3)]
+    path = tmp_path / "three.gb"
+    path.write_text(_genbank_record("THREE1", [*lines, f"{181:9d} gc"], 182))
+    inventory = validate(path, "three.gb")
+    assert inventory.record_infos[0].length == 182
+    summary = inventory.assembly_stats
+    assert summary is not None
+    assert (summary.gc_fraction, summary.n_fraction) == (74 / 146, 36 / 182)
+
+
+def test_genbank_caps_on_features_and_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analysis.sequences import _insdc_scan
+
+    monkeypatch.setattr(_insdc_scan, "FEATURES_MAX", 3)
+    path = tmp_path / "many.gb"
+    features = "     misc_feature    1..4\n" * 3
+    path.write_text(_genbank_record("MANY1", ["        1 acgt"], 4, features))
+    with pytest.raises(
+        SequenceFormatError, match=r"line 9: the record 'MANY1' \(line 1\) has more"
+    ):
+        validate(path, "many.gb")
+    monkeypatch.setattr(_insdc_scan, "HEADER_BYTES_MAX", 200)
+    path.write_text(_genbank_record("MANY1", ["        1 acgt"], 4, "     misc_feature    1..4\n"))
+    with pytest.raises(SequenceFormatError, match=r"line 7: the header and feature table"):
+        validate(path, "many.gb")
+    monkeypatch.setattr(_insdc_scan, "HEADER_BYTES_MAX", 1 << 20)
+    monkeypatch.setattr(_insdc_scan, "LINE_BYTES_MAX", 100)  # a complete line, then a tail
+    path.write_text(_genbank_record("LONG1", ["        1 acgt"], 4).replace("test.", "t" * 200))
+    with pytest.raises(SequenceFormatError, match=r"line 2: the line is longer than"):
+        validate(path, "long.gb")
+    path.write_text(_genbank_record("LONG1", ["        1 acgt"], 4) + "x" * 300)
+    with pytest.raises(SequenceFormatError, match=r"line 10: the line is longer than"):
+        validate(path, "long.gb")
