@@ -112,6 +112,13 @@ class DatasetQuerySchema(Schema):
         validate=validate.OneOf(samples.SPACEFLIGHT_VALUES),
         metadata={"description": "Factor Value[Spaceflight] of the sample"},
     )
+    factor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "NAME=VALUE of a sample factor: " + ", ".join(datasets.FACTOR_COLUMNS),
+            "example": "time_point=day 21",
+        },
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=datasets.LIST_MAX))
 
 
@@ -369,11 +376,13 @@ class Datasets(MethodView):
     @_errors(422)
     def get(self, query: dict[str, Any]) -> list[datasets.DatasetView]:
         """Datasets, newest first; filter by experiment, format, material or spaceflight."""
+        factor = query.get("factor")
         f = datasets.DatasetFilter(
             query.get("experiment_id"),
             query.get("format"),
             query.get("material"),
             query.get("spaceflight"),
+            datasets.parse_factor_filter(factor) if factor else None,
         )
         return datasets.list_datasets(current_db(), f, limit=query["limit"])
 

@@ -115,7 +115,12 @@ def field_errors(messages: object) -> dict[str, str]:
 def _service_error(exc: ServiceError) -> Response:
     # Raised by services from API routes and from Dash callbacks alike (e.g. a refused role).
     response = error_response(
-        exc.status, exc.message, code=exc.code, field=exc.field, errors=exc.errors
+        exc.status,
+        exc.message,
+        code=exc.code,
+        field=exc.field,
+        errors=exc.errors,
+        details=exc.details or None,
     )
     if isinstance(exc, TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after_s)

@@ -142,6 +142,7 @@ class DatasetFilter:
     format: str | None = None
     material: str | None = None
     spaceflight: str | None = None  # a factor value of the sample
+    factor: tuple[str, str] | None = None  # (name, value) of a sample's factor column
 
 
 # --- checking what the importer says -------------------------------------------------------
@@ -337,7 +338,7 @@ def duplicate(sha256: str, dataset_id: int) -> Conflict:
         "nothing was imported.",
         field="file",
     )
-    failed.existing_id = dataset_id  # type: ignore[attr-defined]
+    failed.details = {"dataset_id": dataset_id, "sha256": sha256}
     return failed
 
 
@@ -627,7 +628,39 @@ def _filtered(query: Select[Any], f: DatasetFilter) -> Select[Any]:
         query = query.where(Dataset.material == f.material)
     if f.spaceflight:
         query = query.where(Sample.spaceflight == f.spaceflight)
+    if f.factor is not None:
+        name, value = f.factor
+        column = FACTOR_COLUMNS[name]
+        query = query.where(column == (float(value) if name in NUMERIC_FACTORS else value))
     return query
+
+
+FACTOR_COLUMNS = {
+    "spaceflight": Sample.spaceflight,
+    "gravity_g": Sample.gravity_g,
+    "radiation_mgy": Sample.radiation_mgy,
+    "time_point": Sample.time_point,
+    "replicate": Sample.replicate,
+    "strain": Sample.strain,
+}
+NUMERIC_FACTORS = frozenset({"gravity_g", "radiation_mgy"})
+
+
+def parse_factor_filter(raw: str) -> tuple[str, str]:
+    """``name=value`` of a factor column, checked (``time_point=day 21``, ``gravity_g=0``)."""
+    name, sep, value = raw.partition("=")
+    name = name.strip()
+    if not sep or name not in FACTOR_COLUMNS:
+        raise ValidationFailed(
+            f"factor must be NAME=VALUE with NAME one of {', '.join(FACTOR_COLUMNS)}.",
+            field="factor",
+        )
+    if name in NUMERIC_FACTORS:
+        try:
+            float(value)
+        except ValueError:
+            raise ValidationFailed(f"{name} must be a number.", field="factor") from None
+    return name, value.strip()
 
 
 def count_datasets(db: Database, f: DatasetFilter = DatasetFilter()) -> int:

@@ -24,6 +24,8 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
         self.errors: dict[str, str] = {field: message} if field else {}
+        # Facts a client may act on, e.g. {"dataset_id": 7} for bytes already imported.
+        self.details: dict[str, object] = {}
 
 
 class InputError(ServiceError):

@@ -130,6 +130,7 @@ def test_a_genbank_file_is_imported_kept_byte_for_byte_and_explored(
     before = _store_files(site)
     again = _json(_post(sci, data, "copy.gb", experiment_id, sample_name="other"), 409)
     assert f"dataset {dataset}" in again["error"]["message"]
+    assert again["error"]["details"]["dataset_id"] == dataset
     assert _store_files(site) == before
 
 
@@ -176,6 +177,12 @@ def test_gzipped_reads_are_imported_with_read_statistics(site: Site, experiment_
     )
     assert created["record_count"] == 100
     assert created["total_length"] == sum(5 + i % 5 for i in range(100))
+    by_factor = _json(sci.get("/api/v1/datasets?factor=gravity_g=0&format=fastq"), 200)
+    assert created["id"] in [d["id"] for d in by_factor]
+    assert _json(sci.get("/api/v1/datasets?factor=gravity_g=1"), 200) == [] or created[
+        "id"
+    ] not in [d["id"] for d in _json(sci.get("/api/v1/datasets?factor=gravity_g=1"), 200)]
+    assert _json(sci.get("/api/v1/datasets?factor=colour=red"), 422)["error"]["field"] == "factor"
     stats = _json(sci.get(f"/api/v1/datasets/{created['id']}/stats"), 200)["reads"]
     assert (stats["reads"], stats["min_length"], stats["max_length"]) == (100, 5, 9)
     csv_text = sci.get(f"/api/v1/datasets/{created['id']}/stats.csv").get_data(as_text=True)
