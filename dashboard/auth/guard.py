@@ -83,9 +83,15 @@ def is_cross_site() -> bool:
     Browsers send ``Origin`` with every cross-site POST; SameSite=Lax cookies already stay
     behind, and this refuses the request outright as a second line.
     """
-    origin = request.headers.get("Origin")
-    if request.method in SAFE_METHODS or not origin:
+    if request.method in SAFE_METHODS:
         return False
+    # Fetch metadata, where the browser sends it, says so directly (even without Origin).
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    # Host only, not scheme: behind a TLS-terminating proxy the app itself sees http.
     return urlsplit(origin).netloc != request.host
 
 

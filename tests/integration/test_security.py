@@ -277,3 +277,19 @@ def test_liveness_and_readiness_probes(site: Site) -> None:
         assert response.status_code == 200
         assert response.get_json() == {"status": "ok"}
         assert client.head(path).status_code == 200
+
+
+def test_fetch_metadata_marks_a_cross_site_post_without_origin(site: Site) -> None:
+    sci = site.client("sci")
+    refused = sci.post(
+        "/api/v1/experiments",
+        json={"name": "x", "organism": "y", "arms": []},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert refused.status_code == 403
+    same = sci.post(
+        "/api/v1/experiments",
+        json={"name": "", "organism": "", "arms": []},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert same.status_code == 422  # reached the service
