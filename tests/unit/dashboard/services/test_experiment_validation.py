@@ -66,7 +66,10 @@ def test_every_problem_is_named_at_once_and_nothing_is_written(
         "arms[1].gravity_g": (
             "Arm 2 gravity cannot be negative (got -1 g): 0 is microgravity, the least there is."
         ),
-        "arms[2].spaceflight": "Arm 3 spaceflight must be one of Space Flight, Ground Control, Basal Control, Ancestor.",
+        "arms[2].spaceflight": (
+            "Arm 3 spaceflight must be one of Space Flight, Ground Control, Basal Control, "
+            "Ancestor."
+        ),
         "arms[2].gravity_g": "Arm 3 gravity must be a number of g, not 'heavy'.",
         "arms[3].name": "Two arms are named 'Ground'; arm names must differ.",
     }
