@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, NoReturn
 
 from Bio import SeqIO
 
@@ -395,10 +395,8 @@ def scan_insdc(
         if record is None:
             break
         index = len(lengths)
-        if index >= len(structure.lengths):  # pragma: no cover - Biopython ran ahead of us
-            raise SequenceFormatError(
-                filename, feed.line or None, "Biopython read a record this check did not see"
-            )
+        if len(structure.lengths) != index + 1:  # Biopython skipped a record (or ran ahead)
+            _skipped(filename, structure, index)
         line = structure.record_lines[index]
         record_id = str(record.id)
         if record_id in ids:
@@ -419,5 +417,18 @@ def scan_insdc(
         raise SequenceFormatError(
             filename, feed.line or None, "Biopython stopped reading here: check this line"
         )
+    if len(lengths) != len(structure.record_lines):  # Biopython skipped a record silently
+        _skipped(filename, structure, len(lengths))
     structure.count_pending()
     return infos, lengths, structure.gc, structure.n
+
+
+def _skipped(filename: str, structure: _Structure, index: int) -> NoReturn:
+    """Biopython passed over the record ``index`` of those the structure check saw."""
+    lines = structure.record_lines
+    raise SequenceFormatError(
+        filename,
+        lines[index] if index < len(lines) else None,
+        f"Biopython does not see a {structure.what()} record here: its "
+        f"{structure.start_key} line is malformed; export the record again",
+    )

@@ -1,9 +1,10 @@
 """Which sequence format a file holds, and a strict check of the whole file with its summary.
 
 :func:`sniff` recognises FASTA, FASTQ, GenBank and EMBL (plain or gzip) from the content,
-never the file name. :func:`validate` reads the whole file once, in constant memory for
-FASTQ, and either returns an :class:`Inventory` (record count, lengths, statistics) or
-raises :class:`SequenceFormatError` at the first problem, naming the line and the fix.
+never the file name. :func:`validate` reads the whole file once, in bounded memory
+(whatever its size or line lengths), and either returns an :class:`Inventory` (record
+count, lengths, statistics) or raises :class:`SequenceFormatError` at the first problem,
+naming the line and the fix.
 :func:`read_stats` is the FASTQ statistics alone. The rules each format must follow are in
 the docstrings of the private scanners (``_fastq_scan``, ``_fasta_scan``, ``_insdc_scan``).
 """
@@ -215,10 +216,13 @@ def validate(path: Path, filename: str, *, on_progress: Progress | None = None) 
 
     ``on_progress(bytes_read, file_size)`` is called at most ten times a second with the
     bytes of the file on disk read so far (compressed bytes for gzip), and once at the end;
-    an exception it raises stops the check and propagates (a way to cancel). FASTQ takes
-    memory independent of the file's size (blocks of 8 MiB; a read longer than that needs a
-    few times its own size); FASTA, GenBank and EMBL keep one length and one id per record
-    (ids for the duplicate check).
+    an exception it raises stops the check and propagates (a way to cancel). Memory does not
+    grow with the file or its lines: text is read in blocks of 8 MiB; a FASTA sequence line
+    is checked in pieces as it arrives; a FASTQ read is checked whole, so its text may be at
+    most 32 MiB (``_fastq_scan.READ_BYTES_MAX``, reads of ~16 Mb); GenBank and EMBL sequence
+    lines are counted here, never held, and a record may have at most 250,000 features and
+    64 MiB of header and feature text, lines at most 16 MiB (``_insdc_scan``). FASTA,
+    GenBank and EMBL keep one length and one id per record (ids for the duplicate check).
     """
     fmt, compression = sniff(path, filename)
     is_gzip = compression is Compression.GZIP

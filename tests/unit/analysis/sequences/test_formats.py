@@ -902,3 +902,16 @@ def test_genbank_caps_on_features_and_lines(
     path.write_text(_genbank_record("LONG1", ["        1 acgt"], 4) + "x" * 300)
     with pytest.raises(SequenceFormatError, match=r"line 10: the line is longer than"):
         validate(path, "long.gb")
+
+
+def test_a_genbank_record_biopython_passes_over_is_refused(tmp_path: Path) -> None:
+    # Found by fuzzing: Biopython silently skips a record whose LOCUS line it cannot place,
+    # which left the counts of the record with no record (a ValueError, a 500).
+    good = [_genbank_record(name, ["        1 acgt"], 4) for name in ("A1", "B2", "C3")]
+    for skipped, line in ((0, 1), (1, 10)):
+        records = list(good)
+        records[skipped] = records[skipped].replace("LOCUS       ", "LOCUS   ..  ", 1)
+        path = tmp_path / "skipped.gb"
+        path.write_text("".join(records))
+        with pytest.raises(SequenceFormatError, match=rf"line {line}: Biopython does not see"):
+            validate(path, "skipped.gb")
