@@ -10,7 +10,6 @@ every way of moving (zoom, click, a row picked, the range typed) goes through ``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
@@ -32,6 +31,7 @@ from dashboard.components.sequence_figures import (
     sequence_map,
     view_from_relayout,
 )
+from dashboard.components.tabs import register_tabs
 from dashboard.components.theme import current_scheme
 from dashboard.components.view_state import parse_int
 from dashboard.services import explorer
@@ -333,32 +333,4 @@ clientside_callback(
 
 
 # The tools' tabs: a click picks one; the store shows it (and is what the URL keeps).
-clientside_callback(
-    """
-    function () {
-        const trigger = window.dash_clientside.callback_context.triggered_id;
-        if (!trigger) { return window.dash_clientside.no_update; }
-        return trigger.slice(PREFIX.length);
-    }
-    """.replace("PREFIX", json.dumps(views.tab_id(ids.TAB_PREFIX, ""))),
-    Output(ids.TABS, "data", allow_duplicate=True),
-    *[Input(views.tab_id(ids.TAB_PREFIX, key), "n_clicks") for key in ids.TAB_KEYS],
-    prevent_initial_call=True,
-)
-clientside_callback(
-    """
-    function (active) {
-        const keys = KEYS;
-        return [
-            ...keys.map(k => k === active ? "nav-link active" : "nav-link"),
-            ...keys.map(k => k === active ? "true" : "false"),
-            ...keys.map(k => k !== active),
-        ];
-    }
-    """.replace("KEYS", json.dumps(list(ids.TAB_KEYS))),
-    *[Output(views.tab_id(ids.TAB_PREFIX, key), "className") for key in ids.TAB_KEYS],
-    *[Output(views.tab_id(ids.TAB_PREFIX, key), "aria-selected") for key in ids.TAB_KEYS],
-    *[Output(views.panel_id(ids.TAB_PREFIX, key), "hidden") for key in ids.TAB_KEYS],
-    Input(ids.TABS, "data"),
-    prevent_initial_call=True,
-)
+register_tabs(ids.TAB_IDS, ids.TAB_KEYS)

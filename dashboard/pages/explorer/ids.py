@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dashboard.components.forms import FormIds
 from dashboard.components.grid import grid_ids
+from dashboard.components.tabs import TabIds
 
 PATH = "/explorer"
 
@@ -41,10 +42,10 @@ URL_WINDOW = "explorer-url-window"
 URL_STEP = "explorer-url-step"
 URL_TAB = "explorer-url-tab"
 
-TABS = "explorer-tabs"  # dcc.Store: the key of the tool shown
+TAB_IDS = TabIds("explorer")  # buttons explorer-tab-<key>, panels explorer-panel-<key>
+TABS = TAB_IDS.store  # dcc.Store: the key of the tool shown
 TAB_CDS, TAB_ORFS, TAB_MOTIF, TAB_REGION, TAB_ALIGN = "cds", "orfs", "motif", "region", "align"
 TAB_KEYS = (TAB_CDS, TAB_ORFS, TAB_MOTIF, TAB_REGION, TAB_ALIGN)
-TAB_PREFIX = "explorer"  # tab buttons explorer-tab-<key>, panels explorer-panel-<key>
 
 # CDS table and the chosen CDS.
 CDS_IDS = grid_ids("explorer-cds")

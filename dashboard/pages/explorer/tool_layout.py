@@ -13,7 +13,7 @@ from dashboard.components.explorer_state import (
     DEFAULT_ORFS,
     ExplorerQuery,
 )
-from dashboard.components.explorer_views import dataset_label, tool_tabs
+from dashboard.components.explorer_views import dataset_label
 from dashboard.components.feedback import icon
 from dashboard.components.frame import card, loading
 from dashboard.components.grid import GridSpec, data_grid
@@ -24,6 +24,7 @@ from dashboard.components.sequence_tables import (
     ORF_COLUMNS,
     check_legend,
 )
+from dashboard.components.tabs import Tab, tabs
 from dashboard.components.view_state import GridView, Sort
 from dashboard.services import explorer
 from dashboard.services.datasets import DatasetView
@@ -420,20 +421,15 @@ def tools(
 ) -> html.Div:
     """The tools in their tabs, as the URL left them (``query``: the CDS grid's view)."""
     codes = explorer.genetic_code_names()
-    return html.Div(
+    return tabs(
+        ids.TAB_IDS,
         [
-            dcc.Store(id=ids.TABS, data=q.tab),
-            tool_tabs(
-                ids.TAB_PREFIX,
-                [
-                    (ids.TAB_CDS, "CDS", _cds_tab(q, query, record_id)),
-                    (ids.TAB_ORFS, "ORF finder", _orf_tab(q, codes)),
-                    (ids.TAB_MOTIF, "Motif search", _motif_tab(q)),
-                    (ids.TAB_REGION, "Bases", _region_tab()),
-                    (ids.TAB_ALIGN, "Align", _align_tab(choices, dataset, record_id)),
-                ],
-                q.tab,
-                "Tools",
-            ),
-        ]
+            Tab(ids.TAB_CDS, "CDS", _cds_tab(q, query, record_id)),
+            Tab(ids.TAB_ORFS, "ORF finder", _orf_tab(q, codes)),
+            Tab(ids.TAB_MOTIF, "Motif search", _motif_tab(q)),
+            Tab(ids.TAB_REGION, "Bases", _region_tab()),
+            Tab(ids.TAB_ALIGN, "Align", _align_tab(choices, dataset, record_id)),
+        ],
+        q.tab,
+        "Tools",
     )
