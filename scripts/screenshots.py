@@ -9,7 +9,10 @@ one the app computed), then writes with headless Chromium:
 
 - ``docs/screenshots/<page>-<light|dark>-<desktop|phone>.png``: full-page shots of every page
   in ``dash.page_registry`` (named after the page's registry name: "Audit log" ->
-  ``audit-log``), the login page and a refused page (``forbidden``);
+  ``audit-log``), the login page and a refused page (``forbidden``); the explorer opens on the
+  seeded pPCP1 genome (``explorer``: the whole record), and shows its tools in
+  ``explorer-cds`` (a gene zoomed, its CDS picked), ``explorer-motif`` (hits of a motif) and
+  ``explorer-align`` (two CDS aligned);
 - ``docs/screenshots/components/<piece>-<light|dark>.png``: the design system's pieces for
   ``dashboard/components/README.md``.
 
@@ -241,6 +244,7 @@ def seed(admin: Page, anonymous: Page, passwords: dict[str, str]) -> Seeded:
 
 SEQUENCES = ROOT / "tests" / "fixtures" / "sequences" / "biopython"
 DATASET_DETAIL = 0  # index of the dataset whose page is shown for /datasets/<dataset_id>
+GENOME = 1  # index of the dataset the explorer opens on: pPCP1 (NC_005816.gb, 9,609 bp)
 
 
 def simulated_reads(path: Path, reads: int) -> Path:
@@ -311,8 +315,18 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "page"
 
 
-def page_shots(seeded: Seeded) -> list[tuple[str, str, str]]:
-    """(file stem, path, role) for every registered page, the login page and a refusal."""
+@dataclass(frozen=True)
+class Shot:
+    """A full-page shot: file stem, path, who looks, and what to do on the page first."""
+
+    stem: str
+    path: str
+    role: str
+    stage: Callable[[Page], None] | None = None
+
+
+def page_shots(seeded: Seeded) -> list[Shot]:
+    """Every registered page, the login page, a refusal and the explorer's tools."""
     shots = []
     for registered in registry_pages():
         template = registered.get("path_template")
@@ -326,13 +340,86 @@ def page_shots(seeded: Seeded) -> list[tuple[str, str, str]]:
             else:
                 print(f"skipped {template}: no screenshot data for {names}", file=sys.stderr)
                 continue
-        shots.append((slug(str(registered["name"])), path, "admin"))
-    shots.append(("login", "/login", "anonymous"))
-    shots.append(("forbidden", "/admin/users", "ada"))
+        if path == EXPLORER and seeded.dataset_ids:
+            shots += explorer_shots(seeded.dataset_ids[GENOME])
+            continue
+        shots.append(Shot(slug(str(registered["name"])), path, "admin"))
+    shots.append(Shot("login", "/login", "anonymous"))
+    shots.append(Shot("forbidden", "/admin/users", "ada"))
     return shots
 
 
-def _shoot(session: Session, path: str, target: Path, *, full_page: bool = True) -> None:
+# --- the explorer: pPCP1 of Yersinia pestis, its map and its tools --------------------------
+
+EXPLORER = "/explorer"
+PLA = 7  # pPCP1's eighth CDS: pla, the plasminogen activator, at 6,664..7,602
+PLA_VIEW = (6570, 7696)  # the explorer's own zoom to it: the CDS and a tenth of its length
+MOTIF = "AGGAGG"  # the Shine-Dalgarno core: 5 hits on pPCP1's two strands
+SECOND_START = '[id=\'{"field":"second-start","form":"explorer-align-form"}\']'
+
+
+def _explorer_ready(page: Page) -> None:
+    """The record parsed and the map drawn, every callback answered."""
+    page.wait_for_selector("#explorer-map .js-plotly-plot .barlayer", state="attached")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def _explorer_map(page: Page) -> None:
+    _explorer_ready(page)
+    page.locator("#explorer-feature-counts").filter(has_text="CDS").wait_for()
+
+
+def _explorer_cds(page: Page) -> None:
+    _explorer_ready(page)
+    page.locator("#explorer-cds-detail").filter(has_text="YP_pPCP08").wait_for()
+
+
+def _explorer_motif(page: Page) -> None:
+    _explorer_ready(page)
+    page.locator("#explorer-motif-info").filter(has_text=f"of {MOTIF}").wait_for()
+    page.locator("#explorer-hits-grid .ag-row").first.wait_for()
+
+
+def _explorer_align(page: Page) -> None:
+    """Align pPCP1's two transposases as a scientist does: "Align with…" on the first CDS,
+    the second picked from the quick pick, then Align."""
+    _explorer_ready(page)
+    detail = page.locator("#explorer-cds-detail")
+    detail.filter(has_text="YP_pPCP01").wait_for()
+    detail.get_by_role("button", name="Align with…").click()
+    pick = page.locator("#explorer-align-second-cds")
+    pick.wait_for()
+    label = page.locator("#explorer-align-second-cds-options option").nth(1).get_attribute("value")
+    pick.fill(label or "")
+    pick.press("Enter")
+    page.wait_for_function("sel => document.querySelector(sel)?.value", arg=SECOND_START)
+    page.get_by_role("button", name="Align", exact=True).click()
+    page.locator("#explorer-align-summary").filter(has_text="Identity").wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def explorer_shots(dataset_id: int) -> list[Shot]:
+    """The explorer on pPCP1: the whole record, a gene zoomed with its CDS, a motif's hits,
+    an alignment."""
+    base = f"{EXPLORER}?dataset={dataset_id}"
+    start, end = PLA_VIEW
+    return [
+        Shot("explorer", base, "admin", _explorer_map),
+        Shot("explorer-cds", f"{base}&start={start}&end={end}&cds={PLA}", "admin", _explorer_cds),
+        Shot("explorer-motif", f"{base}&motif={MOTIF}&tab=motif", "admin", _explorer_motif),
+        Shot("explorer-align", f"{base}&cds=0", "admin", _explorer_align),
+    ]
+
+
+def _shoot(
+    session: Session,
+    path: str,
+    target: Path,
+    *,
+    full_page: bool = True,
+    stage: Callable[[Page], None] | None = None,
+) -> None:
     page = session.page
     page.goto(path)
     page.wait_for_load_state("networkidle")
@@ -340,6 +427,8 @@ def _shoot(session: Session, path: str, target: Path, *, full_page: bool = True)
         page.wait_for_selector("#_pages_content > *", state="attached")
         page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
         page.wait_for_load_state("networkidle")
+    if stage is not None:
+        stage(page)
     settle(page)
     page.wait_for_timeout(300)  # figures' and grids' own transitions
     page.screenshot(path=str(target), full_page=full_page, animations="disabled")
@@ -587,13 +676,14 @@ def shoot_pages(
     """Full-page shots of every page in each viewport and scheme."""
     out.mkdir(parents=True, exist_ok=True)
     admin = Account(server.admin_user, server.admin_password)
-    shots = [s for s in page_shots(seeded) if not only or s[0] in only]
+    shots = [s for s in page_shots(seeded) if not only or s.stem in only]
     written: list[Path] = []
     for viewport in VIEWPORTS:
         for scheme in SCHEMES:
             sessions: dict[str, Session] = {}
             try:
-                for stem, path, role in shots:
+                for shot in shots:
+                    role = shot.role
                     if role not in sessions:
                         account = (
                             None
@@ -603,9 +693,9 @@ def shoot_pages(
                         sessions[role] = open_session(
                             browser, server, viewport, scheme, account=account
                         )
-                    target = out / f"{stem}-{scheme}-{viewport.name}.png"
+                    target = out / f"{shot.stem}-{scheme}-{viewport.name}.png"
                     try:
-                        _shoot(sessions[role], path, target)
+                        _shoot(sessions[role], shot.path, target, stage=shot.stage)
                         written.append(target)
                     except Exception as exc:  # noqa: BLE001 - reported, the others still run
                         failures.append(f"{target.name}: {str(exc).splitlines()[0]}")
