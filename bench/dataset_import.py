@@ -165,11 +165,10 @@ def bench_api(gigabytes: float, experiment: int, data_dir: Path) -> None:
         "MICROSPACEGEN_WORKERS": "0",
         "MICROSPACEGEN_MAX_REQUEST_MB": str(limit_mb),
     }
+    log_path = data_dir / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
-        _app(data_dir, "serve", "--port", str(port)),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        _app(data_dir, "serve", "--port", str(port)), env=env, stdout=log, stderr=log
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -209,7 +208,11 @@ def bench_api(gigabytes: float, experiment: int, data_dir: Path) -> None:
         for block in _fasta_stream(gigabytes, seed):
             conn.send(block)
         conn.send(tail)
-        response = conn.getresponse()
+        try:
+            response = conn.getresponse()
+        except OSError:
+            print(log_path.read_text(errors="replace")[-3000:])
+            raise
         answer = json.loads(response.read() or b"{}")
         elapsed = time.perf_counter() - start
         peak = _vm(server.pid, "VmHWM")

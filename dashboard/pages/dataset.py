@@ -29,7 +29,7 @@ from dashboard.components.sizes import bases, byte_size, count, percent
 from dashboard.components.theme import current_scheme
 from dashboard.components.timestamp import timestamp
 from dashboard.components.view_state import GridView, parse_int
-from dashboard.services import datasets
+from dashboard.services import datasets, explorer
 from dashboard.services.datasets import DatasetView
 from dashboard.services.errors import InputError, NotFound
 
@@ -352,7 +352,7 @@ def _statistics(view: DatasetView) -> dbc.Card:
 
 def _actions(view: DatasetView) -> list[Any]:
     actions: list[Any] = []
-    if not view.is_reads:
+    if explorer.can_explore(view):
         actions.append(
             dcc.Link(
                 [icon("search", "me-1"), "Open in explorer"],

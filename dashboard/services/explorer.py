@@ -57,6 +57,9 @@ CODON_RE = re.compile(r"^[ACGT]{3}$")
 FEATURE_TYPES_SHOWN = ("gene", "CDS", "rRNA", "tRNA", "ncRNA", "tmRNA", "misc_RNA")
 log = logging.getLogger("microspacegen.explorer")
 PREPARED_RECORDS = 20  # an assembly's first (longest, usually) contigs
+# Parsing holds a record's bases several times over (~20 bytes a base at the peak), so the
+# explorer stops at 20 Mb: the largest bacterial genomes are about 16 Mb.
+EXPLORER_MAX_BP = 20_000_000
 CACHE_VERSION = "1"  # bump when a cached result's shape changes
 # Thousands separators people type or paste in positions: 1,234,567 / 1 234 567 / 1_234_567.
 SEPARATORS = re.compile(r"(?<=\d)[,_\s\u00a0\u202f'](?=\d)")
@@ -110,7 +113,7 @@ def default_window(length: int) -> tuple[int, int]:
 def prepare(db: Database, files: DataFiles, dataset_id: int) -> None:
     """Parse a genome or assembly and compute what the explorer shows first (summary, map,
     CDS table) for its first records, so the page opens on cached data; run at import."""
-    if datasets.get_dataset(db, dataset_id).is_reads:
+    if not can_explore(datasets.get_dataset(db, dataset_id)):
         return
     for rec in datasets.records(db, dataset_id)[:PREPARED_RECORDS]:
         summary(db, files, dataset_id, rec.id)
@@ -141,12 +144,25 @@ def _cached(files: DataFiles, key: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def can_explore(dataset: datasets.DatasetView) -> bool:
+    """Whether the explorer opens this dataset (a genome or assembly it can hold)."""
+    return not dataset.is_reads and dataset.total_length <= EXPLORER_MAX_BP
+
+
 def _annotated(db: Database, dataset_id: int) -> datasets.DatasetView:
     dataset = datasets.get_dataset(db, dataset_id)
     if dataset.is_reads:
         raise ValidationFailed(
             f"Dataset {dataset_id} holds reads (FASTQ): see its read statistics; the explorer "
             "shows genomes and assemblies.",
+            field="dataset",
+        )
+    if dataset.total_length > EXPLORER_MAX_BP:
+        # Parsing keeps the sequence in memory (about 20 bytes a base at the peak).
+        raise ValidationFailed(
+            f"Dataset {dataset_id} holds {dataset.total_length / 1e6:,.0f} Mb; the explorer "
+            f"opens genomes and assemblies up to {EXPLORER_MAX_BP / 1e6:,.0f} Mb (microbes are "
+            "under 20). Its statistics are on its dataset page.",
             field="dataset",
         )
     return dataset

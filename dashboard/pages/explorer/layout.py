@@ -54,7 +54,7 @@ GRAPH_CONFIG = {
 
 def explorable(db: Any) -> list[DatasetView]:
     """Datasets the explorer opens (genomes and assemblies), newest first."""
-    return [d for d in datasets.list_datasets(db) if not d.is_reads]
+    return [d for d in datasets.list_datasets(db) if explorer.can_explore(d)]
 
 
 def _picker(
@@ -469,6 +469,22 @@ def layout(**query: Any) -> html.Div:
                 f"Dataset {dataset.id} holds reads (FASTQ)",
                 "The explorer shows genomes and assemblies; the read statistics (lengths, "
                 "qualities, GC) are on the dataset's page.",
+                dcc.Link(
+                    "Open its dataset page",
+                    href=f"{DATASETS_PATH}/{dataset.id}",
+                    className="btn btn-primary",
+                ),
+            ),
+        )
+    if not explorer.can_explore(dataset):
+        return _nothing_to_open(
+            choices,
+            empty_state(
+                "arrows-angle-expand",
+                f"Dataset {dataset.id} is too large for the explorer",
+                f"It holds {dataset.total_length / 1e6:,.0f} Mb; the explorer opens genomes and "
+                f"assemblies up to {explorer.EXPLORER_MAX_BP / 1e6:,.0f} Mb. Its statistics are "
+                "on its dataset page.",
                 dcc.Link(
                     "Open its dataset page",
                     href=f"{DATASETS_PATH}/{dataset.id}",

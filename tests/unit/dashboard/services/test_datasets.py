@@ -354,3 +354,23 @@ def test_an_imported_genome_opens_in_the_explorer_from_the_cache(
     keys = set(files.cache.iterkeys())
     assert any(":gc:" in k and f":{window}:{step}" in k for k in keys)
     assert any(":cds:" in k for k in keys)
+
+
+def test_the_explorer_declines_what_it_cannot_hold(
+    db: Database,
+    scientist: Actor,
+    experiment: experiments.ExperimentView,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboard.services import explorer
+
+    files = explorer.DataFiles.in_data_dir(tmp_path / "data")
+    source = _source(tmp_path, "big.fa", b">big\n" + b"ACGT" * 2_000 + b"\n")
+    view = datasets.import_path(db, scientist, files.store, source, _details(experiment))
+    monkeypatch.setattr(explorer, "EXPLORER_MAX_BP", 4_000)
+    assert not explorer.can_explore(view)
+    assert explorer.warm(db, files, view.id)  # nothing to prepare, nothing parsed
+    assert not explorer.is_parsed(db, files, view.id)
+    with pytest.raises(ValidationFailed, match="the explorer opens genomes and assemblies up"):
+        explorer.records(db, files, view.id)
