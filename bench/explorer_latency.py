@@ -54,7 +54,6 @@ from dashboard.components import explorer_views as views  # noqa: E402
 from dashboard.components.sequence_figures import (  # noqa: E402
     MapData,
     cds_span,
-    default_window,
     padded_view,
     sequence_map,
 )
@@ -214,7 +213,7 @@ def measure(
     first_open_ms = (time.perf_counter() - started) * 1000
 
     length = explorer.record(db, files, dataset_id, rec_id).length
-    window, step = default_window(length)
+    window, step = explorer.default_window(length)
     rows = explorer.cds(db, files, dataset_id, rec_id)
     middle = rows[len(rows) // 2]
     gene = padded_view(middle.start, middle.end, length)
@@ -418,7 +417,7 @@ def measure_http(data_dir: Path, dataset_id: int, username: str, repeats: int) -
     rec = explorer.records(db, files, dataset_id)[0]
     rows = explorer.cds(db, files, dataset_id, rec.id)
     middle = rows[len(rows) // 2]
-    window, step = default_window(rec.length)
+    window, step = explorer.default_window(rec.length)
     loaded = {"dataset": dataset_id, "record": rec.id, "length": rec.length}
     wildcards = {"explorer-gc": ["window", "step"]}
     gc_values = {"window.value": str(window), "step.value": str(step)}
