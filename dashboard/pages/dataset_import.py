@@ -58,7 +58,7 @@ from dashboard.components.file_input import file_field
 from dashboard.components.frame import card, page_header
 from dashboard.components.job_progress import job_id_store, job_progress, job_state_store
 from dashboard.components.view_state import parse_int
-from dashboard.services import datasets, experiments, samples
+from dashboard.services import datasets, experiments, jobs, samples
 from dashboard.services.errors import InputError
 
 from . import _job_progress  # noqa: F401 - registers the progress panel's callbacks
@@ -530,6 +530,15 @@ def _on_event(event: object, states: Mapping[str, Any]) -> dict[str, Any]:
         raise PreventUpdate
     kind = event.get("kind")
     if kind == "started" and isinstance(event.get("job_id"), int):
+        # A quick job may have ended already, and its panel's report can reach the page
+        # before this one: then this answer must carry the outcome, not clear it.
+        try:
+            job = jobs.get(current_db(), current_actor(), event["job_id"])
+        except InputError:  # not (or no longer) there: the panel will say so
+            return _cleared(states, job=event["job_id"], submit_disabled=True)
+        if job.is_finished:
+            ended = {"state": job.state, "error": job.error, "result": job.result}
+            return _on_job(ended, states) | {"job": event["job_id"]}
         return _cleared(states, job=event["job_id"], submit_disabled=True)
     if kind == "refused":
         errors = event.get("errors")
