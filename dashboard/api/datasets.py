@@ -21,7 +21,7 @@ from dashboard.services.blobs import HashingWriter
 from dashboard.services.errors import ValidationFailed
 
 from .jobs import JobSchema
-from .schemas import ApiErrorSchema, one_line
+from .schemas import error_responses, one_line
 
 PREFIX = "/api/v1"
 TSV = "text/tab-separated-values"
@@ -55,12 +55,7 @@ blp = Blueprint(
 
 
 def _errors(*statuses: int) -> Any:
-    def wrap(fn: Any) -> Any:
-        for status in (401, *statuses):
-            fn = blp.alt_response(status, schema=ApiErrorSchema, description="Error")(fn)
-        return fn
-
-    return wrap
+    return error_responses(blp, *statuses)
 
 
 # --- schemas -------------------------------------------------------------------------------

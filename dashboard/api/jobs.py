@@ -14,7 +14,7 @@ from dashboard.services import jobs
 from dashboard.services.errors import NotFound, ValidationFailed
 from dashboard.services.job_kinds import KINDS
 
-from .schemas import ApiErrorSchema
+from .schemas import error_responses
 
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are 32-bit in every database we run on
@@ -90,12 +90,7 @@ def _start_body() -> tuple[str, dict[str, object]]:
 
 
 def _errors(*statuses: int) -> Any:
-    def wrap(fn: Any) -> Any:
-        for status in (401, *statuses):
-            fn = blp.alt_response(status, schema=ApiErrorSchema, description="Error")(fn)
-        return fn
-
-    return wrap
+    return error_responses(blp, *statuses)
 
 
 def _job_id(job_id: int) -> int:

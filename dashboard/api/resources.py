@@ -12,7 +12,6 @@ from dashboard.auth import current_actor, current_db, current_queue
 from dashboard.services import accounts, audit, experiments, health
 
 from .schemas import (
-    ApiErrorSchema,
     AuditPageSchema,
     AuditQuerySchema,
     ChainReportSchema,
@@ -26,6 +25,7 @@ from .schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from .schemas import error_responses as _errors
 
 PREFIX = "/api/v1"
 
@@ -45,17 +45,6 @@ audit_bp = Blueprint(
 )
 
 BLUEPRINTS = (system, users, tokens, experiments_bp, audit_bp)
-
-
-def _errors(blp: Blueprint, *statuses: int) -> Any:
-    """Document the error responses a route can give."""
-
-    def wrap(fn: Any) -> Any:
-        for status in (401, *statuses):
-            fn = blp.alt_response(status, schema=ApiErrorSchema, description="Error")(fn)
-        return fn
-
-    return wrap
 
 
 @system.route("/health")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -306,3 +307,15 @@ class ChainReportSchema(Schema):
     head_seq = fields.Integer(metadata={"description": "events the chain head says exist"})
     first_bad_seq = fields.Integer(allow_none=True)
     reason = fields.String()
+
+
+def error_responses(blp: Any, *statuses: int) -> Any:
+    """Document the error responses a route of ``blp`` can give (401 always), in the shape
+    the error handlers answer."""
+
+    def wrap(fn: Any) -> Any:
+        for status in (401, *statuses):
+            fn = blp.alt_response(status, schema=ApiErrorSchema, description="Error")(fn)
+        return fn
+
+    return wrap
