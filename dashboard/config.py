@@ -34,6 +34,14 @@ class Settings:
     broker_url: str | None = None
     queue_name: str = "microspacegen"
     workers: int = 2
+    chain_url: str | None = None
+    chain_keyfile: Path | None = None
+    chain_password: str | None = None
+    chain_contract: str | None = None
+    chain_confirmations: int = 1
+    ledger_batch_size: int = 1000
+    ledger_batch_wait_s: float = 2.0
+    integrity_sweep_hours: float = 24.0
 
     @property
     def cache_dir(self) -> Path:
@@ -49,6 +57,11 @@ class Settings:
     def job_queue_file(self) -> Path:
         """The embedded job queue (SQLite), used when no broker URL is set."""
         return self.data_dir / "job-queue.sqlite3"
+
+    @property
+    def chain_dir(self) -> Path:
+        """The embedded chain, and the contract deployments remembered per chain."""
+        return self.data_dir / "chain"
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,6 +104,35 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "`<data dir>/tmp`) before it knows who sent it, so this bounds what anyone can make it "
         "write; raise it to `POST /api/v1/datasets` bigger files, or send those in chunks to "
         "`/api/v1/uploads` (as the browser does).",
+    ),
+    "CHAIN_URL": (
+        "none: embedded chain in `<data dir>/chain`",
+        "JSON-RPC URL of an EVM node that anchors the provenance ledger, e.g. "
+        "`http://127.0.0.1:8545`. The embedded chain proves integrity only to those who "
+        "trust this server; a public chain proves it to anyone.",
+    ),
+    "CHAIN_KEYFILE": (
+        "none",
+        "Encrypted keystore (JSON) of the account that anchors, for `CHAIN_URL`. Never "
+        "put a key in the repository or in a variable.",
+    ),
+    "CHAIN_PASSWORD": ("none", "Password of `CHAIN_KEYFILE`."),
+    "CHAIN_CONTRACT": (
+        "deployed automatically on development chains only",
+        "Address of the `ProvenanceRegistry` contract on `CHAIN_URL`.",
+    ),
+    "CHAIN_CONFIRMATIONS": (
+        "1 (embedded), 12 (`CHAIN_URL`)",
+        "Blocks on top of an anchor before it counts as anchored.",
+    ),
+    "LEDGER_BATCH_SIZE": ("1000", "Datasets per Merkle root (at most 65535)."),
+    "LEDGER_BATCH_WAIT_S": (
+        "2",
+        "Longest a new record waits for its batch to fill before the batch is anchored.",
+    ),
+    "INTEGRITY_SWEEP_HOURS": (
+        "24",
+        "How often every stored dataset file is re-hashed against its record; 0 turns it off.",
     ),
 }
 
@@ -144,6 +186,26 @@ def _queue_name(raw: str) -> str:
     return raw
 
 
+def _chain_url(raw: str | None) -> str | None:
+    if raw is None or raw.startswith(("http://", "https://")):
+        return raw
+    raise ConfigError(
+        f"{ENV_PREFIX}CHAIN_URL={raw!r}: give the node's JSON-RPC address over HTTP(S), e.g. "
+        "http://127.0.0.1:8545, or leave it unset for the embedded chain"
+    )
+
+
+def _chain_contract(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    body = raw[2:] if raw.startswith("0x") else ""
+    if len(body) != 40 or any(c not in "0123456789abcdefABCDEF" for c in body):
+        raise ConfigError(
+            f"{ENV_PREFIX}CHAIN_CONTRACT={raw!r} is not a contract address (0x and 40 hex digits)"
+        )
+    return raw
+
+
 def make_private_dir(path: Path) -> None:
     """Create ``path`` (or keep it) readable by its owner only: it holds the database, the
     secret key and the caches."""
@@ -191,6 +253,8 @@ def load_settings(
     if database_url.startswith("sqlite"):
         make_private_dir(directory)
     secret = _env(env, "SECRET_KEY") or load_or_create_secret(directory)
+    chain_url = _chain_url(_env(env, "CHAIN_URL"))
+    keyfile = _env(env, "CHAIN_KEYFILE")
     raw_port = str(port) if port is not None else (_env(env, "PORT") or "8050")
     return Settings(
         data_dir=directory,
@@ -210,4 +274,24 @@ def load_settings(
         max_request_bytes=1024
         * 1024
         * _as_number("MAX_REQUEST_MB", _env(env, "MAX_REQUEST_MB") or "64", int, 17, 262_144),
+        chain_url=chain_url,
+        chain_keyfile=Path(keyfile).expanduser().resolve() if keyfile else None,
+        chain_password=_env(env, "CHAIN_PASSWORD"),
+        chain_contract=_chain_contract(_env(env, "CHAIN_CONTRACT")),
+        chain_confirmations=_as_number(
+            "CHAIN_CONFIRMATIONS",
+            _env(env, "CHAIN_CONFIRMATIONS") or ("12" if chain_url else "1"),
+            int,
+            1,
+            1000,
+        ),
+        ledger_batch_size=_as_number(
+            "LEDGER_BATCH_SIZE", _env(env, "LEDGER_BATCH_SIZE") or "1000", int, 1, 65535
+        ),
+        ledger_batch_wait_s=_as_number(
+            "LEDGER_BATCH_WAIT_S", _env(env, "LEDGER_BATCH_WAIT_S") or "2", float, 0.0, 86400.0
+        ),
+        integrity_sweep_hours=_as_number(
+            "INTEGRITY_SWEEP_HOURS", _env(env, "INTEGRITY_SWEEP_HOURS") or "24", float, 0.0, 8760.0
+        ),
     )

@@ -6,6 +6,7 @@ from .base import Base, UTCDateTime, utcnow
 from .datasets import Dataset, DatasetParent, DatasetRecord, Sample, Upload
 from .experiments import Experiment, ExperimentArm
 from .jobs import Job, JobWorker
+from .ledger import LedgerBatch, LedgerLease, ProvenanceRecord
 
 __all__ = [
     "ApiToken",
@@ -20,6 +21,9 @@ __all__ = [
     "ExperimentArm",
     "Job",
     "JobWorker",
+    "LedgerBatch",
+    "LedgerLease",
+    "ProvenanceRecord",
     "Role",
     "Sample",
     "UTCDateTime",
