@@ -114,6 +114,8 @@ def _revert_data(exc: Exception) -> bytes:
         assert isinstance(data, bytes), message
         return data
     data = exc.data if isinstance(exc, ContractLogicError) else None
+    if isinstance(data, dict):  # web3 8 over JSON-RPC: the node's error object
+        data = data.get("data")
     assert isinstance(data, str), f"no revert data in {exc!r}"
     return bytes.fromhex(data.removeprefix("0x"))
 
