@@ -30,11 +30,9 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from .chain import Registry, artifact, chain_errors, has_registry_code
 from .errors import ChainError
+from .variables import CONTRACT_VARIABLE, KEYFILE_VARIABLE, PASSWORD_VARIABLE
 
 DEV_CHAIN_IDS: Final = frozenset({1337, 31337})  # the embedded chain, Hardhat/Anvil, Ganache
-KEYFILE_VARIABLE: Final = "MICROSPACEGEN_CHAIN_KEYFILE"
-PASSWORD_VARIABLE: Final = "MICROSPACEGEN_CHAIN_PASSWORD"  # noqa: S105 - a variable's name
-CONTRACT_VARIABLE: Final = "MICROSPACEGEN_CHAIN_CONTRACT"
 DEPLOYMENTS_FORMAT: Final = "microspacegen-deployments/1"
 
 

@@ -262,7 +262,7 @@ def test_check_record_refuses_non_objects() -> None:
         check_record([])
 
 
-@pytest.mark.parametrize("name", ["records", "merkle"])
+@pytest.mark.parametrize("name", ["records", "merkle", "proof"])
 def test_doctests(name: str) -> None:
     """The ledger package is outside pytest's doctest paths; run its examples here."""
     module = importlib.import_module(f"ledger.{name}")
