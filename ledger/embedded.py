@@ -52,6 +52,7 @@ from eth_tester.backends.pyevm.serializers import (  # type: ignore[import-untyp
 )
 from eth_tester.exceptions import TransactionNotFound  # type: ignore[import-untyped]
 from eth_typing import Address, BlockNumber, Hash32
+from eth_utils.exceptions import ValidationError
 from web3 import EthereumTesterProvider, Web3
 from web3.providers.eth_tester.defaults import API_ENDPOINTS, static_return
 
@@ -65,6 +66,8 @@ GENESIS_BALANCE_WEI = 10**6 * 10**18  # a million ether
 DEV_KEY_NOTE = "development chain only; never use elsewhere"
 _PINNED = ("eth-tester", "py-evm")
 _LOCK_POLL_S = 0.01
+BLOB_TX_TYPE = b"\x03"
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 class EmbeddedChain:
@@ -89,8 +92,8 @@ class EmbeddedChain:
         with _exclusive_lock(self._lock_path, timeout_s):
             store = SqliteStore(self._db_path)
             try:
-                backend = _PersistentBackend(self._open(store))
-                provider = EthereumTesterProvider(_Tester(backend), _api_endpoints())
+                tester = _Tester(_PersistentBackend(self._open(store)), self._dev_address())
+                provider = EthereumTesterProvider(tester, _api_endpoints())
                 yield Web3(provider)
             finally:
                 store.close()
@@ -117,6 +120,14 @@ class EmbeddedChain:
             key = self._load_key() if self._key_path.exists() else self._create_key()
             _write_genesis(store, key)
         return _Chain(store)
+
+    def _dev_address(self) -> str:
+        """The funded address, read without deriving it from the key (slow without coincurve)."""
+        try:
+            address: str = json.loads(self._key_path.read_text(encoding="utf-8"))["address"]
+        except FileNotFoundError:
+            return ZERO_ADDRESS
+        return address
 
     def _check_versions(self, has_head: bool) -> None:
         installed = _installed_versions()
@@ -199,6 +210,15 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
         raise ChainError("the embedded chain is persistent; it cannot be reset to genesis")
 
     def send_raw_transaction(self, raw_transaction: bytes) -> Any:
+        if raw_transaction[:1] != BLOB_TX_TYPE:
+            # py-evm accepts any chain id; a real node refuses, so refuse here too.
+            builder = self.chain.get_vm().get_transaction_builder()
+            chain_id = builder.decode(raw_transaction).chain_id
+            if chain_id != EMBEDDED_CHAIN_ID:
+                raise ValidationError(
+                    f"transaction signed for chain id {chain_id}; this chain is "
+                    f"{EMBEDDED_CHAIN_ID} (EIP-155 replay protection is required)"
+                )
         self._restamp_pending_block()
         return super().send_raw_transaction(raw_transaction)
 
@@ -241,12 +261,30 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
 
 
 class _Tester(EthereumTester):  # type: ignore[misc]
-    """eth-tester, with ``get_logs`` skipping blocks whose bloom rules out a match.
+    """eth-tester, answering calls without a sender and skipping blocks in ``get_logs``.
 
-    eth-tester reads every receipt in the range, recovering each sender (milliseconds
-    per transaction without coincurve); a lookup by an indexed topic, such as one
-    anchored root, then costs seconds at a thousand blocks.
+    With no unlocked account, eth-tester refuses ``eth_call`` without ``from``, and
+    unlike a node it charges the caller for the call's gas (up to the block gas limit):
+    such calls run as the funded dev address. Its ``get_logs`` reads every receipt in the range,
+    recovering each sender (milliseconds each without coincurve), so a lookup by an
+    indexed topic, such as one anchored root, took seconds at a thousand blocks: blocks
+    whose bloom rules out a match are skipped.
     """
+
+    def __init__(self, backend: _PersistentBackend, default_sender: str) -> None:
+        super().__init__(backend)
+        self._default_sender = default_sender
+
+    def call(self, transaction: dict[str, Any], block_number: Any = "latest") -> Any:
+        return super().call(self._with_sender(transaction), block_number)
+
+    def estimate_gas(self, transaction: dict[str, Any], block_number: Any = "latest") -> Any:
+        return super().estimate_gas(self._with_sender(transaction), block_number)
+
+    def _with_sender(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        if transaction.get("from") is None:
+            return {**transaction, "from": self._default_sender}
+        return transaction
 
     def get_logs(
         self, from_block: Any = None, to_block: Any = None, address: Any = None, topics: Any = None
