@@ -25,10 +25,13 @@ from huey.consumer import Consumer
 
 from dashboard.config import Settings
 from dashboard.db import Database
-from dashboard.services import job_runner, jobs
+from dashboard.services import job_runner, jobs, ledger_anchoring
+from dashboard.services.ledger_chain import chain_settings
 
 TASK_NAME = "microspacegen.run_job"
 SUPERVISE_EVERY_S = 1.0
+# The anchoring step is cheap when idle; this keeps a new record's wait near the batch limit.
+LEDGER_EVERY_S = 0.25
 log = logging.getLogger("microspacegen.jobs")
 
 
@@ -79,10 +82,18 @@ class JobQueue:
 class _SupervisingConsumer(Consumer):  # type: ignore[misc]
     """Huey's consumer, plus our bookkeeping on its main thread (no thread crosses a fork)."""
 
-    def __init__(self, huey: Huey, tick: Callable[[], None], **options: Any) -> None:
+    def __init__(
+        self,
+        huey: Huey,
+        tick: Callable[[], None],
+        ledger_tick: Callable[[float], object] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(huey, **options)
         self._tick = tick
+        self._ledger_tick = ledger_tick
         self._next_tick = 0.0
+        self._next_ledger_tick = 0.0
 
     def loop(self, health_check_ts: float | None = None) -> float | None:
         health_check_ts = super().loop(health_check_ts)
@@ -93,6 +104,13 @@ class _SupervisingConsumer(Consumer):  # type: ignore[misc]
                 self._tick()
             except Exception:  # bookkeeping must not stop the worker
                 log.exception("job supervision failed; trying again in a second")
+        if self._ledger_tick is not None and now >= self._next_ledger_tick:
+            self._next_ledger_tick = now + LEDGER_EVERY_S
+            try:
+                self._ledger_tick(now)
+            except Exception:  # the database may be briefly away: try again
+                log.exception("anchoring step failed; trying again shortly")
+                self._next_ledger_tick = now + 5.0
         return health_check_ts
 
 
@@ -128,9 +146,17 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
         jobs.beat(db, name, queue.backend, processes)
         jobs.reap(db, queue.enqueue, queue.files_root)
 
+    anchoring = ledger_anchoring.AnchoringLoop(
+        db,
+        chain_settings(settings),
+        ledger_anchoring.BatchPolicy(settings.ledger_batch_size, settings.ledger_batch_wait_s),
+        start_sweep=lambda: jobs.start(db, jobs.SYSTEM, queue.enqueue, "provenance.sweep"),
+        sweep_every_hours=settings.integrity_sweep_hours,
+    )
     consumer = _SupervisingConsumer(
         queue.huey,
         tick,
+        anchoring.tick,
         workers=processes,
         worker_type="process",
         periodic=False,
@@ -146,6 +172,7 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
     try:
         consumer.run()
     finally:
+        anchoring.close()
         jobs.retire(db, name)
         db.dispose()
 

@@ -31,7 +31,7 @@ from dashboard.models import (
     utcnow,
 )
 
-from . import audit, samples
+from . import audit, provenance, samples
 from .actor import Actor
 from .blobs import BlobStore, hash_file
 from .errors import Conflict, FieldErrors, NotFound, ValidationFailed
@@ -390,6 +390,7 @@ def import_file(
     its content address and record the dataset, all or nothing: on any failure the file is
     removed and no row is written.
     """
+    started_at = utcnow()
     try:
         authorize(db, actor, Action.DATASET_IMPORT, target=("experiment", details.experiment_id))
         filename = safe_filename(filename)
@@ -425,7 +426,9 @@ def import_file(
                 raise duplicate(sha256, existing)
             is_new_file = store.commit(incoming, sha256)
             try:
-                view = _record(db, actor, details, filename, sha256, size, material, inventory)
+                view = _record(
+                    db, actor, details, filename, sha256, size, material, inventory, started_at
+                )
             except BaseException:
                 if is_new_file:
                     store.remove(sha256)
@@ -445,6 +448,7 @@ def _record(
     size: int,
     material: str,
     inventory: Inventory,
+    started_at: datetime,
 ) -> DatasetView:
     try:
         with db.begin() as s:
@@ -489,6 +493,19 @@ def _record(
                         for i, r in enumerate(inventory.record_infos)
                     ],
                 )
+            # The provenance record commits with the dataset: none exists without the other.
+            provenance.record_dataset(
+                s,
+                dataset,
+                agent_id=actor.user_id,
+                agent_username=actor.username[:64],
+                experiment=experiment.name,
+                sample=sample.name,
+                parent_ids=list(details.derived_from),
+                started_at=started_at,
+                ended_at=utcnow(),
+                parameters=provenance.import_parameters(dataset),
+            )
             if is_new_sample:
                 audit.add(
                     s,

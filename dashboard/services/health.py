@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from dashboard import __version__
 from dashboard.db import Database
 
-from . import jobs
+from . import jobs, provenance
 
 
 def report(db: Database, queue_backend: str | None = None) -> tuple[dict[str, object], bool]:
@@ -35,4 +35,6 @@ def report(db: Database, queue_backend: str | None = None) -> tuple[dict[str, ob
             "queued": queue.queued,
             "running": queue.running,
         }
+    if database.is_ok:
+        status["chain"] = provenance.ledger_health(db)
     return status, database.is_ok

@@ -17,11 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from dashboard.config import load_settings
 from dashboard.db import Database
+from ledger.network import ChainSettings
 
-from . import audit, uploads
+from . import audit, audit_anchors, provenance_verify, uploads
 from .actor import Actor
+from .blobs import BlobStore
 from .errors import ValidationFailed
+from .ledger_chain import chain_settings
 from .policy import Action
 
 JobResult = dict[str, object]
@@ -187,15 +191,54 @@ def _fraction_reporter(ctx: Context, verb: str) -> Callable[[int, int], None]:
     return report
 
 
+def _chain(ctx: Context) -> ChainSettings:
+    """The chain this app anchors on (the worker runs with the server's configuration)."""
+    return chain_settings(load_settings(data_dir=ctx.data_dir))
+
+
 def _verify_audit_chain(ctx: Context) -> JobResult:
     report = audit.verify_chain(ctx.db, ctx.actor, on_progress=_fraction_reporter(ctx, "Checked"))
+    ctx.progress(1.0, "Comparing with the anchored checkpoints")
+    anchors = audit_anchors.check(ctx.db, _chain(ctx))
+    bad = anchors.first_bad
     return {
-        "is_intact": report.is_intact,
+        "is_intact": report.is_intact and anchors.is_intact,
         "checked": report.checked,
         "head_seq": report.head_seq,
-        "first_bad_seq": report.first_bad_seq,
-        "reason": report.reason,
+        "first_bad_seq": report.first_bad_seq
+        if not report.is_intact
+        else (bad.seq if bad else None),
+        "reason": report.reason if not report.is_intact else anchors.describe() if bad else "",
+        "anchors_checked": anchors.checked,
+        "anchor_intact": anchors.is_intact,
+        "anchor_mismatch_seq": bad.seq if bad else None,
+        "anchor_mismatch_digest": bad.digest if bad else None,
+        "anchor_summary": anchors.describe(),
     }
+
+
+def _dataset_id(ctx: Context) -> int:
+    value = ctx.params["dataset_id"]
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _verify_dataset(ctx: Context) -> JobResult:
+    result = provenance_verify.verify_dataset(
+        ctx.db,
+        ctx.actor,
+        _chain(ctx),
+        BlobStore.in_data_dir(ctx.data_dir),
+        _dataset_id(ctx),
+        on_progress=ctx.progress,
+    )
+    return result.as_dict()
+
+
+def _sweep(ctx: Context) -> JobResult:
+    report = provenance_verify.sweep(
+        ctx.db, ctx.actor, BlobStore.in_data_dir(ctx.data_dir), on_progress=ctx.progress
+    )
+    return report.as_dict()
 
 
 def _export_audit_csv(ctx: Context) -> JobResult:
@@ -238,7 +281,13 @@ def _selftest(ctx: Context) -> JobResult:
 
 def _chain_summary(result: JobResult) -> str:
     if result.get("is_intact"):
-        return f"Intact: {result.get('checked')} events recomputed and linked."
+        anchored = result.get("anchors_checked")
+        sealed = f"; {anchored} anchored checkpoints match" if anchored else ""
+        return f"Intact: {result.get('checked')} events recomputed and linked{sealed}."
+    if result.get("anchor_intact") is False and result.get("first_bad_seq") == result.get(
+        "anchor_mismatch_seq"
+    ):
+        return str(result.get("reason"))
     return f"Broken at position {result.get('first_bad_seq')}: {result.get('reason')}."
 
 
@@ -281,6 +330,46 @@ DATASET_IMPORT = JobKind(
     ),
 )
 
+
+def _verify_summary(result: JobResult) -> str:
+    if result.get("verified"):
+        return f"Dataset {result.get('dataset_id')} and its lineage verify."
+    return f"Dataset {result.get('dataset_id')} does not verify: {result.get('first_failure')}"
+
+
+def _sweep_summary(result: JobResult) -> str:
+    bad = [*(result.get("tampered") or []), *(result.get("missing") or [])]  # type: ignore[misc]
+    if not bad:
+        return f"All {result.get('checked')} stored files hash to their records."
+    return f"{len(bad)} of {result.get('checked')} files differ from their records: {bad}."
+
+
+PROVENANCE_VERIFY = JobKind(
+    "provenance.verify",
+    "Verify a dataset against the ledger",
+    _verify_dataset,
+    action=Action.PROVENANCE_VERIFY,
+    idempotent=True,
+    params=(Param("dataset_id", "number", "The dataset to verify", 1, 2**31 - 1),),
+    summarize=_verify_summary,
+)
+PROVENANCE_SWEEP = JobKind(
+    "provenance.sweep",
+    "Re-hash every stored dataset file",
+    _sweep,
+    action=Action.PROVENANCE_SWEEP,
+    idempotent=True,
+    summarize=_sweep_summary,
+)
+
 KINDS: Mapping[str, JobKind] = {
-    kind.name: kind for kind in (AUDIT_VERIFY, AUDIT_EXPORT, SELFTEST, DATASET_IMPORT)
+    kind.name: kind
+    for kind in (
+        AUDIT_VERIFY,
+        AUDIT_EXPORT,
+        SELFTEST,
+        DATASET_IMPORT,
+        PROVENANCE_VERIFY,
+        PROVENANCE_SWEEP,
+    )
 }

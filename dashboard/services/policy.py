@@ -46,6 +46,9 @@ class Action(StrEnum):
     JOB_LIST_ALL = "job.list_all"  # see everyone's jobs, not only one's own
     JOB_CANCEL_ANY = "job.cancel_any"
     SYSTEM_SELFTEST = "system.selftest"  # start the job system's self-test
+    PROVENANCE_VERIFY = "provenance.verify"  # re-check a dataset or a file against the ledger
+    PROVENANCE_RETRACT = "provenance.retract"
+    PROVENANCE_SWEEP = "provenance.sweep"  # re-hash every stored file against its record
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,9 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.JOB_LIST_ALL: ADMINS,
     Action.JOB_CANCEL_ANY: ADMINS,
     Action.SYSTEM_SELFTEST: ADMINS,
+    Action.PROVENANCE_VERIFY: _holders(Role.REVIEWER),
+    Action.PROVENANCE_RETRACT: _holders(Role.REVIEWER),
+    Action.PROVENANCE_SWEEP: _holders(Role.REVIEWER),
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is
@@ -118,6 +124,7 @@ PAGES: Mapping[str, Grant] = {
     "not_found_404": ANY_USER,
     "dashboard.pages.admin_users": ADMINS,
     "dashboard.pages.admin_audit": ADMINS,
+    "dashboard.pages.provenance": ACTIONS[Action.PROVENANCE_VERIFY],
 }
 
 # Audited names of refusals that are not service actions.
