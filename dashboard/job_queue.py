@@ -25,8 +25,7 @@ from huey.consumer import Consumer
 
 from dashboard.config import Settings
 from dashboard.db import Database
-from dashboard.services import job_runner, jobs, ledger_anchoring
-from dashboard.services.ledger_chain import chain_settings
+from dashboard.services import job_runner, jobs
 
 TASK_NAME = "microspacegen.run_job"
 SUPERVISE_EVERY_S = 1.0
@@ -145,6 +144,10 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
             return
         jobs.beat(db, name, queue.backend, processes)
         jobs.reap(db, queue.enqueue, queue.files_root)
+
+    # Here, not at the top: web3 is slow to import and only workers anchor.
+    from dashboard.services import ledger_anchoring
+    from dashboard.services.ledger_chain import chain_settings
 
     anchoring = ledger_anchoring.AnchoringLoop(
         db,

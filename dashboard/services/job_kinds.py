@@ -15,18 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dashboard.config import load_settings
 from dashboard.db import Database
-from ledger.network import ChainSettings
 
-from . import audit, audit_anchors, provenance_verify, uploads
+from . import audit, uploads
 from .actor import Actor
 from .blobs import BlobStore
 from .errors import ValidationFailed
-from .ledger_chain import chain_settings
 from .policy import Action
+
+if TYPE_CHECKING:  # web3 is slow to import: only the jobs that use the chain load it
+    from ledger.network import ChainSettings
 
 JobResult = dict[str, object]
 
@@ -193,12 +194,16 @@ def _fraction_reporter(ctx: Context, verb: str) -> Callable[[int, int], None]:
 
 def _chain(ctx: Context) -> ChainSettings:
     """The chain this app anchors on (the worker runs with the server's configuration)."""
+    from .ledger_chain import chain_settings
+
     return chain_settings(load_settings(data_dir=ctx.data_dir))
 
 
 def _verify_audit_chain(ctx: Context) -> JobResult:
     report = audit.verify_chain(ctx.db, ctx.actor, on_progress=_fraction_reporter(ctx, "Checked"))
     ctx.progress(1.0, "Comparing with the anchored checkpoints")
+    from . import audit_anchors
+
     anchors = audit_anchors.check(ctx.db, _chain(ctx))
     bad = anchors.first_bad
     return {
@@ -223,6 +228,8 @@ def _dataset_id(ctx: Context) -> int:
 
 
 def _verify_dataset(ctx: Context) -> JobResult:
+    from . import provenance_verify
+
     result = provenance_verify.verify_dataset(
         ctx.db,
         ctx.actor,
@@ -235,6 +242,8 @@ def _verify_dataset(ctx: Context) -> JobResult:
 
 
 def _sweep(ctx: Context) -> JobResult:
+    from . import provenance_verify
+
     report = provenance_verify.sweep(
         ctx.db, ctx.actor, BlobStore.in_data_dir(ctx.data_dir), on_progress=ctx.progress
     )
