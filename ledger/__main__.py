@@ -2,6 +2,7 @@
 
     python -m ledger verify FILE PROOF.json --rpc URL      # one eth_call to any node of the chain
     python -m ledger verify FILE PROOF.json --offline      # everything but the chain
+    python -m ledger verify FILE PROOF.json --rpc URL --parent PARENT.proof.json  # lineage
     python -m ledger deploy --rpc URL --keyfile KEYSTORE   # once per public chain
 
 Exit status of ``verify``: 0 nothing failed (steps left open are marked ``?``), 1 a step
@@ -60,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--confirmations", type=int, default=1, metavar="N", help="blocks required (default 1)"
     )
+    verify.add_argument(
+        "--parent",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PROOF.json",
+        help="bundle of a dataset it was derived from, or of theirs (repeat): each is verified "
+        "too and must be anchored no later than its child",
+    )
     verify.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per request")
     deploy = commands.add_parser(
         "deploy",
@@ -104,22 +114,28 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     if args.confirmations < 1:
         raise UsageError("--confirmations must be at least 1")
     bundle = _read_bundle(args.proof)
+    ancestors = [_read_bundle(path) for path in args.parent]
     if not args.file.is_file() or not os.access(args.file, os.R_OK):
         raise UsageError(f"cannot read {args.file}")
     ref = bundle.chain
     label = f"dataset {bundle.dataset_id} ({bundle.filename})" if bundle.dataset_id else "record"
     print(f"Proof of {label}: chain {ref.chain_id}, contract {ref.contract}", file=out)
-    if args.offline:
-        report = verify_bundle(args.file, bundle, None, min_confirmations=args.confirmations)
-    elif args.embedded:
-        from .embedded import EmbeddedChain
+    try:
+        if args.offline:
+            report = verify_bundle(
+                args.file, bundle, None, min_confirmations=args.confirmations, ancestors=ancestors
+            )
+        elif args.embedded:
+            from .embedded import EmbeddedChain
 
-        with EmbeddedChain(args.embedded).connect(timeout_s=args.timeout) as w3:
-            report = _verify_on(w3, args, bundle)
-    else:
-        from .network import rpc_web3
+            with EmbeddedChain(args.embedded).connect(timeout_s=args.timeout) as w3:
+                report = _verify_on(w3, args, bundle, ancestors)
+        else:
+            from .network import rpc_web3
 
-        report = _verify_on(rpc_web3(args.rpc, args.timeout), args, bundle)
+            report = _verify_on(rpc_web3(args.rpc, args.timeout), args, bundle, ancestors)
+    except ValueError as exc:  # a --parent outside the lineage
+        raise UsageError(str(exc)) from None
     _print_report(report, out)
     if report.ok is False:
         return 1
@@ -128,7 +144,9 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _verify_on(w3: Web3, args: argparse.Namespace, bundle: Bundle) -> VerifyReport:
+def _verify_on(
+    w3: Web3, args: argparse.Namespace, bundle: Bundle, ancestors: list[Bundle]
+) -> VerifyReport:
     from .chain import Registry, has_registry_code
     from .network import public_url
 
@@ -151,7 +169,9 @@ def _verify_on(w3: Web3, args: argparse.Namespace, bundle: Bundle) -> VerifyRepo
         check = Check(CHAIN, False, f"no ProvenanceRegistry at {ref.contract} on chain {chain_id}")
         return VerifyReport((check,))
     registry = Registry(w3, ref.contract, chain_id=chain_id)
-    return verify_bundle(args.file, bundle, registry, min_confirmations=args.confirmations)
+    return verify_bundle(
+        args.file, bundle, registry, min_confirmations=args.confirmations, ancestors=ancestors
+    )
 
 
 def _deploy(args: argparse.Namespace, out: TextIO) -> int:

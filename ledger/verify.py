@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, cast
@@ -96,6 +96,10 @@ def _file_check(file_path: Path | None, bundle: Bundle) -> Check:
     return Check(FILE, True, f"SHA-256 {actual}, {size:,} bytes")
 
 
+def _steps(count: int) -> str:
+    return f"{count} step" if count == 1 else f"{count} steps"
+
+
 def _local_checks(bundle: Bundle) -> list[Check]:
     digest = record_digest(bundle.record)
     if digest != bundle.record_sha256:
@@ -110,7 +114,11 @@ def _local_checks(bundle: Bundle) -> list[Check]:
         record = Check(RECORD, True, f"leaf {_hex(bundle.leaf)}")
     rebuilt = process_proof(bundle.leaf, bundle.proof)
     proof = (
-        Check(PROOF, True, f"root {_hex(bundle.root)} ({len(bundle.proof)} steps)")
+        Check(
+            PROOF,
+            True,
+            f"root {_hex(bundle.root)} ({_steps(len(bundle.proof))})",
+        )
         if rebuilt == bundle.root
         else Check(PROOF, False, f"the path leads to {_hex(rebuilt)}, not {_hex(bundle.root)}")
     )
@@ -126,7 +134,10 @@ def _remaining(bundle: Bundle, min_confirmations: int) -> str:
     )
 
 
-def _chain_checks(registry: Registry, bundle: Bundle, min_confirmations: int) -> list[Check]:
+def _chain_checks(
+    registry: Registry, bundle: Bundle, min_confirmations: int
+) -> tuple[list[Check], int | None]:
+    """The chain's steps, and the block the contract says the root was anchored in."""
     ref = bundle.chain
     here = f"chain {registry.chain_id} contract {registry.address}"
     if registry.chain_id != ref.chain_id or registry.address != ref.contract:
@@ -137,12 +148,12 @@ def _chain_checks(registry: Registry, bundle: Bundle, min_confirmations: int) ->
                 f"the bundle names chain {ref.chain_id} contract {ref.contract}; "
                 f"connected to {here}",
             ),
-        ]
+        ], None
     found = registry.verify(bundle.root, bundle.leaf, bundle.proof)
     checks = [Check(CHAIN, True, here)]
     if found.anchor is None:
         checks.append(Check(ANCHORED, False, f"the contract has no anchor for {_hex(bundle.root)}"))
-        return checks
+        return checks, None
     anchor = found.anchor
     moved = (
         f" (the bundle says block {ref.block_number}: re-included after a reorganisation)"
@@ -182,7 +193,93 @@ def _chain_checks(registry: Registry, bundle: Bundle, min_confirmations: int) ->
         checks.append(Check(NOT_RETRACTED, False, detail))
     else:
         checks.append(Check(NOT_RETRACTED, True, "no retraction recorded"))
-    return checks
+    return checks, anchor.block_number
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    checks: list[Check]
+    remaining: str  # empty when the chain answered
+    error: str | None
+    block: int | None  # the anchor's block: from the chain, else as the bundle says
+
+
+def _verify_one(bundle: Bundle, registry: Registry | None, min_confirmations: int) -> _Outcome:
+    """Everything about ``bundle`` except its file: record, path, and the chain's answer."""
+    checks = _local_checks(bundle)
+    remaining = _remaining(bundle, min_confirmations)
+    if registry is None:
+        checks.append(Check(CHAIN, None, f"not checked (offline): {remaining}"))
+        return _Outcome(checks, remaining, None, bundle.chain.block_number)
+    try:
+        answered, block = _chain_checks(registry, bundle, min_confirmations)
+    except ChainError as exc:
+        checks.append(Check(CHAIN, None, f"not checked ({exc}): {remaining}"))
+        return _Outcome(checks, remaining, str(exc), bundle.chain.block_number)
+    return _Outcome(checks + answered, "", None, block)
+
+
+def _label(bundle: Bundle) -> str:
+    return f"dataset {bundle.dataset_id}" if bundle.dataset_id else f"leaf {_hex(bundle.leaf)}"
+
+
+def _ancestor_check(bundle: Bundle, outcome: _Outcome) -> Check:
+    name = f"{LINEAGE}: {_label(bundle)}"
+    failed = [c for c in outcome.checks if c.ok is False]
+    if failed:
+        return Check(name, False, "; ".join(f"{c.name}: {c.detail}" for c in failed))
+    if any(c.ok is None for c in outcome.checks):
+        return Check(name, None, "record and path verify; the chain was not asked")
+    return Check(name, True, f"verified, anchored in block {outcome.block}")
+
+
+def _lineage(
+    bundle: Bundle,
+    block: int | None,
+    ancestors: Sequence[Bundle],
+    registry: Registry | None,
+    min_confirmations: int,
+) -> tuple[list[Check], list[_Outcome], list[str]]:
+    """Walk ``derived_from`` through the given ancestors' bundles, each verified once.
+
+    Returns the checks, each ancestor's outcome, and the parent leaves without a bundle.
+    """
+    given = {a.leaf.hex(): a for a in ancestors}
+    done: dict[str, _Outcome] = {}
+    checks: list[Check] = []
+    missing: list[str] = []
+    stack = [(bundle, block)]
+    while stack:
+        child, child_block = stack.pop()
+        for leaf in child.record.get("derived_from") or []:
+            parent = given.get(leaf)
+            if parent is None:
+                missing.append(leaf)
+                continue
+            if leaf not in done:
+                done[leaf] = _verify_one(parent, registry, min_confirmations)
+                checks.append(_ancestor_check(parent, done[leaf]))
+                stack.append((parent, done[leaf].block))
+            parent_block = done[leaf].block
+            if parent_block is not None and child_block is not None and parent_block > child_block:
+                checks.append(
+                    Check(
+                        f"{LINEAGE}: order",
+                        False,
+                        f"{_label(parent)} was anchored in block {parent_block}, after "
+                        f"{_label(child)} derived from it (block {child_block})",
+                    )
+                )
+    unused = sorted(set(given) - set(done))
+    if unused:
+        raise ValueError(
+            f"not in this record's lineage: {', '.join(_label(given[u]) for u in unused)}"
+        )
+    missing = sorted(set(missing))
+    if missing:
+        listed = ", ".join(f"0x{leaf}" for leaf in missing)
+        checks.append(Check(LINEAGE, None, f"not checked: no bundle given for {listed}"))
+    return checks, list(done.values()), missing
 
 
 def verify_bundle(
@@ -191,37 +288,24 @@ def verify_bundle(
     ledger: Ledger | Registry | None,
     *,
     min_confirmations: int = 1,
+    ancestors: Sequence[Bundle] = (),
 ) -> VerifyReport:
     """Check ``file_path`` (if given) and ``bundle``; ask the chain unless ``ledger`` is None.
 
-    The chain is asked with one ``verify`` call (plus one more to read a retraction's
-    reason). A node that cannot be reached leaves the chain steps open (``ok`` None) with
-    ``error`` set; it never turns into a failed step.
+    The chain is asked with one ``verify`` call per bundle (plus one to read a retraction's
+    reason). ``ancestors`` are the bundles of the datasets it was derived from, and of
+    theirs: each is verified the same way and must be anchored no later than its child.
+    A node that cannot be reached leaves the chain steps open (``ok`` None) with ``error``
+    set; it never turns into a failed step. Raises ValueError for an ancestor bundle that
+    is not in the record's lineage.
     """
-    checks = [_file_check(file_path, bundle), *_local_checks(bundle)]
-    parents = bundle.record.get("derived_from") or []
-    remaining = _remaining(bundle, min_confirmations)
-    error: str | None = None
     registry = cast("Registry | None", getattr(ledger, "registry", ledger))
-    if registry is None:
-        checks.append(Check(CHAIN, None, f"not checked (offline): {remaining}"))
-    else:
-        try:
-            checks.extend(_chain_checks(registry, bundle, min_confirmations))
-            remaining = ""
-        except ChainError as exc:
-            error = str(exc)
-            checks.append(Check(CHAIN, None, f"not checked ({exc}): {remaining}"))
-    if parents:
-        listed = ", ".join(f"0x{leaf}" for leaf in parents)
-        checks.append(
-            Check(
-                LINEAGE,
-                None,
-                f"derived from {len(parents)} dataset(s); verify their bundles too: {listed}",
-            )
-        )
-        remaining = "; ".join(
-            part for part in (remaining, f"the parent datasets with leaves {listed}") if part
-        )
-    return VerifyReport(tuple(checks), remaining or None, error)
+    own = _verify_one(bundle, registry, min_confirmations)
+    lineage, outcomes, missing = _lineage(bundle, own.block, ancestors, registry, min_confirmations)
+    checks = [_file_check(file_path, bundle), *own.checks, *lineage]
+    remaining = [o.remaining for o in (own, *outcomes) if o.remaining]
+    if missing:
+        listed = ", ".join(f"0x{leaf}" for leaf in missing)
+        remaining.append(f"the parent datasets with leaves {listed}")
+    error = next((o.error for o in (own, *outcomes) if o.error), None)
+    return VerifyReport(tuple(checks), "; ".join(remaining) or None, error)

@@ -545,3 +545,147 @@ def test_cli_deploys_on_a_chain_given_a_keystore(
         status, _, err = run_cli("deploy", "--rpc", url, "--keyfile", str(keyfile))
         assert status == 2
         assert "MICROSPACEGEN_CHAIN_PASSWORD does not decrypt" in err
+
+
+# --- lineage ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Family:
+    dev: DevChain
+    files: dict[str, Path]
+    bundles: dict[str, Bundle]
+
+
+def anchor_batch(dev: DevChain, records: dict[str, dict[str, Any]]) -> dict[str, Bundle]:
+    tree = MerkleTree([leaf_of(r) for r in records.values()])
+    tx_hash = dev.registry.anchor(dev.account, tree.root, len(records), bytes(32))
+    receipt = dev.registry.receipt(tx_hash)
+    assert receipt is not None
+    return {
+        name: build_bundle(
+            record=r,
+            proof=tree.proof(leaf_of(r)),
+            root=tree.root,
+            chain_id=dev.registry.chain_id,
+            contract=dev.registry.address,
+            tx_hash=tx_hash,
+            block_number=receipt.block_number,
+        )
+        for name, r in records.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def family(tmp_path_factory: pytest.TempPathFactory) -> Family:
+    """parent → child → grandchild, one batch each; ``late`` is a parent anchored after
+    its child ``early``; ``bad`` is a parent retracted after ``orphan`` was derived from it."""
+    folder = tmp_path_factory.mktemp("family")
+    files = {}
+    for i, name in enumerate(["parent", "child", "grand", "late", "early", "bad", "orphan"]):
+        files[name] = folder / f"{name}.fa"
+        files[name].write_bytes(f">{name}\n{'ACGT' * (i + 1)}\n".encode())
+    dev = new_chain()
+    records = {name: record_for(files[name], i + 1) for i, name in enumerate(files)}
+    bundles = anchor_batch(dev, {"parent": records["parent"], "bad": records["bad"]})
+    child = record_for(files["child"], 2, parents=[leaf_of(records["parent"]).hex()])
+    bundles |= anchor_batch(dev, {"child": child})
+    grand = record_for(files["grand"], 3, parents=[leaf_of(child).hex()])
+    early = record_for(files["early"], 5, parents=[leaf_of(records["late"]).hex()])
+    orphan = record_for(files["orphan"], 7, parents=[leaf_of(records["bad"]).hex()])
+    bundles |= anchor_batch(dev, {"grand": grand, "early": early, "orphan": orphan})
+    bundles |= anchor_batch(dev, {"late": records["late"]})
+    bad = bundles["bad"]
+    dev.registry.retract(dev.account, bad.root, bad.leaf, list(bad.proof), "mislabelled tube")
+    return Family(dev, files, bundles)
+
+
+def test_lineage_verified_end_to_end(family: Family) -> None:
+    b = family.bundles
+    report = verify_bundle(
+        family.files["grand"], b["grand"], family.dev.registry, ancestors=[b["parent"], b["child"]]
+    )
+    assert report.check("lineage: dataset 2").ok is True
+    assert report.check("lineage: dataset 1").ok is True
+    assert report.ok is True
+    assert report.remaining is None
+
+
+def test_a_missing_grandparent_is_left_open(family: Family) -> None:
+    b = family.bundles
+    report = verify_bundle(
+        family.files["grand"], b["grand"], family.dev.registry, ancestors=[b["child"]]
+    )
+    assert report.check("lineage: dataset 2").ok is True
+    assert report.check(LINEAGE).ok is None
+    assert f"0x{b['parent'].leaf.hex()}" in report.check(LINEAGE).detail
+    assert report.ok is None
+    assert report.remaining == f"the parent datasets with leaves 0x{b['parent'].leaf.hex()}"
+
+
+def test_a_parent_anchored_after_its_child_fails(family: Family) -> None:
+    b = family.bundles
+    report = verify_bundle(
+        family.files["early"], b["early"], family.dev.registry, ancestors=[b["late"]]
+    )
+    assert report.check("lineage: dataset 4").ok is True
+    order = report.check("lineage: order")
+    assert order.ok is False
+    assert "dataset 4 was anchored in block" in order.detail
+    assert "after dataset 5 derived from it" in order.detail
+    assert report.ok is False
+
+
+def test_a_retracted_parent_fails_its_children(family: Family) -> None:
+    b = family.bundles
+    report = verify_bundle(
+        family.files["orphan"], b["orphan"], family.dev.registry, ancestors=[b["bad"]]
+    )
+    parent = report.check("lineage: dataset 6")
+    assert parent.ok is False
+    assert "mislabelled tube" in parent.detail
+    assert report.check(NOT_RETRACTED).ok is True  # the child itself is not retracted
+    assert report.ok is False
+
+
+def test_offline_lineage_checks_records_and_paths(family: Family) -> None:
+    b = family.bundles
+    report = verify_bundle(family.files["child"], b["child"], None, ancestors=[b["parent"]])
+    assert report.check("lineage: dataset 1").ok is None
+    assert report.remaining is not None
+    assert report.remaining.count("anchored in contract") == 2
+
+
+def test_an_unrelated_ancestor_is_refused(family: Family) -> None:
+    b = family.bundles
+    with pytest.raises(ValueError, match="not in this record's lineage: dataset 4"):
+        verify_bundle(None, b["child"], None, ancestors=[b["parent"], b["late"]])
+
+
+def test_cli_with_parents(family: Family, tmp_path: Path) -> None:
+    paths = {}
+    for name in ("parent", "child", "late"):
+        paths[name] = tmp_path / f"{name}.proof.json"
+        paths[name].write_text(family.bundles[name].to_json())
+    with serve(family.dev.w3.provider) as url:
+        status, out, err = run_cli(
+            "verify",
+            str(family.files["child"]),
+            str(paths["child"]),
+            "--rpc",
+            url,
+            "--parent",
+            str(paths["parent"]),
+        )
+        assert (status, err) == (0, "")
+        assert "✓ lineage: dataset 1: verified, anchored in block" in out
+        status, _, err = run_cli(
+            "verify",
+            str(family.files["child"]),
+            str(paths["child"]),
+            "--offline",
+            "--parent",
+            str(paths["late"]),
+        )
+        assert status == 2
+        assert "not in this record's lineage: dataset 4" in err
