@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -157,3 +159,21 @@ def test_python_proofs_verify_in_the_contract_view(chain: DevChain, n: int) -> N
             bad = [*proof[:i], flip(proof[i], bit), *proof[i + 1 :]]
             assert not chain.registry.verify(tree.root, leaf, bad).included
         assert not chain.registry.verify(flip(tree.root, bit), leaf, proof).included
+
+
+def test_the_vectors_file_is_what_the_script_writes() -> None:
+    """The committed vectors come from scripts/ledger_vectors.js, unedited."""
+    root = Path(__file__).resolve().parents[3]
+    if (
+        shutil.which("node") is None
+        or not (root / "node_modules/@openzeppelin/merkle-tree").is_dir()
+    ):
+        pytest.skip("needs node and `npm install` (@openzeppelin/merkle-tree)")
+    written = subprocess.run(
+        ["node", "scripts/ledger_vectors.js"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert written == (root / "tests/fixtures/ledger/oz_vectors.json").read_bytes()
