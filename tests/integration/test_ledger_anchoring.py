@@ -448,3 +448,40 @@ def test_datasets_from_before_the_ledger_get_a_record(
             )
             == 1
         )
+
+
+def test_the_integrity_sweep_runs_as_a_system_job_on_schedule(
+    db: Database,
+    scientist: Actor,
+    store: BlobStore,
+    experiment: experiments.ExperimentView,
+    chain: ChainSettings,
+    tmp_path: Path,
+) -> None:
+    from dashboard.services import job_runner, jobs
+
+    d = _import(db, scientist, store, experiment, tmp_path, "sw.fa", _fasta("s", "GATC" * 40))
+    queued: list[int] = []
+    loop = ledger_anchoring.AnchoringLoop(
+        db,
+        chain,
+        POLICY,
+        start_sweep=lambda: jobs.start(db, jobs.SYSTEM, queued.append, "provenance.sweep"),
+        sweep_every_hours=24.0,
+    )
+    loop.tick(0.0)
+    assert len(queued) == 1
+    loop.tick(1.0)  # not again within the hour, and not while one is queued
+    assert len(queued) == 1
+    # The data directory the job sees is two levels above its scratch directory.
+    state = job_runner.execute(db, queued[0], store.root.parent / "jobs")
+    assert state == "succeeded"
+    row = jobs.get(db, jobs.SYSTEM, queued[0])
+    assert row.result == {"checked": 1, "tampered": [], "missing": []}
+    assert _state(db, d.id).state == provenance.ANCHORED
+    with db.read() as s:
+        checked = s.scalar(
+            select(ProvenanceRecord.file_state).where(ProvenanceRecord.dataset_id == d.id)
+        )
+    assert checked == "ok"
+    loop.close()
