@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .errors import ChainError
 from .proof import Bundle, BundleError, parse_bundle
-from .variables import CONTRACT_VARIABLE, PASSWORD_VARIABLE
+from .variables import CONTRACT_VARIABLE, KEYFILE_VARIABLE, PASSWORD_VARIABLE
 from .verify import CHAIN, Check, VerifyReport, verify_bundle
 
 if TYPE_CHECKING:  # web3 takes a second to import: --offline does without it
@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--keyfile", type=Path, metavar="KEYSTORE", required=True)
     deploy.add_argument("--admin", metavar="ADDRESS", help="role admin (default: the keystore)")
     deploy.add_argument("--timeout", type=float, default=30.0, metavar="S")
+    keystore = commands.add_parser(
+        "keystore",
+        help="make a new anchoring key in an encrypted keystore file (fund its address)",
+        description="Generate a key, encrypt it with a password (asked, or "
+        f"${PASSWORD_VARIABLE}) into a new keystore file, and print its address. The key "
+        "itself is never shown.",
+    )
+    keystore.add_argument("out", type=Path, metavar="KEYSTORE.json")
     return parser
 
 
@@ -193,12 +201,40 @@ def _deploy(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _keystore(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+    import secrets
+
+    from eth_account import Account
+
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None:
+        password = getpass.getpass(f"Password for {args.out}: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ; nothing was written")
+    if len(password) < 12:
+        raise UsageError("use a password of at least 12 characters; nothing was written")
+    account = Account.from_key(secrets.token_bytes(32))
+    sealed = json.dumps(Account.encrypt(account.key, password))
+    # O_EXCL: never overwrite a keystore (it may hold the only copy of a funded key).
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(sealed)
+    print(
+        f"Wrote {args.out} for address {account.address}; fund it to pay for anchoring.", file=out
+    )
+    print(f"Set {KEYFILE_VARIABLE}={args.out.resolve()} and {PASSWORD_VARIABLE}.", file=out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     args = _parser().parse_args(argv)
     try:
         if args.command == "verify":
             return _verify(args, stream)
+        if args.command == "keystore":
+            return _keystore(args, stream)
         return _deploy(args, stream)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
