@@ -12,14 +12,14 @@
     meaning: "A state this version does not know.",
   };
 
-  function badge(look, label, key) {
+  function badge(look, label, key, title) {
     var tone = look ? look.tone : "light";
     return h(
       "span",
       {
         key: key,
         className: "badge msg-badge text-bg-" + tone + (look ? "" : " msg-tag"),
-        title: look ? look.meaning : undefined,
+        title: title || (look ? look.meaning : undefined),
       },
       look ? h("i", { className: "bi bi-" + look.icon + " me-1", "aria-hidden": "true" }) : null,
       label
@@ -27,7 +27,9 @@
   }
 
   /* One badge per state (or per label, with the states in params.stateField), from the
-     status vocabulary the column carries in its params; neutral tags without one. */
+     status vocabulary the column carries in its params; neutral tags without one. The
+     tooltip is the state's meaning, or the row's own words in params.titleField (a
+     dataset's provenance detail: "Anchored in block 12 …"). */
   components.MsgBadge = function (props) {
     var value = props.value;
     if (value == null || value === "") {
@@ -36,6 +38,7 @@
     var values = Array.isArray(value) ? value : [value];
     var statuses = props.statuses || null;
     var states = props.stateField && props.data ? props.data[props.stateField] || [] : null;
+    var title = props.titleField && props.data ? props.data[props.titleField] : null;
     return h(
       "span",
       { className: "msg-badges" },
@@ -43,7 +46,7 @@
         var state = states ? states[index] : item;
         var look = statuses ? statuses[state] || UNKNOWN : null;
         var label = states ? String(item) : (look && look.label) || String(item);
-        return badge(look, label, index);
+        return badge(look, label, index, typeof title === "string" ? title : null);
       })
     );
   };

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from dashboard.services.datasets import DatasetView
 from dashboard.services.experiments import SPACEFLIGHT_VALUES
+from dashboard.services.provenance import Status as ProvenanceStatus
 
 from .arm_rows import ARM_KIND
 from .grid import (
@@ -19,6 +20,7 @@ from .grid import (
     time_column,
     vocabulary_legend,
 )
+from .provenance_badge import provenance_cells, provenance_column
 from .sizes import bases, byte_size
 from .status import Status, status_of
 from .timestamp import iso_utc
@@ -44,9 +46,10 @@ def _formatted(field: str, header: str, shown: str, width: int) -> Column:
 
 DATASET_COLUMNS: list[Column] = [
     # The columns shown by default fit a 1,300 px desktop card without cutting a value; the
-    # id, material, size and importer are one click away in the column chooser.
+    # id, material, record count, size and importer are one click away in the column chooser.
     number_column("id", "#", width=70, filter_kind=None),
     link_column("filename", "File", href_field="href", min_width=160, flex=2),
+    provenance_column(),
     link_column(
         "experiment",
         "Experiment",
@@ -73,7 +76,7 @@ DATASET_COLUMNS: list[Column] = [
     text_column("imported_by", "Imported by", min_width=110, flex=0.5),
     time_column("imported_at", "Imported"),
 ]
-HIDDEN_COLUMNS = ("id", "material", "size", "imported_by")
+HIDDEN_COLUMNS = ("id", "material", "records", "size", "imported_by")
 
 
 def format_label(view: DatasetView, *, short: bool = False) -> str:
@@ -93,8 +96,12 @@ def count_label(view: DatasetView) -> str:
     return f"{view.record_count:,} {noun}{'' if view.record_count == 1 else 's'}"
 
 
-def dataset_rows(views: Iterable[DatasetView]) -> list[dict[str, Any]]:
-    """One row per dataset; numbers stay numbers (they sort), ``*_text`` is how they read."""
+def dataset_rows(
+    views: Iterable[DatasetView], provenance: Mapping[int, ProvenanceStatus] | None = None
+) -> list[dict[str, Any]]:
+    """One row per dataset; numbers stay numbers (they sort), ``*_text`` is how they read;
+    ``provenance`` holds each dataset's ledger status (its badge, label and detail)."""
+    statuses = provenance or {}
     return [
         {
             "id": v.id,
@@ -115,6 +122,7 @@ def dataset_rows(views: Iterable[DatasetView]) -> list[dict[str, Any]]:
             "sha256": v.sha256,
             "imported_by": v.imported_by,
             "imported_at": iso_utc(v.imported_at),
+            **provenance_cells(statuses.get(v.id)),
         }
         for v in views
     ]

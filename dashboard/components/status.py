@@ -21,7 +21,7 @@ class Status:
 
     label: str
     icon: str
-    tone: str  # success, danger, warning, info, primary, secondary
+    tone: str  # success, danger, warning, info, primary, secondary; orange, outline-danger
     meaning: str  # one line for legends and tooltips
 
 
@@ -53,23 +53,38 @@ STATUSES: dict[str, Status] = {
     "alarm.warning": _s("warning", "exclamation-triangle", "warning", "Outside a warning limit."),
     "alarm.critical": _s("critical", "exclamation-octagon", "danger", "Outside a critical limit."),
     "alarm.stale": _s("stale", "hourglass-bottom", "secondary", "No fresh reading."),
-    # Provenance of a dataset on the ledger
+    # Provenance of a dataset on the ledger (dashboard.services.provenance); retracted is
+    # orange and failed a red outline (assets/provenance.css), so neither reads as tampered.
     "provenance.unanchored": _s(
-        "unanchored", "circle", "secondary", "Not yet recorded on the ledger."
+        "unanchored", "circle", "secondary", "No provenance record yet: nothing to check."
     ),
     "provenance.pending": _s(
-        "pending", "hourglass-split", "info", "Sent to the ledger, awaiting confirmation."
+        "pending",
+        "hourglass-split",
+        "info",
+        "Recorded; waiting for its batch to be anchored and confirmed.",
     ),
     "provenance.anchored": _s(
-        "anchored", "shield-check", "success", "Its exact bytes match the ledger record."
+        "anchored",
+        "shield-check",
+        "success",
+        "Its record is anchored on the chain, with enough confirmations.",
     ),
     "provenance.tampered": _s(
-        "tampered", "shield-exclamation", "danger", "Its bytes no longer match the ledger record."
+        "tampered",
+        "shield-exclamation",
+        "danger",
+        "Its file or record no longer matches what was anchored (or a parent's does not).",
     ),
     "provenance.retracted": _s(
-        "retracted", "arrow-counterclockwise", "warning", "Withdrawn on the ledger by its owner."
+        "retracted",
+        "arrow-counterclockwise",
+        "orange",
+        "Withdrawn by a reviewer, with a reason (or derived from such a dataset).",
     ),
-    "provenance.failed": _s("failed", "x-octagon", "danger", "Anchoring failed; retry it."),
+    "provenance.failed": _s(
+        "failed", "x-octagon", "outline-danger", "Anchoring failed; the app keeps retrying."
+    ),
     # Audit results
     "audit.ok": _s("ok", "check-circle", "success", "Done as asked."),
     "audit.denied": _s("denied", "shield-lock", "warning", "Refused: the role does not allow it."),
@@ -84,6 +99,8 @@ STATUSES: dict[str, Status] = {
     "account.active": _s("active", "person-check", "success", "Can log in."),
     "account.inactive": _s("inactive", "person-slash", "secondary", "Cannot log in."),
 }
+# Tones beyond Bootstrap's variants; ``assets/app.css`` defines ``.text-bg-<tone>`` for each.
+EXTRA_TONES = ("orange", "outline-danger")
 UNKNOWN = Status("unknown", "question-circle", "secondary", "A state this version does not know.")
 
 

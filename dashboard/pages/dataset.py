@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard.access import guard_layout
-from dashboard.auth import current_actor, current_db, current_files
+from dashboard.auth import app_state, current_actor, current_db, current_files, current_principal
 from dashboard.components.arm_rows import spaceflight_badge
 from dashboard.components.dataset_charts import length_histogram, quality_by_position
 from dashboard.components.datasets_table import count_label, format_label
@@ -25,16 +25,19 @@ from dashboard.components.grid import (
     register_grid,
     text_column,
 )
+from dashboard.components.provenance_badge import provenance_badge, provenance_line
 from dashboard.components.sizes import bases, byte_size, count, percent
 from dashboard.components.theme import current_scheme
 from dashboard.components.timestamp import timestamp
 from dashboard.components.view_state import GridView, parse_int
-from dashboard.services import datasets, explorer
+from dashboard.services import datasets, explorer, policy, provenance
 from dashboard.services.datasets import DatasetView
 from dashboard.services.errors import InputError, NotFound
 
 LIST_PATH = "/datasets"
 EXPLORER_PATH = "/explorer"
+PROVENANCE_PATH = "/provenance"
+PROVENANCE_MODULE = "dashboard.pages.provenance"
 API = "/api/v1"
 ID_MAX = 2**31 - 1
 NCBI_TAXONOMY = "https://www.ncbi.nlm.nih.gov/Taxonomy/Browser/wwwtax.cgi?id="
@@ -57,6 +60,9 @@ LINEAGE = "dataset-lineage"
 STATS = "dataset-stats"
 LENGTHS_CHART = "dataset-lengths-chart"
 QUALITY_CHART = "dataset-quality-chart"
+PROVENANCE_BADGE = "dataset-provenance-badge"
+PROVENANCE_LINE = "dataset-provenance"
+PROVENANCE_LINK = "dataset-provenance-link"
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 RECORDS = GridSpec(
@@ -119,7 +125,12 @@ def _sha256(view: DatasetView) -> html.Div:
     )
 
 
-def _file(view: DatasetView) -> dbc.Card:
+def _provenance(view: DatasetView) -> provenance.Status:
+    required = app_state().settings.chain_confirmations
+    return provenance.status_map(current_db(), [view.id], required)[view.id]
+
+
+def _file(view: DatasetView, status: provenance.Status) -> dbc.Card:
     return card(
         _facts(
             [
@@ -131,6 +142,7 @@ def _file(view: DatasetView) -> dbc.Card:
                 ("Instrument", view.instrument),
                 ("Source run", view.source_run),
                 ("Imported", [timestamp(view.imported_at), f" by {view.imported_by or '—'}"]),
+                ("Provenance", provenance_line(status, line_id=PROVENANCE_LINE)),
             ]
         ),
         header=[icon("file-earmark-binary", "me-2"), "File"],
@@ -184,13 +196,23 @@ def _sample(view: DatasetView) -> dbc.Card:
 def _dataset_links(ids: tuple[int, ...]) -> Any:
     if not ids:
         return html.Span("none", className="text-body-secondary")
+    required = app_state().settings.chain_confirmations
+    statuses = provenance.status_map(current_db(), ids, required)
     links = []
     for dataset_id in ids:
         try:
             name = datasets.get_dataset(current_db(), dataset_id).filename
         except NotFound:
             name = "(deleted)"
-        links.append(html.Li(dcc.Link(f"#{dataset_id} {name}", href=f"{LIST_PATH}/{dataset_id}")))
+        links.append(
+            html.Li(
+                [
+                    dcc.Link(f"#{dataset_id} {name}", href=f"{LIST_PATH}/{dataset_id}"),
+                    " ",
+                    provenance_badge(statuses.get(dataset_id)),
+                ]
+            )
+        )
     return html.Ul(links, className="list-unstyled mb-0")
 
 
@@ -350,6 +372,11 @@ def _statistics(view: DatasetView) -> dbc.Card:
     )
 
 
+def _may_review() -> bool:
+    principal = current_principal()
+    return principal is not None and policy.may_open(principal.roles, PROVENANCE_MODULE)
+
+
 def _actions(view: DatasetView) -> list[Any]:
     actions: list[Any] = []
     if explorer.can_explore(view):
@@ -359,6 +386,15 @@ def _actions(view: DatasetView) -> list[Any]:
                 href=f"{EXPLORER_PATH}?dataset={view.id}",
                 id=EXPLORER_LINK,
                 className="btn btn-primary",
+            )
+        )
+    if _may_review():
+        actions.append(
+            dcc.Link(
+                [icon("shield-check", "me-1"), "Provenance"],
+                href=f"{PROVENANCE_PATH}?dataset={view.id}",
+                id=PROVENANCE_LINK,
+                className="btn btn-outline-secondary msg-outline-quiet",
             )
         )
     actions += [
@@ -440,6 +476,7 @@ def layout(dataset_id: str = "", imported: str | None = None, **_query: str) -> 
             dcc.Link("All datasets", href=LIST_PATH),
         )
     message = success_alert(f"Imported {view.filename}: checked and stored.") if imported else None
+    status = _provenance(view)
     may_delete = datasets.can_delete(current_actor())
     return html.Div(
         [
@@ -451,13 +488,18 @@ def layout(dataset_id: str = "", imported: str | None = None, **_query: str) -> 
                     (view.filename, None),
                 ],
                 actions=_actions(view),
-                subtitle=f"{format_label(view)} · {count_label(view)} · "
-                f"{bases(view.total_length)} · {byte_size(view.size)}",
+                subtitle=html.Span(
+                    [
+                        f"{format_label(view)} · {count_label(view)} · "
+                        f"{bases(view.total_length)} · {byte_size(view.size)} ",
+                        provenance_badge(status, badge_id=PROVENANCE_BADGE, class_name="ms-1"),
+                    ]
+                ),
             ),
             html.Div(message, id=MESSAGE),
             dbc.Row(
                 [
-                    dbc.Col(_file(view), lg=6),
+                    dbc.Col(_file(view, status), lg=6),
                     dbc.Col([_sample(view), _lineage(view)], lg=6),
                 ],
                 id=DETAILS,

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 
 from dashboard.access import guard_layout
-from dashboard.auth import current_actor, current_db
+from dashboard.auth import app_state, current_actor, current_db
 from dashboard.components.datasets_table import (
     DATASET_COLUMNS,
     HIDDEN_COLUMNS,
@@ -20,8 +20,9 @@ from dashboard.components.datasets_table import (
 from dashboard.components.feedback import empty_state, icon, success_alert
 from dashboard.components.frame import page_header
 from dashboard.components.grid import GridSpec, data_grid, grid_ids, register_grid
+from dashboard.components.provenance_badge import provenance_legend
 from dashboard.components.view_state import GridView, Sort, parse_int
-from dashboard.services import datasets, experiments
+from dashboard.services import datasets, experiments, provenance
 
 PATH = "/datasets"
 IMPORT_PATH = "/datasets/import"
@@ -45,8 +46,10 @@ def _experiment_id(raw: object) -> int | None:
 
 
 def _rows(experiment_id: int | None) -> list[dict[str, Any]]:
-    found = datasets.list_datasets(current_db(), datasets.DatasetFilter(experiment_id))
-    return dataset_rows(found)
+    db = current_db()
+    found = datasets.list_datasets(db, datasets.DatasetFilter(experiment_id))
+    required = app_state().settings.chain_confirmations
+    return dataset_rows(found, provenance.status_map(db, [d.id for d in found], required))
 
 
 def _import_link(experiment_id: int | None, link_id: str | None = None) -> dcc.Link:
@@ -126,7 +129,7 @@ def layout(**query: Any) -> html.Div:
         rows,
         view=SPEC.view(query),
         csv_name="datasets.csv",
-        legend=spaceflight_legend(),
+        legend=html.Div([spaceflight_legend(), provenance_legend()], className="vstack gap-2"),
         toolbar_extra=[_experiment_filter(experiment_id)],
         empty=_how_to_import(may_import, experiment_id),
         no_match="No datasets match. Clear the search, the column filters or the experiment "

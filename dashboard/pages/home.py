@@ -7,17 +7,20 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.access import guard_layout
-from dashboard.auth import current_actor, current_db
+from dashboard.auth import app_state, current_actor, current_db
 from dashboard.components.arm_rows import arm_badge
 from dashboard.components.feedback import empty_state, icon
 from dashboard.components.formatting import gravity
 from dashboard.components.frame import page_header
+from dashboard.components.provenance_badge import provenance_badge
 from dashboard.components.timestamp import timestamp
-from dashboard.services import experiments, overview
+from dashboard.services import datasets, experiments, overview, provenance
 
 HOME_STATS = "home-stats"
 HOME_LATEST = "home-latest"
 HOME_ACTIVITY = "home-activity"
+HOME_DATASETS = "home-datasets"
+LATEST_DATASETS = 5
 NEW_PATH = "/experiments/new"
 # Columns a phone leaves out of the latest-experiments table (the experiment page has them).
 WIDE_ONLY = "d-none d-md-table-cell"
@@ -111,6 +114,45 @@ def _latest_table(data: overview.Overview) -> html.Div | dbc.Table:
     )
 
 
+def _latest_datasets() -> html.Div | dbc.ListGroup:
+    """The newest datasets with their provenance on the ledger."""
+    db = current_db()
+    latest = datasets.list_datasets(db, limit=LATEST_DATASETS)
+    if not latest:
+        return empty_state(
+            "files", "No datasets yet", "Sequence files imported for samples show up here."
+        )
+    required = app_state().settings.chain_confirmations
+    statuses = provenance.status_map(db, [d.id for d in latest], required)
+    items = [
+        dbc.ListGroupItem(
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            dcc.Link(d.filename, href=f"/datasets/{d.id}", className="text-break"),
+                            html.Div(
+                                [f"#{d.id} · {d.experiment_name} · ", timestamp(d.imported_at)],
+                                className="small text-body-secondary",
+                            ),
+                        ],
+                        className="me-auto",
+                    ),
+                    provenance_badge(statuses.get(d.id)),
+                ],
+                className="d-flex align-items-center gap-2",
+            )
+        )
+        for d in latest
+    ]
+    return dbc.ListGroup(items, flush=True, id=HOME_DATASETS)
+
+
+def _latest_datasets_body() -> dbc.CardBody:
+    body = _latest_datasets()
+    return dbc.CardBody(body, className="p-0" if isinstance(body, dbc.ListGroup) else "")
+
+
 def _activity(data: overview.Overview) -> html.Div | dbc.ListGroup:
     if not data.activity:
         return empty_state(
@@ -193,23 +235,42 @@ def layout(**_query: str) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader(
-                                    [
-                                        icon("flask", "me-2"),
-                                        "Latest experiments",
-                                        dcc.Link(
-                                            "All experiments →",
-                                            href="/experiments",
-                                            className="float-end small",
-                                        ),
-                                    ]
-                                ),
-                                dbc.CardBody(_latest_table(data)),
-                            ],
-                            className="shadow-sm",
-                        ),
+                        [
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(
+                                        [
+                                            icon("flask", "me-2"),
+                                            "Latest experiments",
+                                            dcc.Link(
+                                                "All experiments →",
+                                                href="/experiments",
+                                                className="float-end small",
+                                            ),
+                                        ]
+                                    ),
+                                    dbc.CardBody(_latest_table(data)),
+                                ],
+                                className="shadow-sm mb-3",
+                            ),
+                            dbc.Card(
+                                [
+                                    dbc.CardHeader(
+                                        [
+                                            icon("files", "me-2"),
+                                            "Latest datasets",
+                                            dcc.Link(
+                                                "All datasets →",
+                                                href="/datasets",
+                                                className="float-end small",
+                                            ),
+                                        ]
+                                    ),
+                                    _latest_datasets_body(),
+                                ],
+                                className="shadow-sm",
+                            ),
+                        ],
                         lg=8,
                         className="mb-3",
                     ),

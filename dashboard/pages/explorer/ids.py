@@ -19,6 +19,7 @@ FEATURE_COUNTS = "explorer-feature-counts"
 HISTOGRAM = "explorer-histogram"
 LOAD_MESSAGE = "explorer-load-message"
 PICKER_ERROR = "explorer-picker-error"
+PROVENANCE = "explorer-provenance"  # the dataset's provenance badge in the header
 
 # The genome map and the view window (1-based inclusive; also the region shown as bases).
 # Fields are named as the service names them in its errors.

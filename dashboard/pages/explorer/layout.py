@@ -10,7 +10,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.auth import current_db, current_files
+from dashboard.auth import app_state, current_db, current_files
 from dashboard.components import forms
 from dashboard.components.arm_rows import spaceflight_badge
 from dashboard.components.explorer_state import (
@@ -26,6 +26,7 @@ from dashboard.components.explorer_views import (
 )
 from dashboard.components.feedback import empty_state, icon
 from dashboard.components.frame import card, loading, page_header
+from dashboard.components.provenance_badge import provenance_badge
 from dashboard.components.sequence_figures import (
     clamp_view,
     empty_figure,
@@ -33,7 +34,7 @@ from dashboard.components.sequence_figures import (
 )
 from dashboard.components.sizes import bases, byte_size
 from dashboard.components.theme import current_scheme
-from dashboard.services import datasets, explorer
+from dashboard.services import datasets, explorer, provenance
 from dashboard.services.datasets import DatasetView, RecordRow
 from dashboard.services.errors import NotFound, ValidationFailed
 
@@ -392,9 +393,13 @@ def _header(dataset: DatasetView | None, actions: list[Any]) -> html.Header:
     subtitle: Any = "Genomes and assemblies: features, GC, CDS, ORFs, motifs, alignments."
     if dataset is not None:
         crumbs.append((f"#{dataset.id} {dataset.filename}", f"{DATASETS_PATH}/{dataset.id}"))
+        required = app_state().settings.chain_confirmations
+        status = provenance.status_map(current_db(), [dataset.id], required)[dataset.id]
         subtitle = html.Span(
             [
                 html.Span(dataset.filename, className="fw-semibold"),
+                " ",
+                provenance_badge(status, badge_id=ids.PROVENANCE),
                 " · sample ",
                 dataset.sample.name,
                 " ",

@@ -70,7 +70,7 @@ def test_every_spaceflight_value_has_its_badge_and_the_default_columns_fit_a_des
     shown = [c for c in DATASET_COLUMNS if c["field"] not in HIDDEN_COLUMNS]
     widths = [c.get("width") or c.get("minWidth") or NAME_MIN_WIDTH for c in shown]
     assert sum(widths) <= DESKTOP_GRID_PX
-    assert {"filename", "experiment", "spaceflight", "sha256", "imported_at"} <= {
+    assert {"filename", "provenance", "experiment", "spaceflight", "sha256", "imported_at"} <= {
         c["field"] for c in shown
     }
 

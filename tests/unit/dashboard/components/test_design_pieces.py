@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -11,6 +12,8 @@ from dash import dcc, html
 from dashboard.components import frame, status, theme, timestamp
 from dashboard.services import jobs
 from dashboard.services.audit import RESULTS
+
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def _text(component: object) -> str:
@@ -43,7 +46,16 @@ def test_a_badge_never_relies_on_colour_alone() -> None:
         assert "bi-" in icon.className
         assert label == look.label
         assert badge.title == look.meaning
-        assert look.tone in {"success", "danger", "warning", "info", "primary", "secondary"}
+        assert look.tone in {
+            *("success", "danger", "warning", "info", "primary", "secondary"),
+            *status.EXTRA_TONES,
+        }
+
+
+def test_the_extra_tones_have_their_colours_in_the_stylesheet() -> None:
+    css = (ROOT / "assets" / "app.css").read_text(encoding="utf-8")
+    for tone in status.EXTRA_TONES:
+        assert f".text-bg-{tone} " in css or f".text-bg-{tone}," in css, tone
 
 
 def test_an_unknown_state_is_shown_as_itself_not_hidden() -> None:
