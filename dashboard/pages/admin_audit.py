@@ -26,7 +26,7 @@ from dashboard.components.audit_view import (
     target_link,
     target_of,
 )
-from dashboard.components.chain_report import chain_report_alert
+from dashboard.components.chain_report import anchored_head_line, chain_report_alert
 from dashboard.components.feedback import error_alert, icon
 from dashboard.components.frame import card, loading, page_header
 from dashboard.components.grid import GridSpec, data_grid, grid_ids, register_grid
@@ -34,7 +34,7 @@ from dashboard.components.job_progress import job_id_store, job_progress, job_st
 from dashboard.components.status import status_legend
 from dashboard.components.theme import current_scheme
 from dashboard.components.view_state import GridView, Sort
-from dashboard.services import audit, jobs
+from dashboard.services import audit, audit_anchors, jobs
 from dashboard.services.errors import InputError
 from dashboard.services.job_kinds import AUDIT_EXPORT, AUDIT_VERIFY
 
@@ -55,6 +55,7 @@ EXPORT_JOB = "audit-export-job"
 DETAIL_MODAL = "audit-detail-modal"
 DETAIL_TITLE = "audit-detail-title"
 DETAIL_BODY = "audit-detail-body"
+ANCHORED_HEAD = "audit-anchored-head"
 
 IDS = grid_ids("audit")
 GRID = IDS.grid
@@ -173,8 +174,12 @@ def layout(**query: Any) -> html.Div:
                 "Audit log",
                 breadcrumb_items=[("Overview", "/"), ("Audit log", None)],
                 actions=[verify],
-                subtitle="Everything done in the app, by whom, from where; chained by hashes "
-                "so no event can be changed unnoticed. Click an event for all of it.",
+                subtitle="Everything done in the app, by whom, from where; chained by hashes, "
+                "and the chain's head sealed on the ledger, so no event can be changed "
+                "unnoticed. Click an event for all of it.",
+            ),
+            anchored_head_line(
+                audit_anchors.last_anchored_head(current_db()), line_id=ANCHORED_HEAD
             ),
             html.Div(id=VERIFY_RESULT),
             dbc.Row(
