@@ -16,12 +16,19 @@ from .datasets import blp as datasets_blueprint
 from .errors import API_PREFIX, register_error_handlers
 from .jobs import blp as jobs_blueprint
 from .preferences import blp as preferences_blueprint
+from .provenance import blp as provenance_blueprint
 from .reference import allow_same_origin_framing
 from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .schemas import ApiErrorSchema
 
-ALL_BLUEPRINTS = (*BLUEPRINTS, jobs_blueprint, preferences_blueprint, datasets_blueprint)
+ALL_BLUEPRINTS = (
+    *BLUEPRINTS,
+    jobs_blueprint,
+    preferences_blueprint,
+    datasets_blueprint,
+    provenance_blueprint,
+)
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
@@ -86,6 +93,15 @@ def init_api(server: Flask, max_body_bytes: int) -> Api:
         # API's paths cannot be probed without logging in.
         is_unknown = request.routing_exception is None and request.blueprint not in API_BLUEPRINTS
         if is_unknown and current_principal() is not None:
+            # A path the API serves for other methods (POST-only routes) is a 405 (RFC 9110),
+            # not a 404: its Allow header is set below.
+            allowed = api_methods(request.path)
+            if allowed:
+                abort(
+                    405,
+                    description=f"{request.method} is not allowed on {request.path}; "
+                    f"it takes {', '.join(allowed)}.",
+                )
             abort(404, description=f"No API route {request.method} {request.path}.")
         request.max_content_length = max_body_bytes
 

@@ -105,12 +105,37 @@ class JobsHealth(Schema):
     running = fields.Integer()
 
 
+class ChainHealth(Schema):
+    """The provenance ledger's chain, as the anchoring owner last saw it (no chain call)."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["ok", "error", "unknown"]),
+        metadata={"description": "unknown: nothing anchored yet"},
+    )
+    chain_id = fields.Integer(allow_none=True, metadata={"example": 1337})
+    contract = fields.String(allow_none=True)
+    description = fields.String()
+    embedded = fields.Boolean(metadata={"description": "the development chain in this server"})
+    head_block = fields.Integer(allow_none=True)
+    head_seen_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    last_error = fields.String(allow_none=True)
+    anchoring_owner = fields.String(
+        allow_none=True, metadata={"description": "the process holding the anchoring key"}
+    )
+    pending_records = fields.Integer(metadata={"description": "records not anchored yet"})
+    oldest_pending_s = fields.Float(
+        allow_none=True, metadata={"description": "how long the oldest of them has waited"}
+    )
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
     version = fields.String(required=True)
     time = fields.String(required=True)
     database = fields.Nested(DatabaseHealth, required=True)
     jobs = fields.Nested(JobsHealth)
+    chain = fields.Nested(ChainHealth)
 
 
 class UserSchema(Schema):

@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from app import create_app
 from dashboard.auth import app_state
 from dashboard.config import load_settings
-from dashboard.services import accounts, experiments
+from dashboard.services import accounts, experiments, provenance
 from dashboard.services.actor import Role, cli_actor
 from dashboard.services.text import name_key
 from tests.conftest import PASSWORD
@@ -94,8 +94,15 @@ def _tame(case: Any) -> bool:
     Arm names that collide (ignoring case and look-alikes) are refused with 422, a rule
     the schema states in words; such bodies are not sent as valid data. So is an arm above
     3 g without ``confirm_hypergravity: true`` (also stated in words): a body that leaves the
-    confirmation out gets it, one that sends it false is not sent.
+    confirmation out gets it, one that sends it false is not sent. Nor is a retraction reason
+    over its limit in UTF-8 bytes (JSON Schema counts characters).
     """
+    reason = case.body.get("reason") if isinstance(case.body, dict) else None
+    if (
+        isinstance(reason, str)
+        and len(reason.encode("utf-8", "surrogatepass")) > provenance.RETRACT_REASON_MAX
+    ):
+        return False  # a retraction reason is bounded in bytes (the contract's limit)
     is_fuzzer = str((case.path_parameters or {}).get("user_id")) == str(FUZZER_ID)
     if is_fuzzer and case.method != "GET":
         case.path_parameters["user_id"] = DECOY_ID
