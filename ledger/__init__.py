@@ -8,6 +8,7 @@ callers of records and trees never talk to a chain.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .errors import ChainError, ChainReverted, ChainUnavailable
@@ -22,6 +23,12 @@ from .records import (
     leaf_of,
     record_digest,
 )
+
+# py-evm (imported with web3) raises the recursion limit of the whole process to 100,000;
+# deep recursion anywhere else (a JSON parser fed hostile nesting) then overflows the C
+# stack and kills the server instead of raising RecursionError. ledger.chain, the one
+# module that imports web3, puts back the limit found here.
+RECURSION_LIMIT = sys.getrecursionlimit()
 
 if TYPE_CHECKING:
     from .chain import AnchorInfo, OnChainCheck, Receipt, Registry, RetractionInfo

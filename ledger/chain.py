@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from . import RECURSION_LIMIT
 from .errors import ChainError, ChainReverted, ChainUnavailable
 
 try:  # eth-tester comes with web3[tester]; a deployment on a real node may lack it
@@ -50,6 +52,8 @@ except ImportError:  # pragma: no cover
     class _TesterReverted(Exception):  # type: ignore[no-redef]
         pass
 
+
+sys.setrecursionlimit(RECURSION_LIMIT)  # web3 and eth-tester imported py-evm: see __init__
 
 ARTIFACT: Final = (
     Path(__file__).resolve().parents[1] / "contracts" / "build" / "ProvenanceRegistry.json"
