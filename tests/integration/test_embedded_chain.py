@@ -158,8 +158,10 @@ def test_sigkill_at_random_points_leaves_a_consistent_chain(tmp_path: Path) -> N
 def test_a_batch_cut_by_sigkill_is_all_or_nothing(tmp_path: Path) -> None:
     # A block, its canonical-head pointer and its transaction index are one py-evm batch;
     # big batches make a kill inside a commit likely.
-    path = tmp_path / "kv.sqlite3"
     for delay_s in (0.15, 0.25, 0.35):
+        # A fresh store each round: a slower round would otherwise find the batches of a
+        # faster one above its own last.
+        path = tmp_path / f"kv-{delay_s}.sqlite3"
         confirmed = kill_after(delay_s, write_batches_until_killed, path)
         assert confirmed
         database = sqlite3.connect(path)
