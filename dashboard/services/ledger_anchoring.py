@@ -43,6 +43,7 @@ CHECKPOINT_EVERY = timedelta(hours=1)
 # A sent transaction with no receipt after this long is sent again (the root check first).
 RESEND_AFTER = timedelta(minutes=3)
 MAX_BACKOFF_S = 300.0
+LOOK_EVERY = timedelta(minutes=1)
 
 Connect = Callable[[ChainSettings, bool], AbstractContextManager[Ledger]]
 
@@ -347,6 +348,58 @@ def _send_retractions(db: Database, ledger: Ledger, report: StepReport) -> None:
         report.retractions_sent += 1
 
 
+def _rebase(db: Database, ledger: Ledger, now: datetime) -> int:
+    """Anchor again what was anchored in another registry than the configured one.
+
+    A reset development chain, or a move from the embedded chain to a real one, leaves the
+    database saying "anchored" where the configured contract knows nothing: such batches go
+    back to the queue (and their retractions with them), rather than claim what the chain
+    no longer shows.
+    """
+    with db.begin() as s:
+        moved = list(
+            s.scalars(
+                select(LedgerBatch).where(
+                    LedgerBatch.state == "anchored",
+                    (LedgerBatch.chain_id != ledger.chain_id)
+                    | (func.lower(LedgerBatch.contract) != ledger.contract_address.lower()),
+                )
+            )
+        )
+        for batch in moved:
+            log.warning(
+                "batch %s was anchored on chain %s in %s, not the configured registry: anchoring "
+                "it again",
+                batch.id,
+                batch.chain_id,
+                batch.contract,
+            )
+            batch.last_error = (
+                f"Anchored on chain {batch.chain_id} in contract {batch.contract} (tx "
+                f"{batch.tx_hash}, block {batch.block_number}), which is not the configured "
+                f"registry (chain {ledger.chain_id}, contract {ledger.contract_address}); "
+                "anchoring it again there."
+            )
+            batch.state, batch.tx_hash, batch.sent_at, batch.next_attempt_at = (
+                "built",
+                None,
+                None,
+                now,
+            )
+            batch.block_number = batch.block_hash = batch.block_time = batch.submitter = None
+            batch.gas_used = batch.anchored_at = None
+        if moved:
+            s.execute(
+                update(ProvenanceRecord)
+                .where(
+                    ProvenanceRecord.batch_id.in_([b.id for b in moved]),
+                    ProvenanceRecord.retract_tx_hash.is_not(None),
+                )
+                .values(retract_tx_hash=None)
+            )
+        return len(moved)
+
+
 def _note_chain(db: Database, holder: str, ledger: Ledger | None, error: str | None) -> int | None:
     head = ledger.registry.block_number() if ledger is not None else None
     with db.begin() as s:
@@ -399,8 +452,15 @@ def _has_open_work(db: Database, required: int) -> bool:
                 )
                 or 0
             )
-        never_seen = owner is None or owner.chain_id is None
-        return bool(retractions or unconfirmed or never_seen)
+        # Look at the chain now and then even when idle: its head for confirmations and
+        # health, and whether it is still the chain the anchors were made on.
+        stale = (
+            owner is None
+            or owner.chain_id is None
+            or owner.head_seen_at is None
+            or utcnow() - owner.head_seen_at > LOOK_EVERY
+        )
+        return bool(retractions or unconfirmed or stale)
 
 
 def step(
@@ -425,6 +485,8 @@ def step(
         return report
     try:
         with connector(chain, True) as ledger:
+            if _rebase(db, ledger, now):
+                due = _due_batches(db, now)
             for batch_id in due:
                 _advance(db, ledger, batch_id, now, report)
             _send_retractions(db, ledger, report)

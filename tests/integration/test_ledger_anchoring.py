@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from dashboard.db import Database
-from dashboard.models import AuditEvent, LedgerBatch, ProvenanceRecord
+from dashboard.models import AuditEvent, LedgerBatch, LedgerLease, ProvenanceRecord
 from dashboard.services import (
     audit_anchors,
     audit_chain,
@@ -485,3 +485,31 @@ def test_the_integrity_sweep_runs_as_a_system_job_on_schedule(
         )
     assert checked == "ok"
     loop.close()
+
+
+def test_after_a_chain_reset_nothing_claims_anchored_until_it_is_anchored_again(
+    db: Database,
+    scientist: Actor,
+    reviewer: Actor,
+    store: BlobStore,
+    experiment: experiments.ExperimentView,
+    chain: ChainSettings,
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    d = _import(db, scientist, store, experiment, tmp_path, "rs.fa", _fasta("r", "CATG" * 40))
+    _anchor(db, chain)
+    before = _state(db, d.id)
+    shutil.rmtree(chain.directory)  # a development chain wiped: a new contract next time
+    with connect(chain) as ledger:
+        assert ledger.contract_address != before.contract
+    result = provenance_verify.verify_dataset(db, reviewer, chain, store, d.id)
+    assert not result.is_verified  # the database's "anchored" is not taken on trust
+    with db.begin() as s:  # the worker looks at the chain every minute even when idle
+        s.execute(update(LedgerLease).values(head_seen_at=None))
+    _anchor(db, chain)
+    after = _state(db, d.id)
+    assert after.state == provenance.ANCHORED
+    assert after.contract != before.contract
+    assert provenance_verify.verify_dataset(db, reviewer, chain, store, d.id).is_verified
