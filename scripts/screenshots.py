@@ -343,6 +343,8 @@ def page_shots(seeded: Seeded) -> list[Shot]:
         if path == EXPLORER and seeded.dataset_ids:
             shots += explorer_shots(seeded.dataset_ids[GENOME])
             continue
+        if path == PROVENANCE and seeded.dataset_ids:  # the assembly: derived from the reads
+            path = f"{PROVENANCE}?dataset={seeded.dataset_ids[-1]}"
         shots.append(Shot(slug(str(registered["name"])), path, "admin"))
     shots.append(Shot("login", "/login", "anonymous"))
     shots.append(Shot("forbidden", "/admin/users", "ada"))
@@ -352,6 +354,7 @@ def page_shots(seeded: Seeded) -> list[Shot]:
 # --- the explorer: pPCP1 of Yersinia pestis, its map and its tools --------------------------
 
 EXPLORER = "/explorer"
+PROVENANCE = "/provenance"
 PLA = 7  # pPCP1's eighth CDS: pla, the plasminogen activator, at 6,664..7,602
 PLA_VIEW = (6570, 7696)  # the explorer's own zoom to it: the CDS and a tenth of its length
 MOTIF = "AGGAGG"  # the Shine-Dalgarno core: 5 hits on pPCP1's two strands

@@ -56,7 +56,8 @@ def chain_report_alert(report: Mapping[str, object]) -> dbc.Alert:
 def _short(value: str | None) -> Any:
     if not value:
         return "—"
-    return html.Code(f"{value[:DIGEST_SHOWN]}…", title=value, className="msg-hash")
+    # Not <code>: its pink on the page's grey fails contrast at this small size.
+    return html.Span(f"{value[:DIGEST_SHOWN]}…", title=value, className="font-monospace")
 
 
 def anchored_head_line(head: AnchoredHead | None, *, line_id: str | None = None) -> html.Div:

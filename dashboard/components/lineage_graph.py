@@ -21,7 +21,7 @@ from dashboard.services.provenance import LineageNode
 from .provenance_badge import provenance_badge
 
 FILENAME_SHOWN = 28  # characters of a file name inside a node (the whole in the list)
-CHAR_PX = 7.2  # about one character of the 12 px label font
+CHAR_PX = 7.8  # about one character of the 13 px label font
 NODE_PAD_PX = 26
 # state: (fill, text, border, shape): text on fill passes WCAG AA; shapes differ by state.
 LOOKS: dict[str, tuple[str, str, str, str]] = {
@@ -34,6 +34,8 @@ LOOKS: dict[str, tuple[str, str, str, str]] = {
 }
 EDGE_COLOUR = "#8c959f"  # mid grey: visible on white and on the dark body
 FOCUS_COLOUR = "#6f42c1"
+ROW_GAP_PX = 40  # between two nodes of a row
+ROW_HEIGHT_PX = 120
 
 
 def _short(name: str) -> str:
@@ -83,7 +85,7 @@ def stylesheet() -> list[dict[str, Any]]:
                 "text-wrap": "wrap",
                 "text-valign": "center",
                 "text-halign": "center",
-                "font-size": 12,
+                "font-size": 13,
                 "font-family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
                 "border-width": 2,
             },
@@ -130,31 +132,48 @@ def _roots(nodes: Sequence[LineageNode], edges: Sequence[tuple[int, int]]) -> li
     return [str(n.dataset_id) for n in nodes if n.dataset_id not in children]
 
 
-def _depth(nodes: Sequence[LineageNode], edges: Sequence[tuple[int, int]]) -> int:
-    """Rows the breadthfirst layout needs (the longest parent-to-child path, in nodes)."""
+def levels(nodes: Sequence[LineageNode], edges: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """Each dataset's row: one below its lowest parent (0 for those derived from nothing).
+
+    >>> levels([], [(1, 2), (2, 3), (1, 3)])
+    {1: 0, 2: 1, 3: 2}
+    """
     parents: dict[int, list[int]] = {n.dataset_id: [] for n in nodes}
     for parent, child in edges:
+        parents.setdefault(parent, [])
         parents.setdefault(child, []).append(parent)
     memo: dict[int, int] = {}
 
-    def depth(node: int, seen: frozenset[int]) -> int:
-        if node in memo:
-            return memo[node]
-        found = 1 + max(
-            (depth(p, seen | {node}) for p in parents.get(node, []) if p not in seen), default=0
-        )
-        memo[node] = found
-        return found
+    def level(node: int, seen: frozenset[int]) -> int:
+        if node not in memo:
+            memo[node] = 1 + max(
+                (level(p, seen | {node}) for p in parents[node] if p not in seen), default=-1
+            )
+        return memo[node]
 
-    return max((depth(n, frozenset()) for n in parents), default=1)
+    return {node: level(node, frozenset()) for node in parents}
+
+
+def _box(nodes: Sequence[LineageNode], edges: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Width and height the layout needs so no two nodes of a row overlap (the graph is then
+    zoomed to fit its frame)."""
+    rows: dict[int, float] = {}
+    found = levels(nodes, edges)
+    for node in nodes:
+        width = max(len(line) for line in _label(node).split("\n")) * CHAR_PX + NODE_PAD_PX
+        row = found.get(node.dataset_id, 0)
+        rows[row] = rows.get(row, 0.0) + width + ROW_GAP_PX
+    return round(max(rows.values(), default=0.0)), ROW_HEIGHT_PX * (
+        max(found.values(), default=0) + 1
+    )
 
 
 def lineage_graph(
     graph_id: str, nodes: Sequence[LineageNode], edges: Sequence[tuple[int, int]]
 ) -> html.Div:
     """The graph (click a node to open that dataset); its text twin is :func:`lineage_list`."""
-    rows = _depth(nodes, edges)
-    height = min(560, max(180, 110 * rows))
+    width, height_needed = _box(nodes, edges)
+    height = min(600, max(200, height_needed))
     return html.Div(
         cyto.Cytoscape(
             id=graph_id,
@@ -164,13 +183,17 @@ def lineage_graph(
                 "name": "breadthfirst",
                 "directed": True,
                 "roots": _roots(nodes, edges),
-                "spacingFactor": 1.05,
+                "avoidOverlap": True,
+                "nodeDimensionsIncludeLabels": True,
                 "padding": 16,
+                "maximal": True,
+                "spacingFactor": 1,
+                "boundingBox": {"x1": 0, "y1": 0, "w": width, "h": height_needed},
                 "animate": False,
             },
             style={"width": "100%", "height": f"{height}px"},
             minZoom=0.3,
-            maxZoom=2.5,
+            maxZoom=1.25,
             userZoomingEnabled=False,
             boxSelectionEnabled=False,
             autoungrabify=True,

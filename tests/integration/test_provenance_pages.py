@@ -112,7 +112,8 @@ def _run(
     """Call the callback whose outputs include ``fragment`` as the browser would, after
     ``changed`` ("id.prop") changed. ``values`` maps "id.prop" to a value; a form's fields
     by "form:field". Returns the status and the response's {id: {prop: value}}."""
-    dep = find_callback(client, fragment)
+    exact = [d for d in client.get("/_dash-dependencies").get_json() if d["output"] == fragment]
+    dep = exact[0] if exact else find_callback(client, fragment)
 
     def fill(item: dict[str, Any]) -> Any:
         concrete = _expand(item)
@@ -210,6 +211,27 @@ def test_without_a_dataset_the_page_offers_a_picker_and_names_a_missing_one(
     assert f"#{lineage['child']['id']} child.fasta" in page  # among the picker's options
     assert "No dataset '999999'" in _layout(site.client("rev"), "/provenance", "?dataset=999999")
     assert "No dataset 'x'" in _layout(site.client("rev"), "/provenance", "?dataset=x")
+
+
+def test_picking_from_the_list_opens_the_dataset_but_typing_does_not(
+    site: Site, lineage: dict[str, Any]
+) -> None:
+    child = lineage["child"]
+    page = _layout(site.client("rev"), "/provenance")
+    label = next(
+        part.split('"')[0]
+        for part in page.split('"value": "')[1:]
+        if part.startswith(f"#{child['id']} child.fasta · ")
+    )
+    for typed, opens in ((label, True), (f"#{child['id']}", False), ("child", False)):
+        status, payload = _run(
+            site.client("rev"),
+            "provenance-navigate.href",
+            {"provenance-dataset.value": typed, "provenance-dataset-id.data": None},
+            "provenance-dataset.value",
+        )
+        href = payload.get("provenance-navigate", {}).get("href")
+        assert (href == f"/provenance?dataset={child['id']}") is opens, (typed, status, href)
 
 
 def test_the_batches_tab_lists_each_root_with_its_transaction_and_gas(

@@ -15,7 +15,7 @@ from dashboard.access import guard_layout
 
 from . import callbacks  # noqa: F401 - register the page's callbacks
 from .ids import PATH
-from .layout import layout, title
+from .layout import layout
 
 dash.register_page(
     __name__,
@@ -23,6 +23,6 @@ dash.register_page(
     name="Provenance",
     order=14,
     icon="shield-check",
-    title=title,
+    title="Provenance · MicroSpaceGen",
     layout=guard_layout(__name__, layout),
 )

@@ -4,6 +4,7 @@ to components (built in ``dashboard/components/provenance_views.py``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dash import Input, Output, State, callback, ctx, no_update
@@ -37,6 +38,8 @@ from . import ids
 from .layout import DATASET_HREF, ID_MAX, dataset_href, required_confirmations
 
 register_tabs(ids.TABS, ids.TAB_KEYS)
+# A label from the picker's list (layout.option_label): "#12 reads.fastq.gz · BRIC-23".
+PICKED = re.compile(r"^#(\d+) .+ · .+$")
 
 
 def _refused(
@@ -58,8 +61,9 @@ def _refused(
     prevent_initial_call=True,
 )
 def pick(value: object, shown: object) -> Any:
-    """Open the dataset chosen in the picker."""
-    dataset_id = parse_int(value, minimum=1, maximum=ID_MAX)
+    """Open the dataset picked from the list (not on every key typed into the search)."""
+    picked = PICKED.match(value) if isinstance(value, str) else None
+    dataset_id = parse_int(picked.group(1), minimum=1, maximum=ID_MAX) if picked else None
     if dataset_id is None or dataset_id == shown:
         return no_update
     return dataset_href(dataset_id)

@@ -11,7 +11,8 @@ MODULE = "dashboard.pages.provenance"
 
 PAGE = "provenance-page"  # the page's root: files dropped anywhere on it are hashed
 NAVIGATE = "provenance-navigate"  # dcc.Location (callback-nav): open another dataset
-DATASET = "provenance-dataset"  # the dataset picker
+DATASET = "provenance-dataset"  # the dataset picker (a search box over DATASET_OPTIONS)
+DATASET_OPTIONS = "provenance-dataset-options"
 DATASET_ID = "provenance-dataset-id"  # dcc.Store: the dataset shown (None without one)
 STATUS = "provenance-status"
 LINEAGE_ISSUE = "provenance-lineage-issue"

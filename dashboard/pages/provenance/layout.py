@@ -63,32 +63,39 @@ def dataset_href(dataset_id: int) -> str:
 # --- picking a dataset ------------------------------------------------------------------------
 
 
-def _option(d: DatasetView) -> dict[str, str]:
-    return {"label": f"#{d.id} {d.filename} · {d.experiment_name}", "value": str(d.id)}
+def option_label(dataset_id: int, filename: str, experiment: str) -> str:
+    """How the picker names a dataset: ``#12 reads.fastq.gz · BRIC-23``."""
+    return f"#{dataset_id} {filename} · {experiment}"
 
 
-def _picker(choices: list[DatasetView], shown: int | None, label: str | None) -> dbc.Card:
-    options = [_option(d) for d in choices]
-    if shown is not None and str(shown) not in {o["value"] for o in options}:
-        options.insert(0, {"label": label or f"#{shown}", "value": str(shown)})
+def _picker(choices: list[DatasetView], view: provenance.ProvenanceView | None) -> dbc.Card:
+    """A search box over the datasets (the browser's own list as you type: Dash's dropdown
+    hides a focusable element from screen readers, which axe counts as serious)."""
+    labels = [option_label(d.id, d.filename, d.experiment_name) for d in choices]
+    shown = next(
+        (label for label in labels if view and label.startswith(f"#{view.dataset_id} ")), None
+    )
+    if view is not None and shown is None:
+        shown = f"#{view.dataset_id} {view.filename}"
     return card(
         [
             dbc.Label("Dataset", html_for=ids.DATASET),
-            dcc.Dropdown(
+            dbc.Input(
                 id=ids.DATASET,
-                options=options,
-                value=str(shown) if shown is not None else None,
-                placeholder="Type a file name, an experiment or #id",
-                searchable=True,
-                clearable=False,
+                type="search",
+                list=ids.DATASET_OPTIONS,
+                value=shown or "",
+                placeholder="Type a file name, an experiment or #id, then pick it",
+                autocomplete="off",
             ),
+            html.Datalist([html.Option(value=label) for label in labels], id=ids.DATASET_OPTIONS),
             html.Div(
                 f"The newest {len(choices):,} datasets; any other opens from its own page "
-                "(its Provenance button) or as ?dataset=ID.",
+                "(its Provenance button) or as ?dataset=ID."
+                if len(choices) >= datasets.LIST_MAX
+                else "Pick from the list that opens as you type.",
                 className="form-text",
-            )
-            if len(choices) >= datasets.LIST_MAX
-            else None,
+            ),
         ],
         class_name="mb-3",
     )
@@ -236,8 +243,7 @@ def _dataset_panel(
 ) -> html.Div:
     may_verify = policy.allows(current_actor(), Action.PROVENANCE_VERIFY)
     may_retract = policy.allows(current_actor(), Action.PROVENANCE_RETRACT)
-    label = f"#{view.dataset_id} {view.filename}" if view else None
-    parts: list[Any] = [_picker(choices, view.dataset_id if view else None, label)]
+    parts: list[Any] = [_picker(choices, view)]
     if view is None:
         if asked:
             parts.append(
@@ -277,15 +283,16 @@ def _dataset_panel(
     parts.append(
         dbc.Row(
             [
+                dbc.Col([_status_card(view, may_verify), _chain_card(view)], lg=6),
+                # Retracting comes last on a phone, after what a reviewer reads first.
                 dbc.Col(
                     [
-                        _status_card(view, may_verify),
-                        _chain_card(view),
+                        _lineage_card(view),
+                        _record_card(view),
                         _retract_card(view) if may_retract else None,
                     ],
                     lg=6,
                 ),
-                dbc.Col([_lineage_card(view), _record_card(view)], lg=6),
             ]
         )
     )
@@ -363,7 +370,7 @@ def _file_panel() -> html.Div:
                     [icon("search", "me-1"), "Look up"],
                     id=ids.LOOKUP_FORM.submit,
                     type="submit",
-                    className="btn btn-outline-primary msg-form-submit",
+                    className="btn btn-outline-secondary msg-outline-quiet msg-form-submit",
                 ),
                 className="msg-form-actions d-flex gap-2 mt-2",
             ),
@@ -525,12 +532,3 @@ def layout(**query: Any) -> html.Div:
         className="msg-provenance",
         **{"data-msg-hash": _hash_config()},
     )
-
-
-def title(dataset: str = "", **_query: Any) -> str:
-    """The browser tab names the dataset shown."""
-    dataset_id = parse_int(dataset, minimum=1, maximum=ID_MAX)
-    view = _find(dataset_id)
-    if view is None:
-        return "Provenance · MicroSpaceGen"
-    return f"Provenance of {view.filename} · MicroSpaceGen"
