@@ -100,7 +100,12 @@ def take_lease(db: Database, holder: str, now: datetime | None = None) -> bool:
             return False
     try:
         with db.begin() as s:
-            s.add(LedgerLease(name=provenance.LEASE, holder=holder, expires_at=until))
+            # The first sweep comes one period after the ledger started, not at once.
+            s.add(
+                LedgerLease(
+                    name=provenance.LEASE, holder=holder, expires_at=until, last_sweep_at=now
+                )
+            )
         return True
     except IntegrityError:  # another process created it first
         return False

@@ -470,8 +470,12 @@ def test_the_integrity_sweep_runs_as_a_system_job_on_schedule(
         sweep_every_hours=24.0,
     )
     loop.tick(0.0)
+    assert queued == []  # not at once: one period after the ledger started
+    with db.begin() as s:
+        s.execute(update(LedgerLease).values(last_sweep_at=None))
+    loop.tick(61.0)
     assert len(queued) == 1
-    loop.tick(1.0)  # not again within the hour, and not while one is queued
+    loop.tick(200.0)  # not again within the period, and not while one is queued
     assert len(queued) == 1
     # The data directory the job sees is two levels above its scratch directory.
     state = job_runner.execute(db, queued[0], store.root.parent / "jobs")
