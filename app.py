@@ -261,6 +261,16 @@ def _parser() -> argparse.ArgumentParser:
         help="a characteristic or factor value, e.g. spaceflight='Space Flight'; repeat",
     )
 
+    ledger = commands.add_parser("ledger", help="provenance ledger maintenance").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    reanchor = ledger.add_parser(
+        "reanchor",
+        parents=[common],
+        help="anchor again, in the configured registry, a batch anchored in another one "
+        "(after its records are checked; audited)",
+    )
+    reanchor.add_argument("batch", type=int, help="the batch id (see the Provenance page)")
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
@@ -409,6 +419,11 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             user_id = accounts.user_id_by_name(db, args.name)
             accounts.set_password(db, actor, user_id, _read_password(args.password_stdin))
             print(f"password of {args.name} changed; their open sessions have ended")
+        elif args.command == "ledger" and args.ledger_command == "reanchor":
+            from dashboard.services import ledger_anchoring
+
+            ledger_anchoring.reanchor(db, actor, args.batch)
+            print(f"batch {args.batch} will be anchored again by the next worker step")
         elif args.command == "token":
             user_id = accounts.user_id_by_name(db, args.name)
             row, secret = accounts.create_token(db, actor, user_id, args.label)

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.network import ChainSettings, connect
 from sqlalchemy import select
 
 from dashboard.db import Database
 from dashboard.models import AuditEvent, LedgerBatch, ProvenanceRecord
 from ledger import merkle, records
 from ledger.errors import ChainError
+from ledger.network import ChainSettings, connect
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,10 @@ def _heads(db: Database) -> list[tuple[AnchoredHead, ProvenanceRecord, LedgerBat
         rows = s.execute(
             select(ProvenanceRecord, LedgerBatch)
             .join(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-            .where(ProvenanceRecord.kind == "audit", LedgerBatch.state == "anchored")
+            .where(
+                ProvenanceRecord.kind == "audit",
+                LedgerBatch.state.in_(("anchored", "elsewhere")),
+            )
             .order_by(ProvenanceRecord.audit_seq)
         ).all()
         s.expunge_all()
@@ -98,6 +101,8 @@ def last_anchored_head(db: Database) -> AnchoredHead | None:
 
 
 def _checkpoint_problem(row: ProvenanceRecord, batch: LedgerBatch) -> str | None:
+    if batch.state == "elsewhere":
+        return f"batch {batch.id} is anchored in another registry, so it cannot be checked"
     try:
         record = records.check_record(json.loads(row.record_json))
     except (ValueError, records.RecordError):

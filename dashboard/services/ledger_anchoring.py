@@ -33,7 +33,10 @@ from ledger.chain import AnchorInfo, Receipt
 from ledger.errors import ChainError, ChainReverted, ChainUnavailable
 from ledger.network import ChainSettings, Ledger, connect
 
-from . import provenance
+from . import audit, provenance
+from .actor import Actor
+from .errors import Conflict, NotFound
+from .policy import Action, authorize
 
 log = logging.getLogger("microspacegen.ledger")
 
@@ -353,13 +356,17 @@ def _send_retractions(db: Database, ledger: Ledger, report: StepReport) -> None:
         report.retractions_sent += 1
 
 
-def _rebase(db: Database, ledger: Ledger, now: datetime) -> int:
-    """Anchor again what was anchored in another registry than the configured one.
+ELSEWHERE = "elsewhere"  # anchored, but in a registry other than the configured one
+OPEN_STATES = ("built", "sent", "failed")  # what the worker moves on by itself
 
-    A reset development chain, or a move from the embedded chain to a real one, leaves the
-    database saying "anchored" where the configured contract knows nothing: such batches go
-    back to the queue (and their retractions with them), rather than claim what the chain
-    no longer shows.
+
+def _mark_elsewhere(db: Database, ledger: Ledger) -> int:
+    """Flag batches anchored in another registry than the configured one; never resend them.
+
+    A wiped development chain, a move to another chain, or someone with database access
+    pointing a batch elsewhere all look alike from here. Anchoring such a batch again by
+    itself would put whatever the database holds *now* on chain (a forged record would come
+    out verified), so the worker only says so; ``reanchor`` is an admin's audited decision.
     """
     with db.begin() as s:
         moved = list(
@@ -373,36 +380,80 @@ def _rebase(db: Database, ledger: Ledger, now: datetime) -> int:
         )
         for batch in moved:
             log.warning(
-                "batch %s was anchored on chain %s in %s, not the configured registry: anchoring "
-                "it again",
+                "batch %s is anchored on chain %s in %s, not in the configured registry",
                 batch.id,
                 batch.chain_id,
                 batch.contract,
             )
+            batch.state = ELSEWHERE
             batch.last_error = (
-                f"Anchored on chain {batch.chain_id} in contract {batch.contract} (tx "
-                f"{batch.tx_hash}, block {batch.block_number}), which is not the configured "
-                f"registry (chain {ledger.chain_id}, contract {ledger.contract_address}); "
-                "anchoring it again there."
-            )
-            batch.state, batch.tx_hash, batch.sent_at, batch.next_attempt_at = (
-                "built",
-                None,
-                None,
-                now,
-            )
-            batch.block_number = batch.block_hash = batch.block_time = batch.submitter = None
-            batch.gas_used = batch.anchored_at = None
-        if moved:
-            s.execute(
-                update(ProvenanceRecord)
-                .where(
-                    ProvenanceRecord.batch_id.in_([b.id for b in moved]),
-                    ProvenanceRecord.retract_tx_hash.is_not(None),
-                )
-                .values(retract_tx_hash=None)
+                f"Anchored on chain {batch.chain_id} in contract {batch.contract}, which is not "
+                f"the configured registry (chain {ledger.chain_id}, contract "
+                f"{ledger.contract_address}): this anchor cannot be checked here."
             )
         return len(moved)
+
+
+def reanchor(db: Database, actor: Actor, batch_id: int) -> None:
+    """Queue a batch anchored elsewhere to be anchored in the configured registry (admins).
+
+    Its records are checked first (record, leaf, proof to the batch root): only an intact
+    batch goes out again, and the old anchor's facts stay in the audit log.
+    """
+    authorize(db, actor, Action.LEDGER_REANCHOR, target=("ledger_batch", batch_id))
+    with db.begin() as s:
+        batch = s.get(LedgerBatch, batch_id)
+        if batch is None:
+            raise NotFound(f"No ledger batch {batch_id}.")
+        if batch.state != ELSEWHERE:
+            raise Conflict(
+                f"Batch {batch_id} is {batch.state}; only a batch anchored in another registry "
+                "is anchored again."
+            )
+        rows = list(
+            s.scalars(select(ProvenanceRecord).where(ProvenanceRecord.batch_id == batch_id))
+        )
+        for row in rows:
+            problem = provenance.record_problem(row, batch)
+            if problem is not None:
+                raise Conflict(
+                    f"Batch {batch_id} is not anchored again: record {row.id} does not match "
+                    f"it ({problem})."
+                )
+        leaves = sorted(r.leaf for r in rows)
+        if leaves != sorted(batch.manifest) or len(rows) != batch.leaf_count:
+            raise Conflict(
+                f"Batch {batch_id}'s records differ from its manifest; not anchored again."
+            )
+        old = {
+            "chain_id": batch.chain_id,
+            "contract": batch.contract,
+            "tx_hash": batch.tx_hash,
+            "block_number": batch.block_number,
+            "block_time": batch.block_time.isoformat() if batch.block_time else None,
+        }
+        batch.state, batch.tx_hash, batch.sent_at, batch.next_attempt_at = (
+            "built",
+            None,
+            None,
+            utcnow(),
+        )
+        batch.block_number = batch.block_hash = batch.block_time = batch.submitter = None
+        batch.gas_used = batch.anchored_at = None
+        batch.last_error = None
+        s.execute(
+            update(ProvenanceRecord)
+            .where(ProvenanceRecord.batch_id == batch_id)
+            .values(retract_tx_hash=None)
+        )
+        audit.add(
+            s,
+            actor,
+            "ledger.reanchor",
+            target_type="ledger_batch",
+            target_id=batch_id,
+            detail={"root": batch.root, "previous_anchor": old},
+        )
 
 
 def _note_chain(db: Database, holder: str, ledger: Ledger | None, error: str | None) -> int | None:
@@ -426,7 +477,7 @@ def _due_batches(db: Database, now: datetime) -> list[int]:
         return list(
             s.scalars(
                 select(LedgerBatch.id)
-                .where(LedgerBatch.state != "anchored", LedgerBatch.next_attempt_at <= now)
+                .where(LedgerBatch.state.in_(OPEN_STATES), LedgerBatch.next_attempt_at <= now)
                 .order_by(LedgerBatch.id)
             )
         )
@@ -490,8 +541,7 @@ def step(
         return report
     try:
         with connector(chain, True) as ledger:
-            if _rebase(db, ledger, now):
-                due = _due_batches(db, now)
+            _mark_elsewhere(db, ledger)
             for batch_id in due:
                 _advance(db, ledger, batch_id, now, report)
             _send_retractions(db, ledger, report)
@@ -531,7 +581,7 @@ def run_until_idle(
                 select(func.count())
                 .select_from(ProvenanceRecord)
                 .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-                .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state != "anchored"))
+                .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(OPEN_STATES)))
             )
         if not open_records or report.error or not report.is_owner:
             return

@@ -49,6 +49,7 @@ class Action(StrEnum):
     PROVENANCE_VERIFY = "provenance.verify"  # re-check a dataset or a file against the ledger
     PROVENANCE_RETRACT = "provenance.retract"
     PROVENANCE_SWEEP = "provenance.sweep"  # re-hash every stored file against its record
+    LEDGER_REANCHOR = "ledger.reanchor"  # anchor again a batch anchored in another registry
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.PROVENANCE_VERIFY: _holders(Role.REVIEWER),
     Action.PROVENANCE_RETRACT: _holders(Role.REVIEWER),
     Action.PROVENANCE_SWEEP: _holders(Role.REVIEWER),
+    Action.LEDGER_REANCHOR: ADMINS,
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is

@@ -232,7 +232,7 @@ def lease(s: Session) -> LedgerLease | None:
     return s.get(LedgerLease, LEASE)
 
 
-def _record_problem(row: ProvenanceRecord, batch: LedgerBatch | None) -> str | None:
+def record_problem(row: ProvenanceRecord, batch: LedgerBatch | None) -> str | None:
     """Why the stored record no longer matches what was (or will be) anchored, or None."""
     try:
         record = records.check_record(json.loads(row.record_json))
@@ -244,7 +244,7 @@ def _record_problem(row: ProvenanceRecord, batch: LedgerBatch | None) -> str | N
         return "the stored record no longer hashes to its leaf"
     if row.file_sha256 is not None and record.get("entity", {}).get("sha256") != row.file_sha256:
         return "the record's file hash differs from the one indexed beside it"
-    if batch is not None and batch.state == "anchored":
+    if batch is not None and batch.state in ("anchored", "elsewhere"):
         proof = [bytes.fromhex(p) for p in row.proof or []]
         if not merkle.verify_proof(bytes.fromhex(row.leaf), proof, bytes.fromhex(batch.root)):
             return "the stored proof no longer leads from the leaf to the anchored root"
@@ -270,7 +270,7 @@ def _own_status(
             chain_id=batch.chain_id,
             contract=batch.contract,
         )
-    problem = _record_problem(row, batch)
+    problem = record_problem(row, batch)
     if problem is None and dataset_sha256 is not None and dataset_sha256 != row.file_sha256:
         problem = "the dataset's recorded hash differs from its provenance record"
     if problem is None and row.file_state in ("tampered", "missing"):
@@ -294,6 +294,14 @@ def _own_status(
         )
     if batch is None:
         return Status(PENDING, "Pending", "Recorded; waiting for the next batch.", **common)
+    if batch.state == "elsewhere":
+        return Status(
+            FAILED,
+            "Anchored elsewhere",
+            f"{batch.last_error} An admin may anchor it again: python app.py ledger reanchor "
+            f"{batch.id}.",
+            **common,
+        )
     if batch.state == "failed":
         return Status(
             FAILED,
@@ -674,12 +682,16 @@ def ledger_health(db: Database) -> dict[str, object]:
             select(func.count())
             .select_from(ProvenanceRecord)
             .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-            .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state != "anchored"))
+            .where(
+                (LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(("built", "sent", "failed")))
+            )
         )
         oldest = s.scalar(
             select(func.min(ProvenanceRecord.created_at))
             .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-            .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state != "anchored"))
+            .where(
+                (LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(("built", "sent", "failed")))
+            )
         )
     now = utcnow()
     return {

@@ -197,6 +197,8 @@ def _chain_checks(
     subject: _Subject, ledger: Ledger | None, error: str | None, required: int
 ) -> list[Check]:
     batch = subject.batch
+    if batch is not None and batch.state == "elsewhere":
+        return [Check("anchored", False, batch.last_error or "Anchored in another registry.")]
     if batch is None or batch.state != "anchored":
         state = batch.state if batch else "not batched"
         return [Check("anchored", None, f"Not anchored yet ({state}).")]

@@ -491,10 +491,11 @@ def test_the_integrity_sweep_runs_as_a_system_job_on_schedule(
     loop.close()
 
 
-def test_after_a_chain_reset_nothing_claims_anchored_until_it_is_anchored_again(
+def test_after_a_chain_reset_nothing_claims_anchored_and_an_admin_anchors_again(
     db: Database,
     scientist: Actor,
     reviewer: Actor,
+    admin: Actor,
     store: BlobStore,
     experiment: experiments.ExperimentView,
     chain: ChainSettings,
@@ -512,6 +513,20 @@ def test_after_a_chain_reset_nothing_claims_anchored_until_it_is_anchored_again(
     assert not result.is_verified  # the database's "anchored" is not taken on trust
     with db.begin() as s:  # the worker looks at the chain every minute even when idle
         s.execute(update(LedgerLease).values(head_seen_at=None))
+    reports = _anchor(db, chain)
+    assert sum(r.sent for r in reports) == 0  # never re-anchored behind anyone's back
+    status = _state(db, d.id)
+    assert status.label == "Anchored elsewhere"
+    assert before.contract and before.contract in status.detail
+    assert not audit_anchors.check(db, chain).is_intact  # its checkpoint cannot be checked
+    with db.read() as s:
+        batch_id = s.scalar(
+            select(ProvenanceRecord.batch_id).where(ProvenanceRecord.dataset_id == d.id)
+        )
+    assert batch_id is not None
+    with pytest.raises(PermissionDenied):
+        ledger_anchoring.reanchor(db, reviewer, batch_id)
+    ledger_anchoring.reanchor(db, admin, batch_id)
     _anchor(db, chain)
     after = _state(db, d.id)
     assert after.state == provenance.ANCHORED

@@ -493,14 +493,6 @@ def test_a_database_rewrite_of_an_anchored_record_is_caught_by_verification(env:
     assert not env.verify(d.id).is_verified
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HIGH: the worker's rebase (batches 'anchored in another registry' are anchored "
-    "again) launders a database-only forgery onto the chain: rewrite a record, its leaf and "
-    "the batch tree, set the batch's contract column to any other address, and within a "
-    "minute the worker anchors the forged root in the real registry, after which it "
-    "verifies. Audit checkpoints can be laundered the same way.",
-)
 def test_a_rewritten_record_is_not_re_anchored_by_pointing_its_batch_elsewhere(env: Env) -> None:
     d = env.add("laundered")
     env.anchor()
