@@ -1,12 +1,15 @@
 """``python -m ledger``: verify a file against its proof bundle outside the app; deploy.
 
-    python -m ledger verify FILE PROOF.json --rpc URL      # one eth_call to any node of the chain
+    python -m ledger verify FILE PROOF.json --rpc URL --contract REGISTRY  # one eth_call
+    python -m ledger verify FILE PROOF.json --embedded DATA_DIR/chain      # on the server
     python -m ledger verify FILE PROOF.json --offline      # everything but the chain
-    python -m ledger verify FILE PROOF.json --rpc URL --parent PARENT.proof.json  # lineage
+    python -m ledger verify FILE PROOF.json --rpc URL --contract R --parent PARENT.proof.json
     python -m ledger deploy --rpc URL --keyfile KEYSTORE   # once per public chain
+    python -m ledger keystore KEYSTORE.json                # a new anchoring key, encrypted
 
-Exit status of ``verify``: 0 nothing failed (steps left open are marked ``?``), 1 a step
-failed, 2 the command could not run (usage, unreadable files, node unreachable).
+Exit status of ``verify``: 0 verified, 1 a step failed, 2 the command could not run (usage,
+unreadable files, node unreachable), 3 nothing failed but some steps were left open
+(marked ``?``: offline, or no --contract to say which registry is the lab's).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ if TYPE_CHECKING:  # web3 takes a second to import: --offline does without it
     from web3 import Web3
 
 MARKS = {True: "✓", False: "✗", None: "?"}
+TRUSTED = "trusted registry"
+INCOMPLETE = 3  # exit status: nothing failed, but not everything could be checked
 
 
 class UsageError(Exception):
@@ -69,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PROOF.json",
         help="bundle of a dataset it was derived from, or of theirs (repeat): each is verified "
         "too and must be anchored no later than its child",
+    )
+    verify.add_argument(
+        "--contract",
+        metavar="ADDRESS",
+        help="the registry you trust, as its lab publishes it: anyone can deploy this contract "
+        "and anchor anything in it, so a proof counts only in the right one (with --embedded, "
+        "the one deployed in DIR)",
     )
     verify.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per request")
     deploy = commands.add_parser(
@@ -149,7 +161,28 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     if report.error:
         raise UsageError(f"the chain could not be asked: {report.error}")
-    return 0
+    return 0 if report.ok else INCOMPLETE
+
+
+def _trusted_registry(args: argparse.Namespace) -> str | None:
+    """The registry the user trusts: --contract, or the one this server deployed (--embedded)."""
+    from eth_utils.address import is_address, to_checksum_address
+
+    if args.contract:
+        if not is_address(args.contract):
+            raise UsageError(f"--contract {args.contract!r} is not an address")
+        return str(to_checksum_address(args.contract))
+    if args.embedded:
+        from .embedded import EMBEDDED_CHAIN_ID
+        from .network import read_deployments
+
+        found = [
+            d["address"]
+            for d in read_deployments(args.embedded / "deployments.json").values()
+            if d.get("chain_id") == EMBEDDED_CHAIN_ID
+        ]
+        return str(to_checksum_address(found[-1])) if found else None
+    return None
 
 
 def _verify_on(
@@ -176,9 +209,33 @@ def _verify_on(
     if not is_registry:
         check = Check(CHAIN, False, f"no ProvenanceRegistry at {ref.contract} on chain {chain_id}")
         return VerifyReport((check,))
+    trusted = _trusted_registry(args)
+    if trusted is not None and trusted.lower() != ref.contract.lower():
+        check = Check(
+            TRUSTED,
+            False,
+            f"the proof is anchored in {ref.contract}, not in the registry you trust ({trusted}): "
+            "anyone can deploy this contract and anchor what they like in it",
+        )
+        return VerifyReport((check,))
     registry = Registry(w3, ref.contract, chain_id=chain_id)
-    return verify_bundle(
+    report = verify_bundle(
         args.file, bundle, registry, min_confirmations=args.confirmations, ancestors=ancestors
+    )
+    if trusted is not None:
+        pinned = Check(TRUSTED, True, f"{ref.contract} is the registry you trust")
+        return VerifyReport((*report.checks, pinned), report.remaining, report.error)
+    open_check = Check(
+        TRUSTED,
+        None,
+        f"not checked: is {ref.contract} the registry of the lab that made this proof? Anyone "
+        "can deploy this contract; pass --contract with the address the lab publishes",
+    )
+    remaining = f"that {ref.contract} is the lab's registry (--contract)"
+    return VerifyReport(
+        (*report.checks, open_check),
+        f"{report.remaining}; {remaining}" if report.remaining else remaining,
+        report.error,
     )
 
 

@@ -406,7 +406,7 @@ def bundle_file(anchored: Anchored, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_cli_offline(anchored: Anchored, bundle_file: Path) -> None:
     status, out, _ = run_cli("verify", str(anchored.files[0]), str(bundle_file), "--offline")
-    assert status == 0
+    assert status == 3  # nothing failed, but the chain is left open
     lines = out.splitlines()
     assert lines[0].startswith("Proof of dataset 1 (genome-0.fa): chain ")
     assert lines[1].startswith("✓ file matches the record: SHA-256 ")
@@ -416,10 +416,31 @@ def test_cli_offline(anchored: Anchored, bundle_file: Path) -> None:
 
 def test_cli_over_rpc(anchored: Anchored, bundle_file: Path, tmp_path: Path) -> None:
     with serve(anchored.dev.w3.provider) as url:
-        status, out, err = run_cli("verify", str(anchored.files[0]), str(bundle_file), "--rpc", url)
+        registry = anchored.dev.registry.address
+        status, out, err = run_cli(
+            "verify", str(anchored.files[0]), str(bundle_file), "--rpc", url, "--contract", registry
+        )
         assert (status, err) == (0, "")
         assert out.splitlines()[-1] == "Verified."
-        assert out.count("✓") == 8
+        assert out.count("✓") == 9
+        assert f"✓ trusted registry: {registry} is the registry you trust" in out
+        # Without --contract, any registry would do: the step stays open and it is not "Verified."
+        status, out, _ = run_cli("verify", str(anchored.files[0]), str(bundle_file), "--rpc", url)
+        assert status == 3
+        assert "? trusted registry: not checked" in out
+        assert "Verified." not in out
+        # A registry other than the trusted one fails.
+        status, out, _ = run_cli(
+            "verify",
+            str(anchored.files[0]),
+            str(bundle_file),
+            "--rpc",
+            url,
+            "--contract",
+            "0x" + "12" * 20,
+        )
+        assert status == 1
+        assert "✗ trusted registry" in out
         tampered = tmp_path / "tampered.fa"
         tampered.write_bytes(anchored.files[0].read_bytes().replace(b"ACGT", b"ACGA"))
         status, out, _ = run_cli("verify", str(tampered), str(bundle_file), "--rpc", url)
@@ -674,6 +695,8 @@ def test_cli_with_parents(family: Family, tmp_path: Path) -> None:
             str(paths["child"]),
             "--rpc",
             url,
+            "--contract",
+            family.dev.registry.address,
             "--parent",
             str(paths["parent"]),
         )
