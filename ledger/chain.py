@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -225,15 +226,61 @@ def _reverted(exc: BaseException) -> ChainReverted:
     return ChainReverted(rest or "reverted without a reason")
 
 
+_URL = re.compile(r"(?i)\b(?:https?|wss?)://[^\s'\"<>)]+")
+
+
+def scrub_urls(text: str) -> str:
+    """``text`` with every URL cut to scheme, host and port: RPC providers put API keys in
+    the path or query, and error texts end up in statuses, batch lists and health."""
+    from .network import public_url
+
+    text = _URL.sub(lambda m: public_url(m.group(0)), text)
+    return _URL_PATH.sub(r"\1…", text)  # urllib3 quotes the path alone: "with url: /v3/KEY"
+
+
+_URL_PATH = re.compile(r"(?i)(\burl: )\S+")
+_CAUSES = (
+    "connection refused",
+    "timed out",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "no route to host",
+    "connection reset",
+    "connection aborted",
+)
+
+
+def _unreachable_cause(exc: BaseException) -> str:
+    """Why a node did not answer, in a few words (the raw text quotes the URL's secrets)."""
+    text = str(exc).lower()
+    return next((cause for cause in _CAUSES if cause in text), type(exc).__name__)
+
+
 @contextmanager
 def chain_errors(action: str) -> Iterator[None]:
-    """Turn web3/eth-tester/network exceptions raised in the block into ledger errors."""
+    """Turn web3/eth-tester/network exceptions raised in the block into ledger errors (with
+    any URL in their text cut down by :func:`scrub_urls`)."""
+    try:
+        with _translated(action):
+            yield
+    except ChainReverted:
+        raise
+    except ChainUnavailable as exc:
+        raise ChainUnavailable(scrub_urls(str(exc))) from exc.__cause__
+    except ChainError as exc:
+        raise ChainError(scrub_urls(str(exc))) from exc.__cause__
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
     try:
         yield
     except ChainError:
         raise
     except _UNREACHABLE as exc:
-        raise ChainUnavailable(f"{action}: chain node unreachable ({exc})") from exc
+        raise ChainUnavailable(
+            f"{action}: chain node unreachable ({_unreachable_cause(exc)})"
+        ) from exc
     except (ContractLogicError, _TesterReverted) as exc:
         raise _reverted(exc) from exc
     except Web3RPCError as exc:

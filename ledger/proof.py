@@ -211,6 +211,10 @@ def parse_bundle(text: str | bytes) -> Bundle:
         raise BundleError(f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise BundleError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise BundleError("nested too deeply to be a proof bundle") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise BundleError(f"not a proof bundle: {exc}") from None
     top = _object(data, "bundle", _KEYS)
     if top["format"] != FORMAT:
         raise BundleError(f"format: expected {FORMAT!r}, got {top['format']!r}")

@@ -43,6 +43,8 @@ class AnchorCheck:
     first_bad: AnchoredHead | None = None
     last_good: AnchoredHead | None = None
     reason: str = ""
+    # Set when the chain could not be asked: then only the database side was compared.
+    chain_error: str | None = None
 
     @property
     def is_intact(self) -> bool:
@@ -54,7 +56,13 @@ class AnchorCheck:
         if self.is_intact:
             if not self.checked:
                 return "No audit checkpoint has been anchored yet."
-            return f"All {self.checked} anchored checkpoints match the log."
+            if self.chain_error:
+                return (
+                    f"The {self.checked} anchored checkpoints match the log, but the chain "
+                    f"could not be asked ({self.chain_error}), so they were not checked "
+                    "against it: verify again when it answers."
+                )
+            return f"All {self.checked} anchored checkpoints match the log and the chain."
         bad = self.first_bad
         assert bad is not None  # noqa: S101 - not intact
         since = self.last_good.seq + 1 if self.last_good else 1
@@ -127,6 +135,7 @@ def check(
     heads = _heads(db)
     last_good: AnchoredHead | None = None
     roots_on_chain: dict[str, bool] = {}
+    chain_error: str | None = None
     if chain is not None and heads:
         try:
             with connect(chain, signing=False) as ledger:
@@ -134,8 +143,9 @@ def check(
                     if batch.root not in roots_on_chain:
                         found = ledger.registry.anchor_of(bytes.fromhex(batch.root))
                         roots_on_chain[batch.root] = found is not None
-        except ChainError:
-            roots_on_chain = {}  # the database checks still stand; the chain is re-asked later
+        except ChainError as exc:
+            roots_on_chain = {}  # the database checks still stand; said in the outcome
+            chain_error = str(exc)
     with db.read() as s:
         for done, (head, row, batch) in enumerate(heads, start=1):
             problem = _checkpoint_problem(row, batch)
@@ -148,8 +158,8 @@ def check(
                 elif stored != head.digest:
                     problem = f"event {head.seq} now has digest {stored[:16]}…"
             if problem is not None:
-                return AnchorCheck(done - 1, head, last_good, problem)
+                return AnchorCheck(done - 1, head, last_good, problem, chain_error)
             last_good = head
             if on_progress is not None:
                 on_progress(done, len(heads))
-    return AnchorCheck(len(heads), None, last_good)
+    return AnchorCheck(len(heads), None, last_good, chain_error=chain_error)

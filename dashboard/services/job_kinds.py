@@ -219,6 +219,7 @@ def _verify_audit_chain(ctx: Context) -> JobResult:
         "anchor_mismatch_seq": bad.seq if bad else None,
         "anchor_mismatch_digest": bad.digest if bad else None,
         "anchor_summary": anchors.describe(),
+        "anchor_chain_error": anchors.chain_error,
     }
 
 
@@ -292,6 +293,8 @@ def _chain_summary(result: JobResult) -> str:
     if result.get("is_intact"):
         anchored = result.get("anchors_checked")
         sealed = f"; {anchored} anchored checkpoints match" if anchored else ""
+        if anchored and result.get("anchor_chain_error"):
+            sealed += " the database (the chain could not be asked: verify again later)"
         return f"Intact: {result.get('checked')} events recomputed and linked{sealed}."
     if result.get("anchor_intact") is False and result.get("first_bad_seq") == result.get(
         "anchor_mismatch_seq"

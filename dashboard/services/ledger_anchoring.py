@@ -29,7 +29,7 @@ from dashboard.db import Database
 from dashboard.models import AuditChainHead, Job, LedgerBatch, LedgerLease, ProvenanceRecord
 from dashboard.models.base import utcnow
 from ledger import merkle
-from ledger.chain import AnchorInfo, Receipt
+from ledger.chain import AnchorInfo, Receipt, scrub_urls
 from ledger.errors import ChainError, ChainReverted, ChainUnavailable
 from ledger.network import ChainSettings, Ledger, connect
 
@@ -245,8 +245,27 @@ def _backoff(batch: LedgerBatch, error: str, now: datetime, *, failed: bool = Fa
         batch.state = "failed"
 
 
+class LeaseLost(Exception):
+    """Another process took the anchoring key while this one was working: stop sending."""
+
+
+def _fence(s: Session, holder: str) -> None:
+    """Renew the lease in the transaction that records a send, or stop if it was taken.
+
+    A step can outlive its lease (a slow node); without this check two processes could sign
+    with the same key and nonce.
+    """
+    kept = s.execute(
+        update(LedgerLease)
+        .where(LedgerLease.name == provenance.LEASE, LedgerLease.holder == holder)
+        .values(expires_at=utcnow() + timedelta(seconds=LEASE_S))
+    )
+    if kept.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"{holder} no longer holds the anchoring lease")
+
+
 def _advance(
-    db: Database, ledger: Ledger, batch_id: int, now: datetime, report: StepReport
+    db: Database, ledger: Ledger, batch_id: int, now: datetime, report: StepReport, holder: str
 ) -> None:
     """Move one batch on: send it, or find its receipt, or adopt an anchor already there."""
     registry = ledger.registry
@@ -272,6 +291,7 @@ def _advance(
             return
         if ledger.account is None:
             raise ChainError("no signing key to anchor with")
+        _fence(s, holder)
         try:
             tx_hash = registry.anchor(
                 ledger.account, root, batch.leaf_count, bytes.fromhex(batch.manifest_sha256)
@@ -310,7 +330,7 @@ def _recheck_unconfirmed(db: Database, ledger: Ledger, required: int, head: int)
                 batch.next_attempt_at = utcnow()
 
 
-def _send_retractions(db: Database, ledger: Ledger, report: StepReport) -> None:
+def _send_retractions(db: Database, ledger: Ledger, report: StepReport, holder: str) -> None:
     with db.read() as s:
         due = list(
             s.execute(
@@ -335,6 +355,8 @@ def _send_retractions(db: Database, ledger: Ledger, report: StepReport) -> None:
         tx_hash: str | None = None
         if existing is None:
             assert ledger.account is not None  # noqa: S101 - signing connection
+            with db.begin() as s:
+                _fence(s, holder)
             try:
                 tx_hash = _hex(
                     ledger.registry.retract(
@@ -543,13 +565,17 @@ def step(
         with connector(chain, True) as ledger:
             _mark_elsewhere(db, ledger)
             for batch_id in due:
-                _advance(db, ledger, batch_id, now, report)
-            _send_retractions(db, ledger, report)
+                _advance(db, ledger, batch_id, now, report, holder)
+            _send_retractions(db, ledger, report, holder)
             head = _note_chain(db, holder, ledger, None)
             if head is not None and chain.confirmations > 1:
                 _recheck_unconfirmed(db, ledger, chain.confirmations, head)
+    except LeaseLost as exc:
+        report.error = str(exc)
+        log.warning("anchoring: %s; stopped sending", exc)
+        return report
     except ChainError as exc:
-        error = str(exc) or type(exc).__name__
+        error = scrub_urls(str(exc)) or type(exc).__name__
         if isinstance(exc, ChainUnavailable):
             error = f"the chain is unreachable: {error}"
         report.error = error
@@ -571,20 +597,27 @@ def run_until_idle(
     max_steps: int = 10_000,
     connector: Connect = _default_connect,
 ) -> Iterator[StepReport]:
-    """Step until nothing is pending (tests, benchmarks and the CLI); yields each report."""
+    """Step until nothing is pending (tests, benchmarks and the CLI); yields each report.
+
+    The lease is handed back at the end, so the next caller (or worker) need not wait for it
+    to expire.
+    """
     holder = holder or holder_name()
-    for _ in range(max_steps):
-        report = step(db, chain, BatchPolicy(policy.size, 0.0), holder, connector=connector)
-        yield report
-        with db.read() as s:
-            open_records = s.scalar(
-                select(func.count())
-                .select_from(ProvenanceRecord)
-                .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-                .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(OPEN_STATES)))
-            )
-        if not open_records or report.error or not report.is_owner:
-            return
+    try:
+        for _ in range(max_steps):
+            report = step(db, chain, BatchPolicy(policy.size, 0.0), holder, connector=connector)
+            yield report
+            with db.read() as s:
+                open_records = s.scalar(
+                    select(func.count())
+                    .select_from(ProvenanceRecord)
+                    .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
+                    .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(OPEN_STATES)))
+                )
+            if not open_records or report.error or not report.is_owner:
+                return
+    finally:
+        release_lease(db, holder)
 
 
 # --- the schedule the worker keeps ------------------------------------------------------------

@@ -335,6 +335,13 @@ def _own_status(
     )
 
 
+def record_status(s: Session, row: ProvenanceRecord, required: int) -> Status:
+    """The status of one record on its own (a deleted dataset's, say)."""
+    batch = s.get(LedgerBatch, row.batch_id) if row.batch_id else None
+    owner = lease(s)
+    return _own_status(row, batch, None, owner.head_block if owner else None, required)
+
+
 def _ancestors(s: Session, ids: Iterable[int]) -> dict[int, list[int]]:
     """Parent lists of ``ids`` and of all their ancestors."""
     parents: dict[int, list[int]] = {}
@@ -483,8 +490,15 @@ def chain_facts(s: Session) -> ChainFacts:
     """The chain and contract of the last anchoring (or none yet)."""
     owner = lease(s)
     if owner is None or owner.chain_id is None:
+        error = owner.last_error if owner is not None else None
         return ChainFacts(
-            None, None, "No chain contacted yet: nothing has been anchored.", None, None, None, True
+            None,
+            None,
+            "No chain contacted yet: nothing has been anchored.",
+            None,
+            None,
+            error,
+            True,
         )
     return ChainFacts(
         chain_id=owner.chain_id,

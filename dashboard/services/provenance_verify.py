@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -262,6 +262,10 @@ def _chain_checks(
     )
     retracted = found.retracted or subject.row.retracted_at is not None
     reason = subject.row.retract_reason or "see the contract's Retracted event"
+    if found.retracted:  # the chain's word, not the database's
+        on_chain = ledger.registry.retraction_of(bytes.fromhex(subject.row.leaf))
+        if on_chain is not None:
+            reason = f"{on_chain.reason} (by {on_chain.by} on {on_chain.time:%Y-%m-%d})"
     checks.append(
         Check(
             "not retracted",
@@ -490,16 +494,17 @@ def find_file(db: Database, actor: Actor, sha256: str, required: int) -> list[Fi
         found = provenance.statuses(s, [r.dataset_id for r in rows if r.dataset_id], required)
         matches = []
         for r in rows:
-            record = json.loads(r.record_json)
-            status = (
-                found[r.dataset_id]
-                if r.dataset_id
-                else provenance.Status(
-                    "anchored" if r.batch_id else "pending",
-                    "Deleted",
-                    "The dataset was deleted; its record stays.",
+            try:
+                record = json.loads(r.record_json)
+            except ValueError:  # a mangled record: its status says tampered
+                record = {}
+            if r.dataset_id:
+                status = found[r.dataset_id]
+            else:
+                own = provenance.record_status(s, r, required)
+                status = replace(
+                    own, detail=f"The dataset was deleted; its record stays. {own.detail}"
                 )
-            )
             matches.append(
                 FileMatch(
                     dataset_id=r.dataset_id,

@@ -352,13 +352,6 @@ def test_malformed_bundles_are_refused_as_unusable(
     assert "Verified." not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: a bundle nested deeper than the recursion limit, or holding an integer of more "
-    "than 4,300 digits, crashes `python -m ledger verify` with a traceback (RecursionError, "
-    "ValueError) and exit status 1, which the CLI documents as 'a step failed', instead of "
-    "exit 2 'not a proof bundle': parse_bundle catches only JSONDecodeError.",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -586,12 +579,6 @@ def test_a_pending_dataset_retracted_before_anchoring_is_retracted_on_chain_once
     assert not env.verify(d.id).is_verified
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: verification reports a retraction with the reason stored in the database, not "
-    "the one the contract holds; someone with database access changes what the 'verified' "
-    "check says (the CLI reads it from the chain).",
-)
 def test_verification_shows_the_retraction_reason_the_chain_holds(env: Env) -> None:
     d = env.add("reason")
     provenance.retract(env.db, env.reviewer, d.id, "contaminated culture")
@@ -607,13 +594,6 @@ def test_verification_shows_the_retraction_reason_the_chain_holds(env: Env) -> N
     assert "contaminated culture" in check.detail, check.detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM: a lookup of the bytes of a deleted dataset reports state 'anchored' whenever "
-    "its record is in a batch at all (built, sent or failed), and ignores its retraction, so "
-    "POST /verify answers anchored=true for bytes that were never anchored (find_file's "
-    "deleted branch).",
-)
 def test_a_deleted_datasets_bytes_are_looked_up_with_their_real_state(env: Env) -> None:
     retracted = env.add("retracted-then-deleted")
     env.anchor()
@@ -681,13 +661,6 @@ def _unreachable(env: Env) -> ChainSettings:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM: when the node is unreachable, the requests error text (which quotes the URL "
-    "path and query, where RPC providers put the API key) is stored as last_error and shown to "
-    "every logged-in user in statuses, GET /ledger/batches and /health; public_url() cleans "
-    "only the prefix of the message.",
-)
 def test_the_rpc_url_secret_never_reaches_statuses_batches_or_health(env: Env) -> None:
     d = env.add("down")
     chain = _unreachable(env)
@@ -704,12 +677,6 @@ def test_the_rpc_url_secret_never_reaches_statuses_batches_or_health(env: Env) -
     assert all(SECRET not in text for text in shown), shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM: /health reports the chain as 'unknown' with last_error null when the "
-    "worker has never reached it (wrong URL, wrong keystore password, wrong contract on first "
-    "start): chain_facts() drops the lease's last_error while chain_id is unset.",
-)
 def test_health_reports_an_anchoring_error_before_the_first_contact(env: Env) -> None:
     env.add("never-anchored")
     report = ledger_anchoring.step(env.db, _unreachable(env), POLICY, "holder")
@@ -761,13 +728,6 @@ def test_after_a_chain_reset_nothing_verifies_against_the_old_anchors(env: Env) 
     assert code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM: audit_anchors.check() silently falls back to the database when the chain "
-    "cannot be asked and still says 'All N anchored checkpoints match the log'; the audit "
-    "verification job then reports the history intact although the check that catches a "
-    "full database rewrite was skipped.",
-)
 def test_the_audit_anchor_check_says_when_the_chain_was_not_asked(env: Env) -> None:
     env.add("audited")
     env.anchor()
@@ -789,12 +749,6 @@ def test_a_skewed_clock_does_not_take_a_live_lease(env: Env) -> None:
     assert not ledger_anchoring.take_lease(env.db, "machine-b", skewed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: the worker checks its lease once per step and then signs and sends without "
-    "looking again; a step that outlives the 30 s lease (slow node, timeouts) keeps sending "
-    "while another process holds the key (no fencing).",
-)
 def test_a_worker_that_lost_its_lease_mid_step_sends_nothing(env: Env) -> None:
     env.add("fenced")
 
