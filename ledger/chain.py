@@ -234,7 +234,15 @@ def scrub_urls(text: str) -> str:
     the path or query, and error texts end up in statuses, batch lists and health."""
     from .network import public_url
 
-    text = _URL.sub(lambda m: public_url(m.group(0)), text)
+    def cut(match: re.Match[str]) -> str:
+        url = match.group(0)
+        core = url.rstrip(".,:;")
+        try:
+            return public_url(core) + url[len(core) :]
+        except ValueError:  # not parseable as a URL: show none of it
+            return "<url>"
+
+    text = _URL.sub(cut, text)
     return _URL_PATH.sub(r"\1…", text)  # urllib3 quotes the path alone: "with url: /v3/KEY"
 
 

@@ -486,3 +486,17 @@ def test_a_development_node_without_a_key_cannot_deploy(tmp_path: Path) -> None:
         settings = ChainSettings(url=url, directory=tmp_path / "records")
         with pytest.raises(ChainError, match="MICROSPACEGEN_CHAIN_KEYFILE"), connect(settings):
             pass
+
+
+def test_urls_in_error_texts_keep_only_scheme_host_and_port() -> None:
+    from ledger.chain import scrub_urls
+
+    text = (
+        "connecting to http://127.0.0.1:8545: refused; see https://u:pw@rpc.example.org/v3/KEY?k=1."
+        " Max retries exceeded with url: /v3/KEY?apikey=KEY"
+    )
+    scrubbed = scrub_urls(text)
+    assert "KEY" not in scrubbed
+    assert "pw" not in scrubbed
+    assert "http://127.0.0.1:8545: refused" in scrubbed
+    assert "https://rpc.example.org/…." in scrubbed
