@@ -7,6 +7,7 @@ chain) and :mod:`dashboard.services.provenance_proof` (what a reviewer takes awa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -97,6 +98,39 @@ class LineageNodeSchema(Schema):
 class LineageEdgeSchema(Schema):
     parent = fields.Integer(required=True)
     child = fields.Integer(required=True, metadata={"description": "derived from the parent"})
+
+
+class _ChainRefSchema(Schema):
+    chain_id = fields.Integer(required=True)
+    contract = fields.String(required=True, metadata={"description": "0x address"})
+    tx_hash = fields.String(required=True)
+    block_number = fields.Integer(required=True)
+
+
+class ProofBundleSchema(Schema):
+    """A proof bundle (``microspacegen-proof/1``), as downloaded (documentation only)."""
+
+    format = fields.String(required=True, metadata={"example": "microspacegen-proof/1"})
+    record = fields.Dict(required=True, metadata={"description": "The provenance record"})
+    record_sha256 = fields.String(required=True)
+    leaf = fields.String(required=True)
+    proof = fields.List(fields.String(), required=True, metadata={"description": "Merkle path"})
+    root = fields.String(required=True)
+    chain = fields.Nested(_ChainRefSchema, required=True)
+    dataset = fields.Dict(required=True, metadata={"description": "id and filename"})
+
+
+class ProvDocumentSchema(Schema):
+    """A W3C PROV-JSON document (documentation only)."""
+
+    prefix = fields.Dict()
+    entity = fields.Dict()
+    activity = fields.Dict()
+    agent = fields.Dict()
+    wasGeneratedBy = fields.Dict()
+    used = fields.Dict()
+    wasDerivedFrom = fields.Dict()
+    wasAssociatedWith = fields.Dict()
 
 
 class ProvenanceSchema(Schema):
@@ -380,6 +414,7 @@ class DatasetProvenance(MethodView):
 class DatasetProof(MethodView):
     @blp.response(
         200,
+        ProofBundleSchema,
         description="The proof bundle (`python -m ledger verify FILE PROOF.json` checks it)",
         content_type="application/json",
     )
@@ -395,6 +430,7 @@ class DatasetProof(MethodView):
 class DatasetLineageProv(MethodView):
     @blp.response(
         200,
+        ProvDocumentSchema,
         description="PROV-JSON (W3C PROV data model): the dataset and all it derives from",
         content_type="application/json",
     )
@@ -466,8 +502,25 @@ class Lookup(MethodView):
         }
 
 
+def _role_first(action: Action) -> Any:
+    """Check the role before the body is parsed, so a refused caller is refused (and
+    audited) whatever they sent, not told how to fix their request."""
+
+    def decorate(view: Any) -> Any:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            target = ("dataset", kwargs.get("dataset_id")) if "dataset_id" in kwargs else None
+            authorize(current_db(), current_actor(), action, target=target)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
 @blp.route("/datasets/<int:dataset_id>/retract")
 class DatasetRetract(MethodView):
+    @_role_first(Action.PROVENANCE_RETRACT)
     @blp.arguments(RetractSchema)
     @blp.response(200, StatusSchema)
     @_errors(403, 404, 409, 422)

@@ -458,6 +458,7 @@ def _record(
                 s, experiment, details.sample_name, details.arm_id, details.sample
             )
             dataset = Dataset(
+                id=provenance.unused_dataset_id(s),
                 sample_id=sample.id,
                 experiment_id=experiment.id,
                 material=material,

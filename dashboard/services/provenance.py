@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard import __version__
@@ -172,6 +172,30 @@ def record_audit_checkpoint(s: Session, seq: int, digest: str) -> ProvenanceReco
     """Record the audit chain's head (event ``seq``, ``digest``) for the next batch."""
     record = records.audit_checkpoint_record(seq=seq, digest=digest, at=utcnow())
     return _store(s, record, kind="audit", audit_seq=seq, audit_digest=digest)
+
+
+def unused_dataset_id(s: Session) -> int | None:
+    """An id for a new dataset that no record ever named, or None to let the database pick.
+
+    SQLite reuses the highest rowid once its row is deleted; a new dataset would then share
+    ``dataset/N`` with the deleted one's anchored record and proof. PostgreSQL's sequences
+    never go back, so only the records of deleted datasets above the current highest id matter.
+    """
+    if s.get_bind().dialect.name != "sqlite":
+        return None
+    highest = s.scalar(select(func.max(Dataset.id))) or 0
+    named = 0
+    for text in s.scalars(
+        select(ProvenanceRecord.record_json).where(
+            ProvenanceRecord.kind == "dataset", ProvenanceRecord.dataset_id.is_(None)
+        )
+    ):
+        try:
+            entity = str(json.loads(text)["entity"]["id"])
+            named = max(named, int(entity.removeprefix("dataset/")))
+        except (ValueError, KeyError, TypeError):
+            continue  # a mangled record: its status says tampered
+    return named + 1 if named >= highest else None
 
 
 def _dataset_parameters(d: Dataset) -> dict[str, Any]:

@@ -630,12 +630,6 @@ def test_a_deleted_dataset_keeps_its_record_but_has_no_routes(env: Env) -> None:
     assert match.recorded_by == "sci"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM (SQLite): deleting the newest dataset frees its id (no AUTOINCREMENT), so "
-    "the next import gets it too and two anchored records, with two proof bundles, both "
-    "claim entity dataset/N for different files.",
-)
 def test_a_deleted_datasets_id_is_never_recorded_again(env: Env) -> None:
     env.add("first")
     newest = env.add("newest")
@@ -868,12 +862,6 @@ def _denied(site: Site, username: str, action: str) -> int:
     return len(found.get_json()["items"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: a scientist or operator whose crafted retraction does not match the schema "
-    "gets 422 and no audit event: the body is validated (@blp.arguments) before the role is "
-    "checked, unlike POST /verify, which refuses and audits first.",
-)
 @pytest.mark.parametrize("user", ["sci", "oper"])
 def test_a_crafted_retraction_by_another_role_is_refused_and_audited_whatever_its_body(
     site: Site, imported: Callable[[str], int], user: str
@@ -989,12 +977,6 @@ def test_anonymous_and_wrong_password_callers_get_nothing(
     assert status["state"] != provenance.RETRACTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: the OpenAPI document gives GET /datasets/{id}/proof and "
-    "/datasets/{id}/lineage.prov.json a 200 response with a description only: no content "
-    "type and no schema, though both return application/json documents.",
-)
 def test_the_openapi_document_describes_the_downloads_bodies(site: Site) -> None:
     spec = site.client("sci").get(f"{API}/openapi.json").get_json()
     for path in (
