@@ -437,7 +437,8 @@ def test_the_list_filters_by_experiment_and_links_each_dataset(
     row = grid.locator(".ag-row").first
     expect(row).to_contain_text(dataset["sha256"][:12])
     expect(row).not_to_contain_text(dataset["sha256"][:13])
-    expect(row.locator(".badge")).to_have_count(0)  # no spaceflight factor given
+    expect(row.locator("[col-id=spaceflight] .badge")).to_have_count(0)  # no factor given
+    expect(row.locator("[col-id=provenance] .badge")).to_have_count(1)  # its ledger status
     row.get_by_role("link", name=dataset["filename"]).click()
     page.wait_for_url(re.compile(rf"/datasets/{dataset['id']}$"))
     expect(page.locator("#_pages_content h1")).to_have_text(dataset["filename"])
