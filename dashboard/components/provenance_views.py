@@ -31,6 +31,12 @@ BATCH_STATES: dict[str, Look] = {
     "sent": Look("sent", "send", "info", "Sent to the chain; waiting for its block."),
     "anchored": Look("anchored", "shield-check", "success", "Its root is recorded on the chain."),
     "failed": Look("failed", "x-octagon", "outline-danger", "Sending failed; retried later."),
+    "elsewhere": Look(
+        "elsewhere",
+        "signpost-split",
+        "outline-danger",
+        "Anchored in another registry than the configured one; an admin may anchor it again.",
+    ),
 }
 CHECK_MARKS = {True: ("✓", "passed"), False: ("✗", "failed"), None: ("?", "not checked")}
 
