@@ -115,7 +115,16 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         jobs.start(db, admin, Recorder(), "system.selftest", {"seconds": -1})
     with pytest.raises(ValidationFailed, match="ISO date"):
         jobs.start(db, admin, Recorder(), "audit.export", {"since": "yesterday"})
-    assert set(KINDS) == {"audit.verify", "audit.export", "system.selftest", "dataset.import"}
+    with pytest.raises(ValidationFailed, match="dataset_id"):
+        jobs.start(db, admin, Recorder(), "provenance.verify", {"dataset_id": 0})
+    assert set(KINDS) == {
+        "audit.verify",
+        "audit.export",
+        "system.selftest",
+        "dataset.import",
+        "provenance.verify",
+        "provenance.sweep",
+    }
 
 
 def test_a_queue_that_refuses_the_job_leaves_it_failed_with_the_reason(
