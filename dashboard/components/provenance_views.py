@@ -209,8 +209,14 @@ def record_facts(view: ProvenanceView, ids: Mapping[str, str]) -> html.Div:
             html.P(
                 [
                     "Check it anywhere, with one call to the chain: ",
-                    html.Code("python -m ledger verify FILE PROOF.json"),
-                    ".",
+                    html.Code(
+                        "python -m ledger verify FILE PROOF.json --rpc NODE_URL --contract "
+                        f"{view.chain.contract or 'REGISTRY'}"
+                        if not view.chain.is_embedded
+                        else "python -m ledger verify FILE PROOF.json --embedded DATA_DIR/chain"
+                    ),
+                    " (the contract is what makes the proof this lab's: anyone can deploy "
+                    "the same one).",
                 ],
                 className="small text-body-secondary mt-2 mb-0",
             ),
