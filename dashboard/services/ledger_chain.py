@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ledger.network import ChainSettings
-
 from dashboard.config import Settings
+from ledger.network import ChainSettings
 
 
 def chain_settings(settings: Settings) -> ChainSettings:

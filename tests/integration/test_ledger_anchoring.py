@@ -517,7 +517,8 @@ def test_after_a_chain_reset_nothing_claims_anchored_and_an_admin_anchors_again(
     assert sum(r.sent for r in reports) == 0  # never re-anchored behind anyone's back
     status = _state(db, d.id)
     assert status.label == "Anchored elsewhere"
-    assert before.contract and before.contract in status.detail
+    assert before.contract
+    assert before.contract in status.detail
     assert not audit_anchors.check(db, chain).is_intact  # its checkpoint cannot be checked
     with db.read() as s:
         batch_id = s.scalar(
