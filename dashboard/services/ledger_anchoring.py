@@ -88,6 +88,15 @@ def take_lease(db: Database, holder: str, now: datetime | None = None) -> bool:
     """Become (or stay) the owner of the anchoring key; False while another holds it."""
     now = now or utcnow()
     until = now + timedelta(seconds=LEASE_S)
+    with db.read() as s:
+        current = s.get(LedgerLease, provenance.LEASE)
+        if current is not None:
+            if current.holder != holder and current.expires_at >= now:
+                return False  # held by another: no write at all
+            if current.holder == holder and current.expires_at - now > timedelta(
+                seconds=LEASE_S / 2
+            ):
+                return True  # ours for a while yet: renewed at half-life, not every tick
     with db.begin() as s:
         taken = s.execute(
             update(LedgerLease)
@@ -549,14 +558,20 @@ def step(
     *,
     now: datetime | None = None,
     connector: Connect = _default_connect,
+    backfill: bool = True,
 ) -> StepReport:
-    """One round of the worker; cheap when there is nothing to do. Never raises for the chain."""
+    """One round of the worker; cheap when there is nothing to do. Never raises for the chain.
+
+    ``backfill``: also look for datasets without a record (a scan of the datasets table; the
+    worker does it once a minute, not every round).
+    """
     now = now or utcnow()
     report = StepReport()
     if not take_lease(db, holder, now):
         return report
     report.is_owner = True
-    report.backfilled = provenance.backfill(db)
+    if backfill:
+        report.backfilled = provenance.backfill(db)
     report.batches_built = close_batches(db, policy, now)
     due = _due_batches(db, now)
     if not due and not _has_open_work(db, chain.confirmations):
@@ -659,10 +674,14 @@ class AnchoringLoop:
         self.start_sweep, self.sweep_every_hours = start_sweep, sweep_every_hours
         self.holder = holder_name()
         self._next_sweep_check = 0.0
+        self._next_backfill = 0.0
 
     def tick(self, monotonic_now: float) -> StepReport:
         """One step of anchoring, and now and then a look at whether a sweep is due."""
-        report = step(self.db, self.chain, self.policy, self.holder)
+        backfill = monotonic_now >= self._next_backfill
+        if backfill:
+            self._next_backfill = monotonic_now + 60.0
+        report = step(self.db, self.chain, self.policy, self.holder, backfill=backfill)
         if report.is_owner and monotonic_now >= self._next_sweep_check:
             self._next_sweep_check = monotonic_now + 60.0
             if sweep_is_due(self.db, self.sweep_every_hours):
