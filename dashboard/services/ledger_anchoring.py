@@ -388,7 +388,6 @@ def _send_retractions(db: Database, ledger: Ledger, report: StepReport, holder: 
 
 
 ELSEWHERE = "elsewhere"  # anchored, but in a registry other than the configured one
-OPEN_STATES = ("built", "sent", "failed")  # what the worker moves on by itself
 
 
 def _mark_elsewhere(db: Database, ledger: Ledger) -> int:
@@ -508,7 +507,10 @@ def _due_batches(db: Database, now: datetime) -> list[int]:
         return list(
             s.scalars(
                 select(LedgerBatch.id)
-                .where(LedgerBatch.state.in_(OPEN_STATES), LedgerBatch.next_attempt_at <= now)
+                .where(
+                    LedgerBatch.state.in_(provenance.OPEN_STATES),
+                    LedgerBatch.next_attempt_at <= now,
+                )
                 .order_by(LedgerBatch.id)
             )
         )
@@ -623,13 +625,8 @@ def run_until_idle(
             report = step(db, chain, BatchPolicy(policy.size, 0.0), holder, connector=connector)
             yield report
             with db.read() as s:
-                open_records = s.scalar(
-                    select(func.count())
-                    .select_from(ProvenanceRecord)
-                    .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-                    .where((LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(OPEN_STATES)))
-                )
-            if not open_records or report.error or not report.is_owner:
+                waiting = provenance.open_records(s)
+            if not waiting or report.error or not report.is_owner:
                 return
     finally:
         release_lease(db, holder)

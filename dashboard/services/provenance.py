@@ -668,8 +668,6 @@ class BatchView:
 
 def list_batches(db: Database, limit: int = 50, offset: int = 0) -> tuple[list[BatchView], int]:
     """Batches, newest first, and how many there are."""
-    from sqlalchemy import func
-
     with db.read() as s:
         total = s.scalar(select(func.count()).select_from(LedgerBatch)) or 0
         rows = list(
@@ -709,27 +707,30 @@ def list_batches(db: Database, limit: int = 50, offset: int = 0) -> tuple[list[B
         ], total
 
 
+# Batch states the worker still moves on by itself ("elsewhere" waits for an admin).
+OPEN_STATES = ("built", "sent", "failed")
+
+
+def _open(query: Any) -> Any:
+    """``query`` over records not anchored yet: unbatched, or in a batch still on its way."""
+    return query.outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id).where(
+        LedgerBatch.id.is_(None) | LedgerBatch.state.in_(OPEN_STATES)
+    )
+
+
+def open_records(s: Session) -> int:
+    """How many records wait to be anchored."""
+    return s.scalar(_open(select(func.count()).select_from(ProvenanceRecord))) or 0
+
+
 def ledger_health(db: Database) -> dict[str, object]:
     """The chain part of ``/api/v1/health``: as the anchoring owner last saw it (no chain call)."""
-    from sqlalchemy import func
-
     with db.read() as s:
         facts = chain_facts(s)
         owner = lease(s)
-        pending = s.scalar(
-            select(func.count())
-            .select_from(ProvenanceRecord)
-            .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-            .where(
-                (LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(("built", "sent", "failed")))
-            )
-        )
+        pending = open_records(s)
         oldest = s.scalar(
-            select(func.min(ProvenanceRecord.created_at))
-            .outerjoin(LedgerBatch, LedgerBatch.id == ProvenanceRecord.batch_id)
-            .where(
-                (LedgerBatch.id.is_(None)) | (LedgerBatch.state.in_(("built", "sent", "failed")))
-            )
+            _open(select(func.min(ProvenanceRecord.created_at)).select_from(ProvenanceRecord))
         )
     now = utcnow()
     return {

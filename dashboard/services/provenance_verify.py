@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -399,18 +400,14 @@ def verify_dataset(
                 f"Hashing: {hashed / 2**20:,.0f} of {total / 2**20:,.0f} MiB",
             )
 
-        ledger_cm = None
-        try:
-            ledger_cm = connect(chain, signing=False)
-            ledger = ledger_cm.__enter__()
-            error = None
-        except ChainError as exc:
-            ledger, error, ledger_cm = None, str(exc), None
-        try:
+        with ExitStack() as stack:
+            ledger: Ledger | None = None
+            error: str | None = None
+            try:
+                ledger = stack.enter_context(connect(chain, signing=False))
+            except ChainError as exc:  # the other checks still stand; this one is left open
+                error = str(exc)
             result = _verify_one(s, row, store, ledger, error, chain.confirmations, progress, {})
-        finally:
-            if ledger_cm is not None:
-                ledger_cm.__exit__(None, None, None)
     _note_file_states(db, result)
     with db.begin() as s:
         audit.add(
