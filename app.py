@@ -32,6 +32,7 @@ from dashboard.api import init_api
 from dashboard.auth import AppState, app_state, current_principal, init_auth, page_rules
 from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
 from dashboard.config import ConfigError, Settings, load_settings, make_private_dir
+from dashboard.controller_process import ControllerProcess, run_controller
 from dashboard.db import Database, SchemaTooNew
 from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
@@ -234,6 +235,14 @@ def _parser() -> argparse.ArgumentParser:
     # Set by `serve` for the workers it starts itself: stop when that server is gone.
     worker.add_argument("--exit-with", type=int, default=None, help=argparse.SUPPRESS)
 
+    controller = commands.add_parser(
+        "controller",
+        parents=[common],
+        help="control the culture hardware (serve starts one; run it alone with "
+        "MICROSPACEGEN_CONTROLLER=0 on the servers)",
+    )
+    controller.add_argument("--exit-with", type=int, default=None, help=argparse.SUPPRESS)
+
     imp = commands.add_parser(
         "import",
         parents=[common],
@@ -313,6 +322,11 @@ def _serve(settings: Settings) -> None:
         flush=True,
     )
     workers = None
+    controller = None
+    if settings.controller:
+        controller = ControllerProcess(settings, str(ROOT / "app.py"))
+        controller.start()
+        print(f"Hardware controller: {len(settings.devices.split(','))} devices, 1 process")
     if settings.workers:
         workers = WorkerProcesses(settings, settings.workers, str(ROOT / "app.py"))
         workers.start()
@@ -339,6 +353,8 @@ def _serve(settings: Settings) -> None:
     finally:
         if workers is not None:
             workers.stop()
+        if controller is not None:
+            controller.stop()
 
 
 def _spool_in_data_dir(settings: Settings) -> None:
@@ -376,6 +392,23 @@ def _worker(settings: Settings, processes: int | None, exit_with: int | None) ->
     return 0
 
 
+def _controller(settings: Settings, exit_with: int | None) -> int:
+    db = Database(settings.database_url)
+    try:
+        if db.current_revision() != db.head_revision():
+            print(
+                "error: the database schema is not current; start the server or run "
+                "'python app.py db upgrade' first",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"MicroSpaceGen {__version__} controller: {settings.devices}", flush=True)
+        run_controller(settings, db, exit_with=exit_with)
+    finally:
+        db.dispose()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -394,6 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "worker":
             return _worker(settings, args.processes, args.exit_with)
+        if args.command == "controller":
+            return _controller(settings, args.exit_with)
         return _command(args, settings)
     except (ConfigError, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -42,6 +42,10 @@ class Settings:
     ledger_batch_size: int = 1000
     ledger_batch_wait_s: float = 2.0
     integrity_sweep_hours: float = 24.0
+    devices: str = "sim://chamber-1,sim://centrifuge-1,sim://dosimeter-1"
+    sim_speed: float = 1.0
+    telemetry_hz: float = 1.0
+    controller: bool = True
 
     @property
     def cache_dir(self) -> Path:
@@ -133,6 +137,23 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "INTEGRITY_SWEEP_HOURS": (
         "24",
         "How often every stored dataset file is re-hashed against its record; 0 turns it off.",
+    ),
+    "DEVICES": (
+        "`sim://chamber-1,sim://centrifuge-1,sim://dosimeter-1`",
+        "Culture hardware, comma separated `[id=]URL`: `sim://chamber-N`, `sim://centrifuge-N`, "
+        "`sim://dosimeter-N` (simulators) or `modbus+tcp://host:502/UNIT` (a chamber over "
+        "Modbus TCP; see `hardware/drivers/modbus.py` for its register map).",
+    ),
+    "SIM_SPEED": (
+        "1",
+        "Model seconds per wall second of the simulators (60 shows a day's growth curve in "
+        "24 minutes). Real hardware ignores it.",
+    ),
+    "TELEMETRY_HZ": ("1", "Samples per second per parameter the controller records."),
+    "CONTROLLER": (
+        "1",
+        "Whether `serve` starts the hardware controller beside itself; 0 when "
+        "`python app.py controller` runs elsewhere (one owner per device, by lease).",
     ),
 }
 
@@ -294,4 +315,20 @@ def load_settings(
         integrity_sweep_hours=_as_number(
             "INTEGRITY_SWEEP_HOURS", _env(env, "INTEGRITY_SWEEP_HOURS") or "24", float, 0.0, 8760.0
         ),
+        devices=_devices(_env(env, "DEVICES")),
+        sim_speed=_as_number("SIM_SPEED", _env(env, "SIM_SPEED") or "1", float, 0.01, 10_000.0),
+        telemetry_hz=_as_number("TELEMETRY_HZ", _env(env, "TELEMETRY_HZ") or "1", float, 0.1, 10.0),
+        controller=_as_bool("CONTROLLER", _env(env, "CONTROLLER") or "1"),
     )
+
+
+def _devices(raw: str | None) -> str:
+    """The device list, checked now so a typo stops the start with its entry named."""
+    from hardware.factory import DEFAULT_DEVICES, parse_devices
+
+    spec = raw or DEFAULT_DEVICES
+    try:
+        parse_devices(spec)
+    except ValueError as exc:
+        raise ConfigError(f"MICROSPACEGEN_DEVICES: {exc}") from None
+    return spec

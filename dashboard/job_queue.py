@@ -199,6 +199,7 @@ class WorkerProcesses:
             "--exit-with",
             str(os.getpid()),
         ]
+        self.label = "job worker"
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._keep_alive, name="job-workers", daemon=True)
@@ -216,7 +217,7 @@ class WorkerProcesses:
         while not self._stopping.wait(delay):
             process = self._process
             if process is not None and process.poll() is not None and not self._stopping.is_set():
-                log.warning("job worker exited with %s; starting it again", process.returncode)
+                log.warning("%s exited with %s; starting it again", self.label, process.returncode)
                 self._spawn()
                 delay = min(30.0, delay * 2)
             else:

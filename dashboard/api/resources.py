@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from dashboard.auth import current_actor, current_db, current_queue
+from dashboard.auth import current_actor, current_catalog, current_db, current_queue
 from dashboard.services import accounts, audit, experiments, health
 
 from .schemas import (
@@ -54,7 +54,7 @@ class Health(MethodView):
     @_errors(system)
     def get(self) -> Response:
         """Report version and the state of the database."""
-        document, is_ok = health.report(current_db(), current_queue().backend)
+        document, is_ok = health.report(current_db(), current_queue().backend, current_catalog())
         response = jsonify(document)
         response.status_code = 200 if is_ok else 503
         return response

@@ -129,6 +129,16 @@ class ChainHealth(Schema):
     )
 
 
+class HardwareHealth(Schema):
+    status = fields.String(metadata={"description": "ok, or degraded when a device is not ok"})
+    devices = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "device id → link: ok, lost, unknown or 'no controller'"},
+    )
+    not_ok = fields.List(fields.String())
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
     version = fields.String(required=True)
@@ -136,6 +146,7 @@ class HealthSchema(Schema):
     database = fields.Nested(DatabaseHealth, required=True)
     jobs = fields.Nested(JobsHealth)
     chain = fields.Nested(ChainHealth)
+    hardware = fields.Nested(HardwareHealth)
 
 
 class UserSchema(Schema):

@@ -12,6 +12,7 @@ from dashboard.db import Database
 from dashboard.job_queue import JobQueue
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import Actor
+from dashboard.services.devices import Catalog, catalog
 from dashboard.services.errors import AuthenticationFailed
 from dashboard.services.explorer import DataFiles
 
@@ -59,6 +60,11 @@ def current_db() -> Database:
 def current_queue() -> JobQueue:
     """The job queue of the running app."""
     return app_state().queue
+
+
+def current_catalog() -> Catalog:
+    """The configured culture hardware and what each device offers."""
+    return catalog(app_state().settings.devices)
 
 
 def current_files() -> DataFiles:

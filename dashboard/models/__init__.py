@@ -7,8 +7,19 @@ from .datasets import Dataset, DatasetParent, DatasetRecord, Sample, Upload
 from .experiments import Experiment, ExperimentArm
 from .jobs import Job, JobWorker
 from .ledger import LedgerBatch, LedgerLease, ProvenanceRecord
+from .mission import (
+    Alarm,
+    DeviceRow,
+    Run,
+    RunCommand,
+    RunDevice,
+    RunLimit,
+    RunProfileStep,
+    TelemetryChunk,
+)
 
 __all__ = [
+    "Alarm",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
@@ -17,6 +28,7 @@ __all__ = [
     "Dataset",
     "DatasetParent",
     "DatasetRecord",
+    "DeviceRow",
     "Experiment",
     "ExperimentArm",
     "Job",
@@ -25,7 +37,13 @@ __all__ = [
     "LedgerLease",
     "ProvenanceRecord",
     "Role",
+    "Run",
+    "RunCommand",
+    "RunDevice",
+    "RunLimit",
+    "RunProfileStep",
     "Sample",
+    "TelemetryChunk",
     "UTCDateTime",
     "Upload",
     "User",

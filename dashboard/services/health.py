@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from dashboard import __version__
 from dashboard.db import Database
 
-from . import jobs, provenance
+from . import devices, jobs, provenance
+from .devices import Catalog
 
 
-def report(db: Database, queue_backend: str | None = None) -> tuple[dict[str, object], bool]:
+def report(
+    db: Database, queue_backend: str | None = None, cat: Catalog | None = None
+) -> tuple[dict[str, object], bool]:
     """Return the health document and whether everything is healthy.
 
     With ``queue_backend``, it also says how many job workers are alive and how many jobs
@@ -37,4 +40,7 @@ def report(db: Database, queue_backend: str | None = None) -> tuple[dict[str, ob
         }
     if database.is_ok:
         status["chain"] = provenance.ledger_health(db)
+    if cat is not None and database.is_ok:
+        # Reported, not judged: a device may be switched off between runs.
+        status["hardware"] = devices.hardware_health(db, cat)
     return status, database.is_ok

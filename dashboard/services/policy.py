@@ -50,6 +50,11 @@ class Action(StrEnum):
     PROVENANCE_RETRACT = "provenance.retract"
     PROVENANCE_SWEEP = "provenance.sweep"  # re-hash every stored file against its record
     LEDGER_REANCHOR = "ledger.reanchor"  # anchor again a batch anchored in another registry
+    RUN_CREATE = "run.create"  # plan a run on culture hardware, edit its profile
+    RUN_COMMAND = "run.command"  # start, pause, resume, stop, abort, setpoints
+    COMMAND_APPROVE = "command.approve"  # the second operator of an irreversible command
+    LIMITS_SET = "run.limits"  # change a parameter's alarm limits
+    ALARM_ACK = "alarm.ack"  # acknowledge or shelve an alarm
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,11 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.PROVENANCE_RETRACT: _holders(Role.REVIEWER),
     Action.PROVENANCE_SWEEP: _holders(Role.REVIEWER),
     Action.LEDGER_REANCHOR: ADMINS,
+    Action.RUN_CREATE: _holders(Role.OPERATOR),
+    Action.RUN_COMMAND: _holders(Role.OPERATOR),
+    Action.COMMAND_APPROVE: _holders(Role.OPERATOR),
+    Action.LIMITS_SET: _holders(Role.OPERATOR),
+    Action.ALARM_ACK: _holders(Role.OPERATOR),
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is
@@ -127,6 +137,9 @@ PAGES: Mapping[str, Grant] = {
     "dashboard.pages.admin_users": ADMINS,
     "dashboard.pages.admin_audit": ADMINS,
     "dashboard.pages.provenance": ACTIONS[Action.PROVENANCE_VERIFY],
+    # Everyone sees runs, telemetry and alarms; the buttons are for operators.
+    "dashboard.pages.mission": ANY_USER,
+    "dashboard.pages.mission_run": ANY_USER,
 }
 
 # Audited names of refusals that are not service actions.
