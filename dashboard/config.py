@@ -142,7 +142,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "`sim://chamber-1,sim://centrifuge-1,sim://dosimeter-1`",
         "Culture hardware, comma separated `[id=]URL`: `sim://chamber-N`, `sim://centrifuge-N`, "
         "`sim://dosimeter-N` (simulators) or `modbus+tcp://host:502/UNIT` (a chamber over "
-        "Modbus TCP; see `hardware/drivers/modbus.py` for its register map).",
+        "Modbus TCP; see `hardware/drivers/modbus.py` for its register map), e.g. "
+        "`flight=modbus+tcp://10.0.0.5:502/1,sim://centrifuge-1`.",
     ),
     "SIM_SPEED": (
         "1",

@@ -405,6 +405,7 @@ class Controller:
                 run.started_at = _at(t)
                 run.sim_speed = self._speed_for(targets)
                 run.profile_elapsed_s = 0.0
+                self._hold_arm_gravity(s, run, targets, t)
             if target_state in ("completed", "aborted"):
                 run.ended_at = _at(t)
                 self.writer.close_run(s, run.id)
@@ -424,6 +425,46 @@ class Controller:
                             )
         if target_state in ("completed", "aborted"):
             self._forget_run(command.run_id)
+
+    def _hold_arm_gravity(self, s: Session, run: Run, targets: list[str], t: float) -> None:
+        """A run with a centrifuge holds its arm's gravity level from the start (0 g on orbit,
+        1 g for the ground control), unless its profile sets the g-level at hour 0."""
+        centrifuge = next((d for d in targets if self.cat.specs[d].kind == "centrifuge"), None)
+        arm = s.get(ExperimentArm, run.arm_id) if run.arm_id is not None else None
+        if centrifuge is None or arm is None:
+            return
+        if s.scalars(
+            select(RunProfileStep).where(
+                RunProfileStep.run_id == run.id,
+                RunProfileStep.device_id == centrifuge,
+                RunProfileStep.parameter == "g_level",
+                RunProfileStep.at_s == 0,
+            )
+        ).first():
+            return
+        p = self.cat.parameter(centrifuge, "g_level")
+        if not p.minimum <= arm.gravity_g <= p.maximum:
+            log.warning("run %s: arm gravity %s g is beyond the centrifuge", run.id, arm.gravity_g)
+            return
+        c = RunCommand(
+            run_id=run.id,
+            kind="setpoint",
+            device_id=centrifuge,
+            parameter="g_level",
+            value=arm.gravity_g,
+            unit=p.unit,
+            args={"devices": [centrifuge], "arm_id": arm.id},
+            source="controller",
+            requested_by="controller",
+            requested_at=_at(t),
+            is_irreversible=False,
+            approval="not_needed",
+            stage="",
+            stages={},
+            detail="",
+        )
+        commands.stamp(c, commands.QUEUED, f"hold the gravity of arm {arm.name!r}", at=_at(t))
+        s.add(c)
 
     def _speed_for(self, device_ids: list[str]) -> float:
         is_sim = all(
