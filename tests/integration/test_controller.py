@@ -112,7 +112,7 @@ class Hardware:
 def setting(sqlite_db: Database) -> Iterator[tuple[Database, devices.Catalog, Actor, int, int]]:
     operator = make_user(sqlite_db, "op-one", Role.OPERATOR)
     experiment_id, arm_id = _experiment(sqlite_db)
-    yield sqlite_db, devices.catalog(SIMS), operator, experiment_id, arm_id
+    return sqlite_db, devices.catalog(SIMS), operator, experiment_id, arm_id
 
 
 def _ticks(controller: Controller, clock: FakeClock, n: int, dt: float = 1.0) -> None:
@@ -269,7 +269,8 @@ def test_critical_temperature_pauses_the_run_and_turns_the_heater_off(setting) -
     assert runs.get_run(db, run.id).state == "paused"
     history = commands.list_commands(db, run.id)
     interlock = next(c for c in history if c.kind == "interlock")
-    assert interlock.source == "interlock" and "heater off" in interlock.detail
+    assert interlock.source == "interlock"
+    assert "heater off" in interlock.detail
     assert any(c.kind == "limits" and c.requested_by == "op-one" for c in history)
     open_alarms = alarms.list_alarms(db, run_id=run.id)
     assert {(a.kind, a.severity) for a in open_alarms} >= {
@@ -342,7 +343,8 @@ def test_modbus_link_loss_raises_an_alarm_and_recovers_by_itself(sqlite_db: Data
         )
         assert not runs.get_run(sqlite_db, run.id).is_link_lost
         link = [a for a in alarms.list_alarms(sqlite_db, run_id=run.id) if a.kind == "link"]
-        assert link and all(a.cleared_at is not None for a in link)  # cleared, awaiting an ack
+        assert link
+        assert all(a.cleared_at is not None for a in link)
     finally:
         stop.set()
         thread.join(10)
