@@ -1,4 +1,4 @@
-"""Serve a :class:`~hardware.sim.chamber.SimChamber` over Modbus TCP (register map v1).
+"""Serve a :class:`~hardware.sim.chamber.SimChamber` over Modbus TCP (register map v2).
 
 ``python -m hardware.modbus_sim --port 5020 [--host 127.0.0.1] [--unit 1] [--seed 0] [--speed 1]``
 
@@ -137,7 +137,7 @@ async def _no_such_unit(*_args: object) -> ExcCodes:
 
 
 def make_sim_devices(registers: ChamberRegisters, unit: int) -> list[SimDevice]:
-    """The pymodbus devices: unit ``unit`` with 4 holding and 10 input registers hooked to
+    """The pymodbus devices: unit ``unit`` with 5 holding and 11 input registers hooked to
     ``registers``, and (unless ``unit`` is 0) a catch-all that answers any other unit id with
     exception 11 (gateway target failed to respond)."""
     devices = [_device(unit, registers.action)]
@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line: serve until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(
         prog="python -m hardware.modbus_sim",
-        description="Serve a simulated culture chamber over Modbus TCP (register map v1).",
+        description="Serve a simulated culture chamber over Modbus TCP (register map v2).",
     )
     parser.add_argument("--port", type=int, default=5020)
     parser.add_argument("--host", default="127.0.0.1")

@@ -60,6 +60,17 @@ CHAMBER_PARAMETERS: tuple[Parameter, ...] = (
         settle_s=5.0,
     ),
     Parameter(
+        name="heater_enabled",
+        label="Heater/cooler enabled",
+        unit="",
+        minimum=0.0,
+        maximum=1.0,
+        resolution=1.0,
+        is_writable=True,
+        tolerance=0.5,
+        settle_s=5.0,
+    ),
+    Parameter(
         name="od600",
         label="Optical density (600 nm)",
         unit="OD",

@@ -54,7 +54,7 @@ class Capabilities:
     """What a device measures and accepts."""
 
     kind: str  # chamber, centrifuge or dosimeter
-    model: str  # e.g. "SimChamber 1.0" or "Modbus chamber (register map v1)"
+    model: str  # e.g. "SimChamber 1.0" or "Modbus chamber (register map v2)"
     parameters: tuple[Parameter, ...]
 
     def parameter(self, name: str) -> Parameter:

@@ -1,6 +1,6 @@
 """ModbusChamber: a culture chamber over Modbus TCP (pymodbus' synchronous client).
 
-Register map v1
+Register map v2
 ===============
 
 Addresses are 0-based protocol addresses on the unit id given in the URL
@@ -16,6 +16,8 @@ addr   parameter       type    scale  meaning
 1      co2_pct         uint16  ×100   CO₂ setpoint, 0.50–8.00 % (50–800)
 2      light_on        uint16  ×1     light setpoint, 0 or 1
 3      (command)       uint16         write 1 start, 2 pause, 3 resume, 4 stop; reads 0
+4      heater_enabled  uint16  ×1     heater/cooler enable, 0 (off: no heating or cooling,
+                                      the chamber drifts to room temperature) or 1 (on)
 =====  ==============  ======  =====  ====================================================
 
 Input registers (read with function 4):
@@ -31,8 +33,12 @@ addr   parameter       type    scale   meaning
 5–6    od600           uint32  ×10000  optical density at 600 nm
 7      heater_pct      int16   ×10     heater (+) / cooler (−) output, %
 8      (status)        uint16          0 idle, 1 running, 2 paused
-9      (map version)   uint16          1
+9      (map version)   uint16          2
+10     heater_enabled  uint16  ×1      heater/cooler enabled (1) or off (0)
 =====  ==============  ======  ======  ===================================================
+
+v2 added holding register 4 and input register 10 (``heater_enabled``, which the
+critical-temperature interlock sets to 0); every v1 address kept its meaning.
 
 A write outside a setpoint's range, or an unknown command code, is answered with Modbus
 exception 3 (illegal data value); a command the chamber cannot do in its state (pause when
@@ -58,7 +64,7 @@ from pymodbus.pdu import ModbusPDU
 from hardware.parameters import CHAMBER_PARAMETERS, check_setpoint
 from hardware.protocol import Capabilities, DeviceError, DeviceState, LinkError, Sample
 
-MAP_VERSION = 1
+MAP_VERSION = 2
 
 MODBUS_CHAMBER_CAPABILITIES = Capabilities(
     kind="chamber",
@@ -110,9 +116,10 @@ SETPOINT_FIELDS: tuple[Field, ...] = (
     Field("temperature_c", 0, "int16", 100.0),
     Field("co2_pct", 1, "uint16", 100.0),
     Field("light_on", 2, "uint16", 1.0),
+    Field("heater_enabled", 4, "uint16", 1.0),
 )
 COMMAND_ADDRESS = 3
-HOLDING_COUNT = 4
+HOLDING_COUNT = 5
 COMMANDS: dict[str, int] = {"start": 1, "pause": 2, "resume": 3, "stop": 4}
 
 READING_FIELDS: tuple[Field, ...] = (
@@ -123,10 +130,11 @@ READING_FIELDS: tuple[Field, ...] = (
     Field("light_on", 4, "uint16", 1.0),
     Field("od600", 5, "uint32", 10000.0),
     Field("heater_pct", 7, "int16", 10.0),
+    Field("heater_enabled", 10, "uint16", 1.0),
 )
 STATUS_ADDRESS = 8
 VERSION_ADDRESS = 9
-INPUT_COUNT = 10
+INPUT_COUNT = 11
 STATUS_CODES: dict[int, DeviceState] = {
     0: DeviceState.IDLE,
     1: DeviceState.RUNNING,
@@ -146,7 +154,7 @@ _R = TypeVar("_R")
 
 
 class ModbusChamber:
-    """A culture chamber behind Modbus TCP (register map v1, see the module docstring).
+    """A culture chamber behind Modbus TCP (register map v2, see the module docstring).
 
     Implements :class:`~hardware.protocol.Device`; calls are serialised by a lock and each
     blocks for at most about ``timeout_s`` per request.
@@ -222,7 +230,7 @@ class ModbusChamber:
 
     # -- Device ----------------------------------------------------------------------------
     def read(self) -> Sample:
-        """One read of the input registers and one of the setpoint registers."""
+        """One read of the input registers and one of the holding (setpoint) registers."""
         return self._locked(self._read)
 
     def _read(self) -> Sample:
@@ -233,10 +241,10 @@ class ModbusChamber:
         holding = self._request(
             "a read of the setpoint registers",
             lambda: self._client.read_holding_registers(
-                0, count=len(SETPOINT_FIELDS), device_id=self.unit
+                0, count=HOLDING_COUNT, device_id=self.unit
             ),
         ).registers
-        if len(inputs) < INPUT_COUNT or len(holding) < len(SETPOINT_FIELDS):
+        if len(inputs) < INPUT_COUNT or len(holding) < HOLDING_COUNT:
             raise DeviceError(f"{self.device_id} answered with too few registers")
         if inputs[VERSION_ADDRESS] != MAP_VERSION:
             raise DeviceError(

@@ -7,7 +7,10 @@ Model (all in model time; :class:`SimBase` maps the clock to it):
   ±``PELTIER_MAX_W`` driven by a :class:`~hardware.sim.pid.PID` (output −100…100 %, negative =
   cooling; reported as ``heater_pct``), plus ``LIGHT_W`` from the lamp when it is on. The PID
   controls in every state (the chamber holds its environment whether a run is going or not;
-  a stop leaves it holding its setpoints, which is its safe state).
+  a stop leaves it holding its setpoints, which is its safe state). Setting ``heater_enabled``
+  to 0 (the critical-temperature interlock does) switches the Peltier off: the output is 0,
+  the PID is held reset (no integral winds up meanwhile, no derivative kick after) and
+  the chamber drifts toward ``AMBIENT_C``; setting it back to 1 resumes control from there.
 - **CO₂** approaches its setpoint first-order (time constant ``CO2_TAU_S``); **O₂** is the air's
   20.95 % diluted by the CO₂ (mildly anticorrelated); **humidity** is a constant 95 % with
   sensor noise; **light** is on/off as set.
@@ -66,7 +69,7 @@ NOISE_HUMIDITY_PCT = 0.5
 NOISE_OD_ABS = 0.002
 NOISE_OD_REL = 0.005
 
-DEFAULT_SETPOINTS = {"temperature_c": 37.0, "co2_pct": 5.0, "light_on": 0.0}
+DEFAULT_SETPOINTS = {"temperature_c": 37.0, "co2_pct": 5.0, "light_on": 0.0, "heater_enabled": 1.0}
 
 
 class SimChamber(SimBase):
@@ -96,6 +99,7 @@ class SimChamber(SimBase):
         self._co2_pct = CO2_AMBIENT_PCT
         self._co2_setpoint = DEFAULT_SETPOINTS["co2_pct"]
         self._light_on = DEFAULT_SETPOINTS["light_on"]
+        self._heater_enabled = DEFAULT_SETPOINTS["heater_enabled"]
         self._is_inoculated = False
         self._tau_h = 0.0  # the culture's physiological time
         self._carry_s = 0.0  # model time not yet stepped (less than one step)
@@ -114,21 +118,26 @@ class SimChamber(SimBase):
             "humidity_pct": min(100.0, HUMIDITY_PCT + NOISE_HUMIDITY_PCT * z[3]),
             "light_on": self._light_on,
             "od600": max(0.0, od + (NOISE_OD_ABS + NOISE_OD_REL * od) * z[4]),
-            "heater_pct": self._pid.output,
+            "heater_enabled": self._heater_enabled,
+            "heater_pct": self._pid.output if self._heater_enabled else 0.0,
         }
         return Sample(values=values, state=self._state, setpoints=self.setpoints())
 
     def apply(self, parameter: str, value: float) -> None:
-        """Set ``temperature_c`` (4–45 °C), ``co2_pct`` (0.5–8 %) or ``light_on`` (0/1);
-        DeviceError for anything else or out of range."""
+        """Set ``temperature_c`` (4–45 °C), ``co2_pct`` (0.5–8 %), ``light_on`` (0/1) or
+        ``heater_enabled`` (0/1); DeviceError for anything else or out of range."""
         number_ = check_setpoint(self.capabilities, parameter, value)
         self._catch_up()
         if parameter == "temperature_c":
             self._pid.setpoint = number_
         elif parameter == "co2_pct":
             self._co2_setpoint = number_
-        else:
+        elif parameter == "light_on":
             self._light_on = number_
+        else:
+            self._heater_enabled = number_
+            if not number_:
+                self._pid.reset()  # off now: heater_pct reads 0 at once
 
     def setpoints(self) -> dict[str, float]:
         """The setpoints the chamber holds now."""
@@ -136,6 +145,7 @@ class SimChamber(SimBase):
             "temperature_c": self._pid.setpoint,
             "co2_pct": self._co2_setpoint,
             "light_on": self._light_on,
+            "heater_enabled": self._heater_enabled,
         }
 
     # -- simulator extras ------------------------------------------------------------------
@@ -185,8 +195,11 @@ class SimChamber(SimBase):
         temperature = self._temperature_c
         tau = self._tau_h
         grows = self._is_inoculated
+        heats = bool(self._heater_enabled)
+        if not heats:
+            pid.reset()
         for _ in range(count):
-            output = pid.update(temperature, dt)
+            output = pid.update(temperature, dt) if heats else 0.0
             power = (
                 output * (PELTIER_MAX_W / 100.0) + light_w + LOSS_W_K * (AMBIENT_C - temperature)
             )
@@ -198,16 +211,22 @@ class SimChamber(SimBase):
         self._co2_pct = self._co2_setpoint + (self._co2_pct - self._co2_setpoint) * co2_keep**count
 
     def _jump_to_steady_state(self, seconds: float) -> None:
-        """Cross ``seconds`` at the steady state the controller holds (setpoints reached)."""
-        setpoint = self._pid.setpoint
-        self._temperature_c = setpoint
+        """Cross ``seconds`` at the steady state the controller holds (setpoints reached), or,
+        with the heater off, at the temperature the lamp and the room settle the chamber at."""
+        light_w = LIGHT_W * self._light_on
         self._co2_pct = self._co2_setpoint
-        held_w = LOSS_W_K * (setpoint - AMBIENT_C) - LIGHT_W * self._light_on
-        self._pid.integral = held_w / PELTIER_MAX_W * 100.0
-        self._pid.output = self._pid.integral
-        self._pid.last_measurement = setpoint
+        if self._heater_enabled:
+            temperature = self._pid.setpoint
+            held_w = LOSS_W_K * (temperature - AMBIENT_C) - light_w
+            self._pid.integral = held_w / PELTIER_MAX_W * 100.0
+            self._pid.output = self._pid.integral
+            self._pid.last_measurement = temperature
+        else:
+            temperature = AMBIENT_C + light_w / LOSS_W_K
+            self._pid.reset()
+        self._temperature_c = temperature
         if self._is_inoculated:
-            mu = growth.mu_max_per_h(setpoint, self.gravity_g)
+            mu = growth.mu_max_per_h(temperature, self.gravity_g)
             self._tau_h += mu / growth.MU_OPT_PER_H * seconds / 3600.0
 
     def _model_state(self) -> dict[str, object]:
@@ -217,6 +236,7 @@ class SimChamber(SimBase):
             "co2_pct": self._co2_pct,
             "co2_setpoint": self._co2_setpoint,
             "light_on": self._light_on,
+            "heater_enabled": self._heater_enabled,
             "gravity_g": self.gravity_g,
             "is_inoculated": self._is_inoculated,
             "tau_h": self._tau_h,
@@ -232,6 +252,8 @@ class SimChamber(SimBase):
         self._co2_pct = number(model, "co2_pct")
         self._co2_setpoint = number(model, "co2_setpoint")
         self._light_on = number(model, "light_on")
+        # Snapshots from before heater_enabled existed had the heater always on.
+        self._heater_enabled = number(model, "heater_enabled") if "heater_enabled" in model else 1.0
         self.gravity_g = number(model, "gravity_g")
         self._is_inoculated = bool(model.get("is_inoculated"))
         self._tau_h = number(model, "tau_h")

@@ -98,12 +98,23 @@ def test_read_apply_and_read_back(driver: ModbusChamber) -> None:
     assert set(sample.values) == {p.name for p in driver.capabilities.parameters}
     assert 15.0 < sample.values["temperature_c"] < 45.0
     assert sample.values["o2_pct"] == pytest.approx(20.9, abs=1.0)
-    assert sample.setpoints == {"temperature_c": 37.0, "co2_pct": 5.0, "light_on": 0.0}
+    assert sample.setpoints == {
+        "temperature_c": 37.0,
+        "co2_pct": 5.0,
+        "light_on": 0.0,
+        "heater_enabled": 1.0,
+    }
+    assert sample.values["heater_enabled"] == 1.0
 
     driver.apply("temperature_c", 30.25)
     driver.apply("co2_pct", 2.5)
     driver.apply("light_on", 1)
-    assert driver.read().setpoints == {"temperature_c": 30.25, "co2_pct": 2.5, "light_on": 1.0}
+    assert driver.read().setpoints == {
+        "temperature_c": 30.25,
+        "co2_pct": 2.5,
+        "light_on": 1.0,
+        "heater_enabled": 1.0,
+    }
 
     driver.start()
     assert driver.read().state is DeviceState.RUNNING
@@ -133,8 +144,10 @@ def test_server_refuses_out_of_range_writes(server: ServerProcess) -> None:
         assert refused.exception_code == 3  # illegal data value
         unknown = client.write_register(3, 42, device_id=1)  # no such command
         assert unknown.exception_code == 3
-        held = client.read_holding_registers(0, count=4, device_id=1)
-        assert held.registers == [3700, 500, 0, 0]
+        off_range = client.write_register(4, 2, device_id=1)  # heater_enabled is 0 or 1
+        assert off_range.exception_code == 3
+        held = client.read_holding_registers(0, count=5, device_id=1)
+        assert held.registers == [3700, 500, 0, 0, 1]
         ok = client.write_register(0, 1000, device_id=1)  # 10.00 °C
         assert not ok.isError()
         assert client.read_holding_registers(0, count=1, device_id=1).registers == [1000]
@@ -208,3 +221,31 @@ def test_in_process_server_drives_the_simulator() -> None:
     with pytest.raises(LinkError):
         driver.read()
     driver.disconnect()
+
+
+def test_heater_enabled_is_written_read_back_and_reaches_the_simulator() -> None:
+    sim = SimChamber("chamber-1", speed=60.0, seed=1)
+    with ServerThread(sim) as served:
+        driver = ModbusChamber("lab", "127.0.0.1", served.port, 1, timeout_s=TIMEOUT_S)
+        driver.apply("heater_enabled", 0)
+        sample = driver.read()
+        assert sample.setpoints["heater_enabled"] == 0.0
+        assert sample.values["heater_enabled"] == 0.0
+        assert sample.values["heater_pct"] == 0.0
+        assert sim.setpoints()["heater_enabled"] == 0.0
+        assert sim.read().values["heater_pct"] == 0.0
+
+        with pytest.raises(DeviceError, match="heater_enabled = 2 is out of range: 0–1"):
+            driver.apply("heater_enabled", 2)
+        client = ModbusTcpClient("127.0.0.1", port=served.port, timeout=2)
+        assert client.connect()
+        try:  # past the driver's own check: the server refuses it too
+            assert client.write_register(4, 2, device_id=1).exception_code == 3
+        finally:
+            client.close()
+        assert sim.setpoints()["heater_enabled"] == 0.0
+
+        driver.apply("heater_enabled", 1)
+        assert driver.read().setpoints["heater_enabled"] == 1.0
+        assert sim.setpoints()["heater_enabled"] == 1.0
+        driver.disconnect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -103,6 +104,8 @@ def test_restore_refuses_another_kind() -> None:
         ("co2_pct", 8.5, "out of range"),
         ("light_on", 0.5, "whole steps"),
         ("light_on", 2.0, "out of range"),
+        ("heater_enabled", 2.0, "out of range: 0–1"),
+        ("heater_enabled", 0.5, "whole steps"),
         ("od600", 1.0, "read-only"),
         ("heater_pct", 10.0, "read-only"),
         ("pressure_kpa", 1.0, "no parameter"),
@@ -124,7 +127,12 @@ def test_chamber_setpoints_are_held_and_read_back() -> None:
     chamber.apply("temperature_c", 25.0)
     clock.advance(300)  # 50 model minutes: CO₂'s 2-minute time constant long passed
     sample = chamber.read()
-    assert sample.setpoints == {"temperature_c": 25.0, "co2_pct": 2.0, "light_on": 1.0}
+    assert sample.setpoints == {
+        "temperature_c": 25.0,
+        "co2_pct": 2.0,
+        "light_on": 1.0,
+        "heater_enabled": 1.0,
+    }
     assert sample.values["co2_pct"] == pytest.approx(2.0, abs=0.1)
     assert sample.values["o2_pct"] == pytest.approx(20.95 * 0.98, abs=0.25)
     assert sample.values["light_on"] == 1.0
@@ -180,3 +188,69 @@ def test_coarse_steps_over_a_long_gap_match_fine_steps() -> None:
     coarse_clock.advance(300.0)  # one gap: 4 h in 60 s steps, the last hour in 1 s steps
     assert coarse.culture_time_h == pytest.approx(fine.culture_time_h, rel=0.01)
     assert coarse.read().values["od600"] == pytest.approx(fine.read().values["od600"], rel=0.03)
+
+
+def _minutes(chamber: SimChamber, clock: FakeClock, minutes: int) -> list[dict[str, float]]:
+    """Read ``chamber`` once per model minute (speed 60) for ``minutes``."""
+    readings = []
+    for _ in range(minutes):
+        clock.advance(1.0)
+        readings.append(dict(chamber.read().values))
+    return readings
+
+
+def test_heater_off_drifts_to_ambient_and_back_on_recovers() -> None:
+    clock = FakeClock()
+    chamber = SimChamber("chamber-1", clock=clock, speed=60.0)
+    clock.advance(180)  # three model hours: at the 37 °C setpoint
+    assert chamber.read().values["temperature_c"] == pytest.approx(37.0, abs=0.1)
+
+    chamber.apply("heater_enabled", 0)
+    sample = chamber.read()
+    assert sample.values["heater_pct"] == 0.0  # off at once, not at the next step
+    assert sample.values["heater_enabled"] == 0.0
+    assert sample.setpoints["heater_enabled"] == 0.0
+    assert sample.setpoints["temperature_c"] == 37.0  # the setpoint is kept, not acted on
+    off = _minutes(chamber, clock, 240)
+    assert all(r["heater_pct"] == 0.0 for r in off)
+    temperatures = [r["temperature_c"] for r in off]
+    # Newton cooling with C/L = 1000 s: 37 → 22 + 15·e^(-3.6) ≈ 22.4 °C after an hour.
+    assert temperatures[59] == pytest.approx(22.0 + 15.0 * math.exp(-3.6), abs=0.1)
+    every_ten = temperatures[:61:10]
+    assert all(later < earlier for earlier, later in itertools.pairwise(every_ten))
+    assert temperatures[-1] == pytest.approx(22.0, abs=0.1)
+
+    chamber.apply("heater_enabled", 1)
+    on = [r["temperature_c"] for r in _minutes(chamber, clock, 180)]
+    assert max(on) < 37.75  # no integral wound up while off (that would overshoot to ~38.3)
+    assert all(abs(t - 37.0) <= 0.5 for t in on[30:])
+    assert chamber.read().values["heater_enabled"] == 1.0
+
+
+def test_heater_off_survives_snapshot_and_a_long_absence() -> None:
+    clock = FakeClock()
+    chamber = SimChamber("chamber-1", clock=clock, speed=60.0)
+    clock.advance(180)
+    chamber.apply("heater_enabled", 0)
+    state = json.loads(json.dumps(chamber.snapshot()))
+    twin = SimChamber("chamber-1", clock=clock, speed=60.0)
+    twin.restore(state)
+    for _ in range(20):
+        clock.advance(3.0)
+        assert twin.read() == chamber.read()
+    clock.advance(10 * 3600)  # 600 model hours: crossed at the heater-off steady state
+    sample = twin.read()
+    assert sample.setpoints["heater_enabled"] == 0.0
+    assert sample.values["heater_pct"] == 0.0
+    assert sample.values["temperature_c"] == pytest.approx(22.0, abs=0.1)
+
+
+def test_snapshot_without_heater_enabled_restores_with_the_heater_on() -> None:
+    clock = FakeClock()
+    chamber = SimChamber("chamber-1", clock=clock)
+    state = chamber.snapshot()
+    model = dict(state["model"])  # type: ignore[call-overload]
+    del model["heater_enabled"]
+    restored = SimChamber("chamber-1", clock=clock)
+    restored.restore({**state, "model": model})
+    assert restored.setpoints()["heater_enabled"] == 1.0
