@@ -683,6 +683,9 @@ class Controller:
         }
         interlocks = []
         started = _epoch(run.started_at) or t
+        if t <= started:
+            # Read before the devices started (the start tick): not the run's data.
+            return interlocks
         for device_id in bound:
             link = self.links[device_id]
             if link.state == "lost":
