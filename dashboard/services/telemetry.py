@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from analysis.downsample import downsample
@@ -83,46 +83,59 @@ class TelemetryWriter:
     def append(
         self, s: Session, run_id: int, device_id: str, t: float, values: Mapping[str, float]
     ) -> int:
-        """Add one sample per parameter at epoch second ``t``; return how many were written."""
-        written = 0
+        """Add one sample per parameter at epoch second ``t``; return how many were written.
+
+        One bulk UPDATE by primary key for every open chunk (and an INSERT for new ones):
+        no chunk is read back from the database.
+        """
+        closed: list[int] = []
+        updates: list[dict[str, object]] = []
+        created: list[tuple[_OpenChunk, TelemetryChunk]] = []
+        stamp = np.float64(t).astype(_F8).tobytes()
         for parameter, value in values.items():
             if value is None or not math.isfinite(float(value)):
                 continue
             chunk = self._chunk(s, run_id, parameter)
             if chunk.n >= CHUNK_POINTS and chunk.row_id is not None:
-                closed = s.get(TelemetryChunk, chunk.row_id)
-                if closed is not None:
-                    closed.is_open = False
+                closed.append(chunk.row_id)
                 chunk = self._open[(run_id, parameter)] = _OpenChunk(None)
-            chunk.times += np.float64(t).astype(_F8).tobytes()
+            chunk.times += stamp
             chunk.values += np.float64(value).astype(_F8).tobytes()
-            t0 = float(np.frombuffer(chunk.times[:8], _F8)[0])
             if chunk.row_id is None:
                 row = TelemetryChunk(
                     run_id=run_id,
                     device_id=device_id,
                     parameter=parameter,
-                    t0=t0,
+                    t0=float(t),
                     t1=float(t),
                     n=chunk.n,
                     times=bytes(chunk.times),
                     values=bytes(chunk.values),
                     is_open=True,
                 )
-                s.add(row)
-                s.flush()
-                chunk.row_id = row.id
+                created.append((chunk, row))
             else:
-                existing = s.get(TelemetryChunk, chunk.row_id)
-                if existing is None:  # the run was deleted under us
-                    continue
-                row = existing
-                row.t1 = float(t)
-                row.n = chunk.n
-                row.times = bytes(chunk.times)
-                row.values = bytes(chunk.values)
-            written += 1
-        return written
+                updates.append(
+                    {
+                        "id": chunk.row_id,
+                        "t1": float(t),
+                        "n": chunk.n,
+                        "times": bytes(chunk.times),
+                        "values": bytes(chunk.values),
+                    }
+                )
+        if closed:
+            s.execute(
+                update(TelemetryChunk).where(TelemetryChunk.id.in_(closed)).values(is_open=False)
+            )
+        if updates:
+            s.execute(update(TelemetryChunk), updates)
+        if created:
+            s.add_all([row for _, row in created])
+            s.flush()
+            for chunk, row in created:
+                chunk.row_id = row.id
+        return len(updates) + len(created)
 
     def forget(self, run_id: int) -> None:
         """Drop the cached open chunks of a run (it ended, or its lease moved)."""
