@@ -86,12 +86,9 @@ def bench(db: Database, label: str, ticks: int, n_params: int) -> None:
         chunks = s.scalar(select(func.count()).select_from(TelemetryChunk))
         rows = s.scalar(select(func.count()).select_from(naive_rows))
     print(f"\n{label}: {ticks:,} ticks x {n_params} parameters")
-    print(
-        f"  ours  : chunked writer, a transaction per tick : {ours:10,.0f} samples/s ({chunks:,} rows)"
-    )
-    print(
-        f"  anchor: row per sample, a transaction per tick: {batched:10,.0f} samples/s ({rows:,} rows)"
-    )
+    per_tick = "a transaction per tick"
+    print(f"  ours  : chunked writer, {per_tick} : {ours:10,.0f} samples/s ({chunks:,} rows)")
+    print(f"  anchor: row per sample, {per_tick}: {batched:10,.0f} samples/s ({rows:,} rows)")
     print(f"  anchor: row per sample, committed one by one   : {one_by_one:10,.0f} samples/s")
     print(
         f"  ratio : ours / row-per-tick = {ours / batched:.2f}, ours / one-by-one = "
