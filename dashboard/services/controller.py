@@ -746,7 +746,10 @@ class Controller:
                     and run.state == "running"
                 ):
                     interlocks.append((run.id, device_id, value))
-            # Staleness: a parameter the device stopped reporting (or a silent device).
+            # Staleness: a parameter a device that answers stopped reporting. A silent device
+            # has its link alarm; an alarm per parameter beside it would only bury it.
+            if link.state == "lost":
+                continue
             for parameter, lim in limits.items():
                 if parameter not in {p.name for p in self.cat.capabilities[device_id].parameters}:
                     continue

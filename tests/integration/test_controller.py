@@ -324,6 +324,7 @@ def test_modbus_link_loss_raises_an_alarm_and_recovers_by_itself(sqlite_db: Data
         _wait(lambda: runs.get_run(sqlite_db, run.id).state == "running", 10)
         _wait(lambda: telemetry.query(sqlite_db, cat, run.id, "temperature_c").total >= 3, 10)
 
+        alarms.set_limits(sqlite_db, operator, run.id, "temperature_c", {"stale_after_s": 2})
         server.send_signal(signal.SIGKILL)
         server.wait()
         killed = time.monotonic()
@@ -335,6 +336,11 @@ def test_modbus_link_loss_raises_an_alarm_and_recovers_by_itself(sqlite_db: Data
         assert time.monotonic() - killed <= 5.0
         assert runs.get_run(sqlite_db, run.id).is_link_lost
         assert thread.is_alive()
+        # One alarm for a silent device, not one more per parameter beside it.
+        time.sleep(3.0)
+        kinds = [a.kind for a in alarms.list_alarms(sqlite_db, run_id=run.id)]
+        assert kinds.count("link") == 1
+        assert "stale" not in kinds
 
         server = _serve_modbus(port)
         count = telemetry.query(sqlite_db, cat, run.id, "temperature_c").total
@@ -429,3 +435,38 @@ def test_two_controllers_never_share_a_device_and_a_survivor_takes_over(
             p.kill()
             p.wait()
         db.dispose()
+
+
+def test_a_parameter_that_stops_updating_raises_a_staleness_alarm(setting) -> None:  # type: ignore[no-untyped-def]
+    db, cat, operator, experiment_id, _ = setting
+    clock = FakeClock()
+    silenced: set[str] = set()
+
+    class Quiet(Hardware):
+        def read(self) -> Sample:
+            sample = super().read()
+            values = {k: v for k, v in sample.values.items() if k not in silenced}
+            return Sample(values, sample.state, sample.setpoints)
+
+    controller = Controller(
+        db, cat, lambda spec: Quiet(make_device(spec, clock=clock)), holder="q", clock=clock
+    )
+    run = runs.create_run(db, operator, cat, experiment_id, {"name": "quiet"})
+    commands.submit(db, operator, cat, run.id, "start")
+    alarms.set_limits(db, operator, run.id, "co2_pct", {"stale_after_s": 5})
+    _ticks(controller, clock, 5)
+    silenced.add("co2_pct")
+    _ticks(controller, clock, 5)
+    assert not [a for a in alarms.list_alarms(db, run_id=run.id) if a.kind == "stale"]
+    _ticks(controller, clock, 2)  # now more than 5 s without a CO2 reading
+    stale = [a for a in alarms.list_alarms(db, run_id=run.id) if a.kind == "stale"]
+    assert [(a.parameter, a.severity, a.cleared_at) for a in stale] == [
+        ("co2_pct", "warning", None)
+    ]
+    silenced.clear()
+    _ticks(controller, clock, 1)
+    (cleared,) = [a for a in alarms.list_alarms(db, run_id=run.id) if a.kind == "stale"]
+    assert cleared.cleared_at is not None
+    assert cleared.status == "cleared"  # still open until someone acknowledges it
+    alarms.acknowledge(db, operator, cleared.id)
+    assert not [a for a in alarms.list_alarms(db, run_id=run.id) if a.kind == "stale"]
