@@ -747,8 +747,9 @@ class Controller:
                 ):
                     interlocks.append((run.id, device_id, value))
             # Staleness: a parameter a device that answers stopped reporting. A silent device
-            # has its link alarm; an alarm per parameter beside it would only bury it.
-            if link.state == "lost":
+            # gets its link alarm (after the debounce); an alarm per parameter beside it would
+            # only bury it.
+            if link.failures:
                 continue
             for parameter, lim in limits.items():
                 if parameter not in {p.name for p in self.cat.capabilities[device_id].parameters}:
