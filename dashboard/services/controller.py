@@ -681,7 +681,7 @@ class Controller:
             r.parameter: limits_of(r)
             for r in s.scalars(select(RunLimit).where(RunLimit.run_id == run.id))
         }
-        interlocks = []
+        interlocks: list[tuple[int, str, float]] = []
         started = _epoch(run.started_at) or t
         if t <= started:
             # Read before the devices started (the start tick): not the run's data.
