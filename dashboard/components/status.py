@@ -47,6 +47,28 @@ STATUSES: dict[str, Status] = {
     "run.stopped": _s("stopped", "stop-circle", "secondary", "Ended by an operator."),
     "run.completed": _s("completed", "check-circle", "success", "Ran its full course."),
     "run.faulted": _s("faulted", "x-octagon", "danger", "The hardware reported a fault."),
+    "run.planned": _s("planned", "calendar-event", "info", "Set up; not started yet."),
+    "run.aborted": _s("aborted", "x-circle", "danger", "Ended early by two operators."),
+    # A device's link (dashboard.services.devices)
+    "link.ok": _s("ok", "broadcast", "success", "The controller reads this device."),
+    "link.lost": _s("lost", "wifi-off", "danger", "The device stopped answering."),
+    "link.unknown": _s("unknown", "question-circle", "secondary", "Not read yet."),
+    "link.no controller": _s(
+        "no controller", "plug", "warning", "No live controller holds this device."
+    ),
+    # Stages of a command to a run (dashboard.services.commands)
+    "command.awaiting_approval": _s(
+        "awaiting approval", "people", "warning", "Needs a second operator's approval."
+    ),
+    "command.queued": _s("queued", "hourglass", "secondary", "Waiting for the controller."),
+    "command.sent": _s("sent", "send", "info", "Sent to the device."),
+    "command.acknowledged": _s("acknowledged", "check", "primary", "The device accepted it."),
+    "command.verified": _s("verified", "check-circle", "success", "Telemetry shows it took."),
+    "command.failed": _s("failed", "x-octagon", "danger", "The device refused it or failed."),
+    "command.timed_out": _s(
+        "timed out", "clock-history", "danger", "Not confirmed in the time allowed."
+    ),
+    "command.rejected": _s("rejected", "slash-circle", "secondary", "Refused or withdrawn."),
     # Alarm severities
     "alarm.ok": _s("nominal", "check-circle", "success", "Within limits."),
     "alarm.watch": _s("watch", "eye", "info", "Near a limit."),

@@ -69,6 +69,8 @@ EXPERIMENT_HEADINGS = {
     "/experiments/<experiment_id>": "{}",
     "/experiments/<experiment_id>/edit": "Edit {}",
 }
+# Pages of one run: the heading each shows for it ({} is the run's name).
+RUN_HEADINGS = {"/mission/runs/<run_id>": "{}"}
 # Pages of one dataset: the heading each shows for it ({} is the file's name).
 DATASET_HEADINGS = {"/datasets/<dataset_id>": "{}"}
 # The dataset those pages show: reads (the page's fullest form: figures of lengths and of
@@ -112,6 +114,15 @@ def _concrete_path(page: Page, registered: dict[str, Any]) -> tuple[str, str | N
         dataset = seed_dataset(page)
         heading = DATASET_HEADINGS[template].format(dataset["filename"])
         return TEMPLATE_PART.sub(str(dataset["id"]), template), heading
+    if names == ["run_id"]:
+        assert template in RUN_HEADINGS, f"no expected heading for {template!r}; add it"
+        experiment = _create_experiment(page)
+        name = unique("Browser page run ")
+        status, run = api_json(
+            page, "POST", f"/api/v1/experiments/{experiment['id']}/runs", {"name": name}
+        )
+        assert status == 201, f"POST .../runs answered {status}: {run}"
+        return TEMPLATE_PART.sub(str(run["id"]), template), RUN_HEADINGS[template].format(name)
     assert names == ["experiment_id"], f"no test data for path template {template!r}; add it"
     assert template in EXPERIMENT_HEADINGS, f"no expected heading for {template!r}; add it"
     experiment = _create_experiment(page)
