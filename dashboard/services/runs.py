@@ -173,6 +173,13 @@ def check_value(
             f"{p.label} must be between {p.minimum:g} and {p.maximum:g} {p.unit}; got {value:g}.",
             field=f"{field}.value",
         )
+    if p.resolution >= 1.0 and value != round(value):
+        # An on/off parameter (light_on, heater_enabled): the device refuses anything between.
+        raise ValidationFailed(
+            f"{p.label} takes whole steps of {p.resolution:g} from {p.minimum:g} to "
+            f"{p.maximum:g}; got {value:g}.",
+            field=f"{field}.value",
+        )
     return value
 
 
