@@ -20,6 +20,7 @@ from .provenance import blp as provenance_blueprint
 from .reference import allow_same_origin_framing
 from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
+from .runs import blp as runs_blueprint
 from .schemas import ApiErrorSchema
 
 ALL_BLUEPRINTS = (
@@ -28,6 +29,7 @@ ALL_BLUEPRINTS = (
     preferences_blueprint,
     datasets_blueprint,
     provenance_blueprint,
+    runs_blueprint,
 )
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL

@@ -88,6 +88,48 @@ def _is_hypergravity(arm: object) -> bool:
     return experiments.is_hypergravity(float(gravity))
 
 
+SETPOINT = {"device": "chamber-1", "parameter": "temperature_c", "unit": "°C"}
+TEMPERATURE_C = (4.0, 45.0)  # the simulated chamber's setpoint range (GET /devices)
+
+
+def _tame_mission(case: Any) -> None:
+    """Point valid mission-control requests at the configured hardware.
+
+    Which devices exist, which parameters each has, their units and ranges, and the order of
+    alarm limits are the configured devices' (GET /devices lists them), not something JSON
+    Schema can state; a schema-valid request naming others gets a 422 saying so. Valid cases
+    (only those) are pointed at the default chamber's temperature.
+    """
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    path = case.operation.path
+    body = case.body if isinstance(case.body, dict) else None
+    if path.endswith("/limits/{parameter}"):
+        case.path_parameters["parameter"] = "temperature_c"
+        for key in ("warn_low", "warn_high", "crit_low", "crit_high"):
+            if body is not None:
+                body.pop(key, None)
+    if path.endswith("/telemetry") and case.query:
+        case.query["parameter"] = "temperature_c"
+        case.query.pop("until", None)  # since ≤ until is stated in words
+    if body is None:
+        return
+    steps = [body] if path.endswith("/setpoints") else []
+    if isinstance(body.get("profile"), list):
+        steps = [step for step in body["profile"] if isinstance(step, dict)]
+        for hour, step in enumerate(steps):
+            step["at_h"] = hour  # one step per hour and parameter
+    body.pop("devices", None)
+    if body.get("arm_id") is not None:
+        body["arm_id"] = None  # an arm of that experiment, which the case cannot know
+    for step in steps:
+        step.update(SETPOINT)
+        value = step.get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            step["value"] = min(TEMPERATURE_C[1], max(TEMPERATURE_C[0], float(value)))
+
+
 def _tame(case: Any) -> bool:
     """Point edits of the user the run acts as at a decoy; say whether to send ``case``.
 
@@ -97,6 +139,7 @@ def _tame(case: Any) -> bool:
     confirmation out gets it, one that sends it false is not sent. Nor is a retraction reason
     over its limit in UTF-8 bytes (JSON Schema counts characters).
     """
+    _tame_mission(case)
     reason = case.body.get("reason") if isinstance(case.body, dict) else None
     if (
         isinstance(reason, str)
