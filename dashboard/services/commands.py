@@ -408,10 +408,11 @@ def record_applied(
     device_id: str | None = None,
     value: float | None = None,
     unit: str | None = None,
+    at: datetime | None = None,
 ) -> RunCommand:
     """Record a command that took effect in the database itself (profile, limits,
     interlock), in the caller's transaction, audited."""
-    now = utcnow()
+    now = at or utcnow()
     command = RunCommand(
         run_id=run_id,
         kind=kind,

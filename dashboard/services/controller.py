@@ -232,6 +232,10 @@ class Controller:
 
     # --- one tick -----------------------------------------------------------------------------
 
+    def _now(self) -> datetime:
+        """The current tick's time (the controller's clock, for every stage it stamps)."""
+        return _at(self.last_tick if self.last_tick is not None else self.clock())
+
     def step(self) -> None:
         """One control cycle: leases, reads, commands, profiles, telemetry, limits."""
         t = self.clock()
@@ -342,7 +346,7 @@ class Controller:
         with self.db.begin() as s:
             c = s.get(RunCommand, command_id)
             if c is not None and c.stage not in commands.FINISHED:
-                commands.stamp(c, stage, detail)
+                commands.stamp(c, stage, detail, at=self._now())
 
     def _mark_sent(self, command_id: int) -> bool:
         """Move a queued command to sent, before anything goes to a device (restart safety)."""
@@ -351,7 +355,7 @@ class Controller:
             if c is None or c.stage not in (commands.QUEUED, commands.SENT):
                 return False
             if c.stage == commands.QUEUED:
-                commands.stamp(c, commands.SENT)
+                commands.stamp(c, commands.SENT, at=self._now())
             return True
 
     def _lifecycle(
@@ -396,7 +400,10 @@ class Controller:
             if c is None or run is None:
                 return
             commands.stamp(
-                c, commands.ACKNOWLEDGED, f"{', '.join(targets)} accepted {command.kind}"
+                c,
+                commands.ACKNOWLEDGED,
+                f"{', '.join(targets)} accepted {command.kind}",
+                at=_at(t),
             )
             c.verify_by = _at(t + MIN_VERIFY_S * 2)
             run.state = target_state
@@ -506,6 +513,7 @@ class Controller:
                 c,
                 commands.ACKNOWLEDGED,
                 f"{command.device_id} accepted {command.parameter} = {command.value:g} {p.unit}",
+                at=_at(t),
             )
             c.verify_by = _at(t + max(MIN_VERIFY_S, p.settle_s / max(speed, 1e-9)))
 
@@ -683,7 +691,7 @@ class Controller:
         }
         interlocks: list[tuple[int, str, float]] = []
         started = _epoch(run.started_at) or t
-        if t <= started:
+        if t <= started + 1e-3:  # (started_at is stored to the microsecond)
             # Read before the devices started (the start tick): not the run's data.
             return interlocks
         for device_id in bound:
@@ -810,6 +818,7 @@ class Controller:
                 CONTROLLER,
                 run_id,
                 "interlock",
+                at=_at(t),
                 source="interlock",
                 device_id=device_id,
                 parameter=INTERLOCK_PARAMETER,
