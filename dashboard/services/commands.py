@@ -246,23 +246,19 @@ def submit(
                 checked.leads_to,
                 _summary(run_id, checked),
             )
-        command = RunCommand(
-            run_id=run_id,
-            kind=kind,
+        command = new_command(
+            run_id,
+            kind,
+            source="user",
+            requested_by=actor.username,
+            requested_by_id=actor.user_id,
+            at=utcnow(),
             device_id=checked.device_ids[0] if kind == "setpoint" else None,
             parameter=checked.parameter,
             value=checked.value,
             unit=checked.unit,
             args={"devices": list(checked.device_ids)},
-            source="user",
-            requested_by=actor.username[:64],
-            requested_by_id=actor.user_id,
-            requested_at=utcnow(),
-            is_irreversible=checked.needs_approval,
-            approval="pending" if checked.needs_approval else "not_needed",
-            stage="",
-            stages={},
-            detail="",
+            needs_approval=checked.needs_approval,
         )
         stamp(
             command,
@@ -395,6 +391,74 @@ def awaiting_approval(db: Database, *, run_id: int | None = None) -> list[Comman
         return [view(c) for c in s.scalars(query)]
 
 
+def new_command(
+    run_id: int,
+    kind: str,
+    *,
+    source: str,
+    requested_by: str,
+    at: datetime,
+    args: Mapping[str, Any],
+    requested_by_id: int | None = None,
+    device_id: str | None = None,
+    parameter: str | None = None,
+    value: float | None = None,
+    unit: str | None = None,
+    needs_approval: bool = False,
+) -> RunCommand:
+    """A command row before its first stage (the caller stamps and adds it)."""
+    return RunCommand(
+        run_id=run_id,
+        kind=kind,
+        device_id=device_id,
+        parameter=parameter,
+        value=value,
+        unit=unit,
+        args=dict(args),
+        source=source,
+        requested_by=requested_by[:64],
+        requested_by_id=requested_by_id,
+        requested_at=at,
+        is_irreversible=needs_approval,
+        approval="pending" if needs_approval else "not_needed",
+        stage="",
+        stages={},
+        detail="",
+    )
+
+
+def queue_setpoint(
+    s: Session,
+    run_id: int,
+    device_id: str,
+    parameter: str,
+    value: float,
+    unit: str,
+    *,
+    source: str,
+    args: Mapping[str, Any],
+    detail: str,
+    at: datetime,
+) -> RunCommand:
+    """Queue a setpoint the controller decided itself (a profile step, the arm's gravity),
+    in the caller's transaction."""
+    command = new_command(
+        run_id,
+        "setpoint",
+        source=source,
+        requested_by=source,
+        at=at,
+        args={"devices": [device_id], **dict(args)},
+        device_id=device_id,
+        parameter=parameter,
+        value=value,
+        unit=unit,
+    )
+    stamp(command, QUEUED, detail, at=at)
+    s.add(command)
+    return command
+
+
 def record_applied(
     s: Session,
     actor: Actor,
@@ -413,23 +477,18 @@ def record_applied(
     """Record a command that took effect in the database itself (profile, limits,
     interlock), in the caller's transaction, audited."""
     now = at or utcnow()
-    command = RunCommand(
-        run_id=run_id,
-        kind=kind,
+    command = new_command(
+        run_id,
+        kind,
+        source=source,
+        requested_by=actor.username,
+        requested_by_id=actor.user_id,
+        at=now,
         device_id=device_id,
         parameter=parameter,
         value=value,
         unit=unit,
-        args=dict(args),
-        source=source,
-        requested_by=actor.username[:64],
-        requested_by_id=actor.user_id,
-        requested_at=now,
-        is_irreversible=False,
-        approval="not_needed",
-        stage="",
-        stages={},
-        detail="",
+        args=args,
     )
     for stage in (QUEUED, SENT, ACKNOWLEDGED):
         stamp(command, stage, at=now)

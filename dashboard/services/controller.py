@@ -453,25 +453,18 @@ class Controller:
         if not p.minimum <= arm.gravity_g <= p.maximum:
             log.warning("run %s: arm gravity %s g is beyond the centrifuge", run.id, arm.gravity_g)
             return
-        c = RunCommand(
-            run_id=run.id,
-            kind="setpoint",
-            device_id=centrifuge,
-            parameter="g_level",
-            value=arm.gravity_g,
-            unit=p.unit,
-            args={"devices": [centrifuge], "arm_id": arm.id},
+        commands.queue_setpoint(
+            s,
+            run.id,
+            centrifuge,
+            "g_level",
+            arm.gravity_g,
+            p.unit,
             source="controller",
-            requested_by="controller",
-            requested_at=_at(t),
-            is_irreversible=False,
-            approval="not_needed",
-            stage="",
-            stages={},
-            detail="",
+            args={"arm_id": arm.id},
+            detail=f"hold the gravity of arm {arm.name!r}",
+            at=_at(t),
         )
-        commands.stamp(c, commands.QUEUED, f"hold the gravity of arm {arm.name!r}", at=_at(t))
-        s.add(c)
 
     def _speed_for(self, device_ids: list[str]) -> float:
         is_sim = all(
@@ -602,34 +595,18 @@ class Controller:
                     if step.position in memory.applied_steps or step.device_id not in owned:
                         continue
                     memory.applied_steps.add(step.position)
-                    c = RunCommand(
-                        run_id=run_id,
-                        kind="setpoint",
-                        device_id=step.device_id,
-                        parameter=step.parameter,
-                        value=step.value,
-                        unit=step.unit,
-                        args={
-                            "devices": [step.device_id],
-                            "step": step.position,
-                            "at_h": step.at_s / 3600,
-                        },
+                    commands.queue_setpoint(
+                        s,
+                        run_id,
+                        step.device_id,
+                        step.parameter,
+                        step.value,
+                        step.unit,
                         source="profile",
-                        requested_by="profile",
-                        requested_at=_at(t),
-                        is_irreversible=False,
-                        approval="not_needed",
-                        stage="",
-                        stages={},
-                        detail="",
-                    )
-                    commands.stamp(
-                        c,
-                        commands.QUEUED,
-                        f"profile step {step.position + 1} at hour {step.at_s / 3600:g}",
+                        args={"step": step.position, "at_h": step.at_s / 3600},
+                        detail=f"profile step {step.position + 1} at hour {step.at_s / 3600:g}",
                         at=_at(t),
                     )
-                    s.add(c)
 
     # --- telemetry, limits, alarms ------------------------------------------------------------
 
