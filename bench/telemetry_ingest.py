@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import func, insert, select  # noqa: E402
-from telemetry_query import NAIVE, naive_rows  # noqa: E402
+from telemetry_query import NAIVE, each_database, naive_rows  # noqa: E402
 
 from dashboard.db import Database  # noqa: E402
 from dashboard.models import Experiment, Run, TelemetryChunk  # noqa: E402
@@ -102,26 +101,7 @@ def main() -> None:
     parser.add_argument("--parameters", type=int, default=14)
     parser.add_argument("--postgres", default=None, help="also run on this PostgreSQL admin URL")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{tmp}/bench.sqlite3")
-        db.upgrade()
-        bench(db, "SQLite", args.ticks, args.parameters)
-        db.dispose()
-    if args.postgres:
-        import psycopg
-
-        name = f"msg_ingest_{int(time.time())}"
-        plain = args.postgres.replace("+psycopg", "")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            db = Database(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-            db.upgrade()
-            bench(db, "PostgreSQL", args.ticks, args.parameters)
-            db.dispose()
-        finally:
-            with psycopg.connect(plain, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    each_database(args.postgres, lambda db, label: bench(db, label, args.ticks, args.parameters))
 
 
 if __name__ == "__main__":

@@ -39,10 +39,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from telemetry_query import add_chunks  # noqa: E402
 
 from dashboard.db import Database  # noqa: E402
-from dashboard.models import TelemetryChunk  # noqa: E402
-from dashboard.services import telemetry  # noqa: E402
 
 TARGET_P95_MS = 100.0
 EXPERIMENT = {
@@ -99,21 +100,7 @@ def backfill(db_url: str, run_id: int, hours: float, before: float) -> int:
     with db.begin() as s:
         for name in names:
             v = rng.standard_normal(n)
-            for start in range(0, n, telemetry.CHUNK_POINTS):
-                part = slice(start, start + telemetry.CHUNK_POINTS)
-                s.add(
-                    TelemetryChunk(
-                        run_id=run_id,
-                        device_id="chamber-1",
-                        parameter=name,
-                        t0=float(t[part][0]),
-                        t1=float(t[part][-1]),
-                        n=len(t[part]),
-                        times=t[part].astype("<f8").tobytes(),
-                        values=v[part].astype("<f8").tobytes(),
-                        is_open=False,
-                    )
-                )
+            add_chunks(s, run_id, "chamber-1", name, t, v)
     db.dispose()
     return n * len(names)
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from dashboard.db import Database  # noqa: E402
 from dashboard.models import Experiment, Run, RunDevice, TelemetryChunk  # noqa: E402
@@ -46,6 +47,52 @@ naive_rows = Table(
 )
 
 
+def add_chunks(
+    s: Session, run_id: int, device_id: str, parameter: str, t: np.ndarray, v: np.ndarray
+) -> None:
+    """Write a whole series as closed chunks, as the controller would have left it."""
+    for start in range(0, len(t), telemetry.CHUNK_POINTS):
+        part = slice(start, start + telemetry.CHUNK_POINTS)
+        s.add(
+            TelemetryChunk(
+                run_id=run_id,
+                device_id=device_id,
+                parameter=parameter,
+                t0=float(t[part][0]),
+                t1=float(t[part][-1]),
+                n=len(t[part]),
+                times=t[part].astype("<f8").tobytes(),
+                values=v[part].astype("<f8").tobytes(),
+                is_open=False,
+            )
+        )
+
+
+def each_database(postgres: str | None, run: Callable[[Database, str], None]) -> None:
+    """Call ``run`` on a fresh SQLite file, then on a throwaway PostgreSQL database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite:///{tmp}/bench.sqlite3")
+        db.upgrade()
+        run(db, "SQLite")
+        db.dispose()
+    if not postgres:
+        return
+    import psycopg
+
+    name = f"msg_bench_{int(time.time())}"
+    plain = postgres.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        db = Database(postgres.rsplit("/", 1)[0] + f"/{name}")
+        db.upgrade()
+        run(db, "PostgreSQL")
+        db.dispose()
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def fill(db: Database, n: int) -> int:
     """A run with n temperature samples at 1 Hz, in both stores; returns the run id."""
     rng = np.random.default_rng(1)
@@ -59,21 +106,7 @@ def fill(db: Database, n: int) -> int:
         s.add(run)
         s.flush()
         s.add(RunDevice(run_id=run.id, device_id="chamber-1", kind="chamber"))
-        for start in range(0, n, telemetry.CHUNK_POINTS):
-            part = slice(start, start + telemetry.CHUNK_POINTS)
-            s.add(
-                TelemetryChunk(
-                    run_id=run.id,
-                    device_id="chamber-1",
-                    parameter="temperature_c",
-                    t0=float(t[part][0]),
-                    t1=float(t[part][-1]),
-                    n=len(t[part]),
-                    times=t[part].astype("<f8").tobytes(),
-                    values=v[part].astype("<f8").tobytes(),
-                    is_open=False,
-                )
-            )
+        add_chunks(s, run.id, "chamber-1", "temperature_c", t, v)
         run_id = run.id
     NAIVE.create_all(db.engine)
     with db.begin() as s:
@@ -144,26 +177,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--postgres", default=None, help="also run on this PostgreSQL admin URL")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite:///{tmp}/bench.sqlite3")
-        db.upgrade()
-        bench(db, "SQLite", args.points, args.max_points, args.repeats)
-        db.dispose()
-    if args.postgres:
-        import psycopg
-
-        name = f"msg_bench_{int(time.time())}"
-        plain = args.postgres.replace("+psycopg", "")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            db = Database(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-            db.upgrade()
-            bench(db, "PostgreSQL", args.points, args.max_points, args.repeats)
-            db.dispose()
-        finally:
-            with psycopg.connect(plain, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    each_database(
+        args.postgres,
+        lambda db, label: bench(db, label, args.points, args.max_points, args.repeats),
+    )
 
 
 if __name__ == "__main__":
