@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashboard.db import Database
-from dashboard.models import Run, RunCommand, RunDevice, RunProfileStep, utcnow
+from dashboard.models import DeviceRow, Run, RunCommand, RunDevice, RunProfileStep, utcnow
 
 from . import audit, policy
 from .actor import Actor
@@ -117,6 +117,15 @@ def stamp(c: RunCommand, stage: str, detail: str | None = None, at: datetime | N
         c.detail = detail[:2000]
 
 
+def lock_run(s: Session, run_id: int) -> Run | None:
+    """The run, locked for this transaction: its first statement is a write, so on SQLite
+    it takes the database's write lock before anything is read, and on PostgreSQL the
+    row's lock. Checks made after it cannot race another request's (no two starts, no
+    approval beside a rejection)."""
+    s.execute(update(Run).where(Run.id == run_id).values(version=Run.version))
+    return s.get(Run, run_id, populate_existing=True)
+
+
 def _in_flight_lifecycle(s: Session, run_id: int) -> RunCommand | None:
     return s.scalars(
         select(RunCommand)
@@ -171,6 +180,24 @@ def _check(
                 f"{pending.stage}; wait for it to finish."
             )
         if kind == "start":
+            # Serialise starts that share a device (PostgreSQL; SQLite is already serialised).
+            s.execute(
+                select(DeviceRow.device_id).where(DeviceRow.device_id.in_(bound)).with_for_update()
+            )
+            starting = s.execute(
+                select(RunDevice.device_id, RunCommand.run_id)
+                .join(RunCommand, RunCommand.run_id == RunDevice.run_id)
+                .where(
+                    RunDevice.device_id.in_(bound),
+                    RunCommand.kind == "start",
+                    RunCommand.stage.in_((AWAITING_APPROVAL, *IN_FLIGHT)),
+                    RunCommand.run_id != run.id,
+                )
+            ).first()
+            if starting is not None:
+                raise Conflict(
+                    f"Device {starting[0]} is being started for run {starting[1]}; wait for that."
+                )
             busy = s.execute(
                 select(RunDevice.device_id, Run.id)
                 .join(Run, Run.id == RunDevice.run_id)
@@ -230,7 +257,7 @@ def submit(
         db, actor, Action.RUN_COMMAND, target=("run", run_id), audit_as=f"run.{kind}"[:40]
     )
     with db.begin() as s:
-        run = s.get(Run, run_id, with_for_update=True)
+        run = lock_run(s, run_id)
         if run is None:
             raise NotFound(f"No run with id {run_id}.")
         checked = _check(s, cat, run, kind, setpoint, irreversible)
@@ -285,7 +312,10 @@ def submit(
 
 
 def _pending(s: Session, command_id: int) -> RunCommand:
-    command = s.get(RunCommand, command_id, with_for_update=True)
+    # A write first (see lock_run): of an approval and a rejection at once, the second
+    # waits for the first and then finds the command no longer awaiting approval.
+    s.execute(update(RunCommand).where(RunCommand.id == command_id).values(stage=RunCommand.stage))
+    command = s.get(RunCommand, command_id, populate_existing=True)
     if command is None:
         raise NotFound(f"No command with id {command_id}.")
     if command.stage != AWAITING_APPROVAL:
@@ -316,7 +346,7 @@ def approve(db: Database, actor: Actor, cat: Catalog, command_id: int) -> Comman
                 "operator must approve it."
             )
         else:
-            run = s.get(Run, command.run_id, with_for_update=True)
+            run = lock_run(s, command.run_id)
             assert run is not None  # noqa: S101 - a command's run is deleted only with it
             # The run may have moved since the request: check again before it is queued.
             setpoint = {
@@ -510,12 +540,18 @@ def update_profile(db: Database, actor: Actor, cat: Catalog, run_id: int, raw: o
     """Replace a planned run's profile (recorded in its command history and audited)."""
     policy.authorize(db, actor, Action.RUN_CREATE, target=("run", run_id))
     with db.begin() as s:
-        run = s.get(Run, run_id, with_for_update=True)
+        run = lock_run(s, run_id)
         if run is None:
             raise NotFound(f"No run with id {run_id}.")
         if run.state != PLANNED:
             raise Conflict(
                 f"Run {run_id} is {run.state}: its profile can be edited only before it starts."
+            )
+        pending = _in_flight_lifecycle(s, run_id)
+        if pending is not None:
+            raise Conflict(
+                f"Run {run_id} has a {pending.kind} command in flight (#{pending.id}): its "
+                "profile can no longer change."
             )
         device_ids = list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
         profile = parse_profile(cat, device_ids, raw)

@@ -26,6 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -53,6 +54,7 @@ from .alarms import CRITICAL, Debouncer, level, limits_of
 from .devices import Catalog, lease_deadline
 from .runs import ACTIVE, TRANSITIONS
 
+READ_DEADLINE_S = 0.5  # how long a tick waits for its devices' readings
 LINK_LOST_AFTER_S = 3.0  # failing this long (and at least twice) is "link lost", not a blip
 QUEUED_TIMEOUT_S = 60.0  # a queued command no owner of its devices picked up fails
 MIN_VERIFY_S = 5.0
@@ -76,6 +78,12 @@ class GravityCoupled(Protocol):
 
     def set_gravity(self, g: float) -> None:
         """Tell the model the gravity level (g)."""
+
+
+def _connect_and_read(device: Device, connect: bool) -> Sample:
+    if connect:
+        device.connect()
+    return device.read()
 
 
 def holder_name() -> str:
@@ -135,6 +143,11 @@ class Controller:
         self.debounce = Debouncer()
         self.runs: dict[int, _RunMemory] = {}
         self.last_tick: float | None = None
+        self.read_deadline_s = READ_DEADLINE_S
+        self._io = ThreadPoolExecutor(
+            max_workers=max(2, len(cat.specs)), thread_name_prefix="device"
+        )
+        self._reading: dict[str, Future[Sample]] = {}
         self._ensure_rows()
 
     # --- leases -------------------------------------------------------------------------------
@@ -192,6 +205,7 @@ class Controller:
         log.info("controlling %s (%s)", device_id, self.cat.specs[device_id].url)
 
     def _drop(self, device_id: str) -> None:
+        self._reading.pop(device_id, None)  # a read still hanging is left to finish alone
         device = self.devices.pop(device_id, None)
         self.links.pop(device_id, None)
         if device is not None:
@@ -208,27 +222,59 @@ class Controller:
             )
         for device_id in list(self.devices):
             self._drop(device_id)
+        self._io.shutdown(wait=False, cancel_futures=True)
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _read(self, device_id: str, t: float) -> Sample | None:
-        device, link = self.devices[device_id], self.links[device_id]
-        try:
-            if not link.connected:
-                device.connect()
-                link.connected = True
-            sample = device.read()
-        except (LinkError, DeviceError, OSError) as exc:
-            link.connected = False
-            link.failures += 1
-            link.first_failure = link.first_failure if link.first_failure is not None else t
-            link.error = str(exc)[:500] or type(exc).__name__
-            if link.failures >= 2 and t - link.first_failure >= LINK_LOST_AFTER_S:
-                link.state = "lost"
-            return None
-        link.failures, link.first_failure, link.error = 0, None, None
-        link.state = "ok"
-        return sample
+    def _read_all(self, owned: set[str], t: float) -> dict[str, Sample | None]:
+        """Read every owned device at once, each in its own thread, waiting at most
+        :attr:`read_deadline_s`: a device that hangs costs a failed read, not the tick of
+        every other device (a read still running is not started again, and commands wait
+        for it)."""
+        for device_id in sorted(owned):
+            if device_id not in self._reading:
+                connect = not self.links[device_id].connected
+                self._reading[device_id] = self._io.submit(
+                    _connect_and_read, self.devices[device_id], connect
+                )
+        wait([self._reading[d] for d in owned], timeout=self.read_deadline_s)
+        samples: dict[str, Sample | None] = {}
+        for device_id in sorted(owned):
+            future = self._reading[device_id]
+            samples[device_id] = None
+            if not future.done():
+                self._failed(device_id, t, f"no answer within {self.read_deadline_s:g} s")
+                continue
+            del self._reading[device_id]
+            try:
+                sample = future.result()
+            except (LinkError, DeviceError, OSError) as exc:
+                self.links[device_id].connected = False
+                self._failed(device_id, t, str(exc)[:500] or type(exc).__name__)
+                continue
+            except Exception as exc:  # a driver's bug is that device's failure, not ours
+                log.exception("reading %s failed", device_id)
+                self.links[device_id].connected = False
+                self._failed(device_id, t, f"{type(exc).__name__}: {exc}"[:500])
+                continue
+            link = self.links[device_id]
+            link.connected, link.failures, link.first_failure, link.error = True, 0, None, None
+            link.state = "ok"
+            samples[device_id] = sample
+        return samples
+
+    def _failed(self, device_id: str, t: float, error: str) -> None:
+        link = self.links[device_id]
+        link.failures += 1
+        link.first_failure = link.first_failure if link.first_failure is not None else t
+        link.error = error
+        if link.failures >= 2 and t - link.first_failure >= LINK_LOST_AFTER_S:
+            link.state = "lost"
+
+    @property
+    def busy(self) -> set[str]:
+        """Devices whose last read has not come back (nothing else is sent to them)."""
+        return set(self._reading)
 
     # --- one tick -----------------------------------------------------------------------------
 
@@ -248,8 +294,8 @@ class Controller:
         with self.db.read() as s:
             active = self._active_runs(s, owned)
         self._couple_gravity(active)
-        samples = {d: self._read(d, t) for d in sorted(owned)}
-        self._run_commands(owned, samples, t)
+        samples = self._read_all(owned, t)
+        self._run_commands(owned - self.busy, samples, t)
         with self.db.read() as s:
             active = self._active_runs(s, owned)
         self._profiles(active, owned, dt, t)
@@ -290,7 +336,11 @@ class Controller:
                     g = arm.gravity_g if arm is not None else None
                 for device_id in bound:
                     device = self.devices.get(device_id)
-                    if g is not None and isinstance(device, GravityCoupled):
+                    if (
+                        g is not None
+                        and device_id not in self._reading
+                        and isinstance(device, GravityCoupled)
+                    ):
                         device.set_gravity(g)
 
     # --- commands -----------------------------------------------------------------------------
@@ -830,6 +880,7 @@ class Controller:
 def run_forever(controller: Controller, hz: float, stop: threading.Event) -> None:
     """Tick at ``hz`` until ``stop`` is set; a failing tick is logged and retried."""
     period = 1.0 / hz
+    controller.read_deadline_s = min(controller.read_deadline_s, period / 2)
     next_at = time.monotonic()
     try:
         while not stop.is_set():

@@ -144,15 +144,6 @@ def _at_once(*calls: Callable[[], TestResponse]) -> list[TestResponse]:
 # --- races ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HIGH: approve and reject of one command at the same moment both answer 200 and "
-    "are both audited as ok; the command ends approved (and the run aborted) while the audit "
-    "also says a second operator rejected it, or the other way round. commands._pending reads "
-    "the row without a lock (with_for_update is a no-op on SQLite) and the update is "
-    "unconditional: use UPDATE ... WHERE stage = 'awaiting_approval' and check the row count "
-    "(or BEGIN IMMEDIATE).",
-)
 def test_approve_and_reject_at_once_only_one_wins(
     crew: Crew, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,14 +167,6 @@ def test_approve_and_reject_at_once_only_one_wins(
     assert command["approval"] == winner
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: two starts of one planned run at the same moment are both accepted (202) and "
-    "queued; the one-lifecycle-command-in-flight check is a read outside any lock. The "
-    "controller fails the extra start ('start no longer applies'), but an operator was told "
-    "it was accepted and the history and audit carry a command that never could run. Check "
-    "and insert under a write lock (BEGIN IMMEDIATE / SELECT ... FOR UPDATE on Postgres).",
-)
 def test_two_starts_at_once_queue_one(crew: Crew, monkeypatch: pytest.MonkeyPatch) -> None:
     run_id = crew.plan("start against start")
     _hold_after(monkeypatch, "_in_flight_lifecycle")
@@ -324,15 +307,6 @@ class _Counted:
         return self._inner.read()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HIGH: one device that stops answering stalls the controller for every device. "
-    "Controller.step reads the owned devices one after another, each waiting up to its "
-    "timeout (modbus ...?timeout= allows 60 s); live, a silent Modbus endpoint with "
-    "timeout=20 left a healthy sim chamber unsampled for 30+ s and every lease lapsed "
-    "('no controller'), so limits, staleness and the interlock stop for all runs. Read each "
-    "device in its own thread with a deadline per tick (or cap the timeout below the tick).",
-)
 def test_a_hung_device_does_not_stop_the_others_being_sampled(site: Site) -> None:
     cat = catalog("mission-atk-hung=sim://chamber-1,mission-atk-ok=sim://chamber-1")
     healthy: list[_Counted] = []
