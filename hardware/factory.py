@@ -43,7 +43,7 @@ SIM_CAPABILITIES = {
 MODBUS_DEFAULT_PORT = 502
 MODBUS_DEFAULT_TIMEOUT_S = 1.0
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,63}")
-_SIM_HOST = re.compile(r"(?P<kind>[a-z]+)(?:-\d+)?")
+_SIM_HOST = re.compile(r"(?P<kind>[a-z]+)(?:-[0-9]+)?")
 _EXAMPLE = "e.g. sim://chamber-1 or flight=modbus+tcp://127.0.0.1:5020/1"
 
 
@@ -76,6 +76,7 @@ def parse_devices(spec: str) -> list[DeviceSpec]:
         )
     specs: list[DeviceSpec] = []
     seen: dict[str, str] = {}
+    endpoints: dict[tuple[str, int, int], str] = {}
     for entry in entries:
         if not entry:
             raise ValueError(f"empty entry in device list {spec!r}: remove the extra comma")
@@ -86,6 +87,16 @@ def parse_devices(spec: str) -> list[DeviceSpec]:
                 f"{entry!r}): name one of them with id=URL"
             )
         seen[device.device_id] = entry
+        if device.url.startswith("modbus+tcp://"):
+            # One piece of hardware under two ids would get past the one-owner lease.
+            a = modbus_address(device.url, entry=entry)
+            endpoint = (a.host.lower(), a.port, a.unit)
+            if endpoint in endpoints:
+                raise ValueError(
+                    f"device entries {endpoints[endpoint]!r} and {entry!r} name the same "
+                    f"Modbus device ({a.host}:{a.port} unit {a.unit}): keep one"
+                )
+            endpoints[endpoint] = entry
         specs.append(device)
     return specs
 
@@ -137,7 +148,10 @@ def _parse_sim(entry: str, url: str) -> tuple[str, str]:
 def modbus_address(url: str, *, entry: str | None = None) -> ModbusAddress:
     """Host, port, unit and timeout of a ``modbus+tcp://host[:port][/unit][?timeout=s]`` URL."""
     where = f"device entry {entry or url!r}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ValueError(f"{where}: {exc}; write modbus+tcp://HOST:PORT/UNIT") from None
     if parts.scheme != "modbus+tcp":
         raise ValueError(f"{where}: not a modbus+tcp:// URL")
     if parts.username is not None or parts.password is not None:
@@ -146,11 +160,15 @@ def modbus_address(url: str, *, entry: str | None = None) -> ModbusAddress:
     if not host:
         raise ValueError(f"{where}: no host; write modbus+tcp://HOST:PORT/UNIT")
     try:
-        port = parts.port or MODBUS_DEFAULT_PORT
+        port = parts.port
     except ValueError:
-        raise ValueError(f"{where}: the port must be a number 1-65535") from None
+        port = 0
+    if port is None:
+        port = MODBUS_DEFAULT_PORT
+    elif not 1 <= port <= 65535:
+        raise ValueError(f"{where}: the port must be a number 1-65535")
     unit_text = parts.path.strip("/") or "1"
-    if not unit_text.isdigit() or not 0 <= int(unit_text) <= 255:
+    if not (unit_text.isascii() and unit_text.isdigit()) or not 0 <= int(unit_text) <= 255:
         raise ValueError(
             f"{where}: the path is the Modbus unit id, a number 0-255 (got {unit_text!r})"
         )

@@ -343,28 +343,12 @@ def test_a_hung_device_does_not_stop_the_others_being_sampled(site: Site) -> Non
     [
         pytest.param(
             "a=modbus+tcp://127.0.0.1:5020/1,b=modbus+tcp://127.0.0.1:5020/1",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="MEDIUM: one Modbus chamber (same host, port and unit) under two ids "
-                "is accepted: two runs may then drive the same hardware at once, past the "
-                "'device in use' check and the per-device lease. Refuse a repeated endpoint.",
-            ),
         ),
         pytest.param(
             "modbus+tcp://127.0.0.1:0/1",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="LOW: port 0 is taken as 'no port' (parts.port or 502): the URL says "
-                "0, the id and the connection say 502. Refuse it like any port outside 1-65535.",
-            ),
         ),
         pytest.param(
             "modbus+tcp://127.0.0.1:5020/\u0967",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="LOW: the unit id takes any Unicode digit (Devanagari '1' is unit 1, "
-                "full-width digits too): str.isdigit/int accept them. Take ASCII 0-9 only.",
-            ),
         ),
         "modbus+tcp://127.0.0.1:5020/300",
         "sim://toaster-1",
@@ -376,12 +360,6 @@ def test_a_bad_device_list_is_refused_naming_the_entry(spec: str) -> None:
         parse_devices(spec)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: a malformed IPv6 host (modbus+tcp://[::1/1) is refused with urllib's bare "
-    "'Invalid IPv6 URL', naming neither the variable's entry nor the fix; every other bad "
-    "entry is named. Catch urlsplit's ValueError in modbus_address.",
-)
 def test_a_malformed_ipv6_entry_is_named() -> None:
     with pytest.raises(ValueError, match=r"device entry 'modbus\+tcp://\[::1/1'"):
         parse_devices("modbus+tcp://[::1/1")
