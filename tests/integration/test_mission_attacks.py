@@ -341,15 +341,9 @@ def test_a_hung_device_does_not_stop_the_others_being_sampled(site: Site) -> Non
 @pytest.mark.parametrize(
     "spec",
     [
-        pytest.param(
-            "a=modbus+tcp://127.0.0.1:5020/1,b=modbus+tcp://127.0.0.1:5020/1",
-        ),
-        pytest.param(
-            "modbus+tcp://127.0.0.1:0/1",
-        ),
-        pytest.param(
-            "modbus+tcp://127.0.0.1:5020/\u0967",
-        ),
+        "a=modbus+tcp://127.0.0.1:5020/1,b=modbus+tcp://127.0.0.1:5020/1",
+        "modbus+tcp://127.0.0.1:0/1",
+        "modbus+tcp://127.0.0.1:5020/\u0967",
         "modbus+tcp://127.0.0.1:5020/300",
         "sim://toaster-1",
         "x y=sim://chamber-1",
