@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from analysis.downsample import downsample
@@ -30,6 +30,8 @@ from .devices import Catalog
 from .errors import NotFound, ValidationFailed
 
 CHUNK_POINTS = 600
+CSV_WINDOW_POINTS = 10_000
+CSV_ROWS_PER_PIECE = 2_000
 MAX_POINTS_LIMIT = 20_000
 DEFAULT_MAX_POINTS = 2_000
 # Derived series the controller computes (not read from a device): name → (label, unit).
@@ -308,33 +310,65 @@ def to_json(series: Series) -> dict[str, object]:
 
 def export_csv(db: Database, cat: Catalog, run_id: int) -> Iterator[str]:
     """A run's telemetry as CSV: one row per sample time, one column per parameter, the
-    units in the header (``temperature_c [°C]``). Yields text in pieces."""
+    units in the header (``temperature_c [°C]``). Yields text in pieces, reading the run in
+    time windows of about :data:`CSV_WINDOW_POINTS` samples, so a month-long run is never
+    held in memory whole."""
     with db.read() as s:
         if s.get(Run, run_id) is None:
             raise NotFound(f"No run with id {run_id}.")
         device_ids = list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
-        names = series_names(cat, device_ids)
-        series = {n: read_series(s, run_id, n, None, None) for n in names}
-    names = [n for n in names if len(series[n][0])]
-    stamps = np.unique(np.concatenate([series[n][0] for n in names])) if names else np.empty(0)
-    columns = []
-    for n in names:
-        t, v = series[n]
-        column = np.full(len(stamps), np.nan)
-        column[np.searchsorted(stamps, t)] = v
-        columns.append(column)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+        extent = {
+            row[0]: (float(row[1]), float(row[2]), int(row[3]))
+            for row in s.execute(
+                select(
+                    TelemetryChunk.parameter,
+                    func.min(TelemetryChunk.t0),
+                    func.max(TelemetryChunk.t1),
+                    func.sum(TelemetryChunk.n),
+                )
+                .where(TelemetryChunk.run_id == run_id)
+                .group_by(TelemetryChunk.parameter)
+            )
+        }
+    names = [n for n in series_names(cat, device_ids) if n in extent]
     header = ["time_utc", "epoch_s"]
     for n in names:
         _, unit = unit_of(cat, device_ids, n)
         header.append(f"{n} [{unit}]" if unit else n)
-    writer.writerow(header)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(header)
     yield out.getvalue()
-    for start in range(0, len(stamps), 5000):
+    if not names:
+        return
+    start = min(extent[n][0] for n in names)
+    end = max(extent[n][1] for n in names)
+    windows = max(1, math.ceil(max(extent[n][2] for n in names) / CSV_WINDOW_POINTS))
+    width = (end - start) / windows
+    for k in range(windows):
+        low = start + k * width
+        high = end if k == windows - 1 else start + (k + 1) * width
+        with db.read() as s:
+            series = {n: read_series(s, run_id, n, low, high) for n in names}
+        if k < windows - 1:  # windows are [low, high) but the last, which ends at the end
+            series = {n: (t[t < high], v[t < high]) for n, (t, v) in series.items()}
+        yield from _csv_rows([series[n] for n in names])
+
+
+def _csv_rows(columns_in: list[tuple[np.ndarray, np.ndarray]]) -> Iterator[str]:
+    """CSV rows for series sharing (mostly) their sample times: one row per distinct time."""
+    parts = [t for t, _ in columns_in if len(t)]
+    if not parts:
+        return
+    stamps = np.unique(np.concatenate(parts))
+    columns = []
+    for t, v in columns_in:
+        column = np.full(len(stamps), np.nan)
+        column[np.searchsorted(stamps, t)] = v
+        columns.append(column)
+    for first in range(0, len(stamps), CSV_ROWS_PER_PIECE):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        for i in range(start, min(start + 5000, len(stamps))):
+        for i in range(first, min(first + CSV_ROWS_PER_PIECE, len(stamps))):
             stamp = float(stamps[i])
             row: list[object] = [
                 datetime.fromtimestamp(stamp, UTC).isoformat(timespec="milliseconds"),

@@ -362,14 +362,6 @@ def test_a_malformed_ipv6_entry_is_named() -> None:
 # --- the CSV export ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MEDIUM: telemetry.csv is sent in pieces, but export_csv first reads every chunk "
-    "of every parameter of the run into memory (and builds a merged time axis and a full "
-    "column per parameter) before the header goes out: a month at 1 Hz with 14 parameters "
-    "is about a gigabyte per download, and a few downloads at once exhaust the server. Merge "
-    "the chunks in time order as they are read.",
-)
 def test_the_csv_export_streams_without_loading_the_whole_run(crew: Crew) -> None:
     run_id = crew.plan("long run for csv")
     points, per_chunk = 300_000, 600  # 2.4 MB of times and 2.4 MB of values
