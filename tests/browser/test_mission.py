@@ -3,7 +3,9 @@
 an operator plans a run with the page's form, starts it, sees the temperature chart grow by
 appended points, changes a setpoint and finds it in the command history, provokes an alarm
 by a warning limit below the current temperature and acknowledges it, and stops the run. A
-scientist sees the run's state but no command, setpoint or limits controls."""
+scientist sees the run's state but no command, setpoint or limits controls. Two operators
+abort a run: the requester waits for the other, who approves it in the Approvals panel. The
+Mission control page refreshes its runs grid by itself, keeping the user's sort."""
 
 from __future__ import annotations
 
@@ -78,8 +80,7 @@ def experiment(admin_page: Page) -> dict[str, Any]:
     return dict(body)
 
 
-@pytest.fixture
-def operator(admin_page: Page) -> tuple[str, str]:
+def _new_operator(admin_page: Page) -> tuple[str, str]:
     username, password = unique("oper"), "Op-" + secrets.token_urlsafe(12)
     status, body = api_json(
         admin_page,
@@ -89,6 +90,11 @@ def operator(admin_page: Page) -> tuple[str, str]:
     )
     assert status == 201, body
     return username, password
+
+
+@pytest.fixture
+def operator(admin_page: Page) -> tuple[str, str]:
+    return _new_operator(admin_page)
 
 
 def test_operator_runs_a_run(
@@ -189,3 +195,60 @@ def test_scientist_sees_state_but_no_controls(
     goto_page(page, "/mission")
     expect(page.locator("#_pages_content")).to_contain_text(name)
     expect(page.locator("#mission-new-run")).to_have_count(0)
+
+
+def test_two_operators_abort_a_run(
+    new_page: PageFactory, admin_page: Page, experiment: dict[str, Any], operator: tuple[str, str]
+) -> None:
+    """The two-person rule in the browser: A requests the abort and waits; B approves it."""
+    second = _new_operator(admin_page)
+    name = unique("Aborted run ")
+    status, run = api_json(
+        admin_page,
+        "POST",
+        f"/api/v1/experiments/{experiment['id']}/runs",
+        {"name": name, "arm_id": experiment["arms"][1]["id"]},
+    )
+    assert status == 201, run
+    path = f"/mission/runs/{run['id']}"
+
+    # The runs grid follows the new run's start by itself, keeping the user's sort.
+    grid = new_page()
+    login(grid, *second)
+    goto_page(grid, "/mission?sort=name")
+    row = grid.locator("#mission-runs-grid .ag-row").filter(has_text=name)
+    expect(row).to_contain_text("planned")
+    status, _ = api_json(admin_page, "POST", f"/api/v1/runs/{run['id']}/start", {})
+    assert status == 202
+    expect(row).to_contain_text("running", timeout=CONTROLLER_S * 1000)
+    assert "sort=name" in grid.url
+    expect(grid.locator(".ag-header-cell[col-id='name']")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    grid.close()
+
+    a = new_page()
+    login(a, *operator)
+    goto_page(a, path)
+    expect(a.locator("#mission-run-state")).to_contain_text("running")
+    a.get_by_role("button", name="Abort…").click()
+    a.click("#mission-run-abort-confirm")
+    expect(a.locator("#mission-run-command-alert")).to_contain_text("second operator")
+    own = a.locator("#mission-run-approvals .msg-mission-approval")
+    expect(own).to_contain_text("Waiting for another operator")
+    expect(own).to_contain_text("requested by you")
+    expect(a.get_by_role("button", name="Approve abort")).to_have_count(0)
+
+    b = new_page()
+    login(b, *second)
+    goto_page(b, path)
+    theirs = b.locator("#mission-run-approvals .msg-mission-approval")
+    expect(theirs).to_contain_text(f"requested by {operator[0]}")
+    expect(theirs).to_contain_text("Needs your approval")
+    b.get_by_role("button", name="Approve abort").click()
+    expect(b.locator("#mission-run-approval-alert")).to_contain_text("approved")
+    expect(b.locator("#mission-run-state")).to_contain_text("aborted", timeout=CONTROLLER_S * 1000)
+    # The requester's page follows: the run is aborted and nothing waits any more.
+    expect(a.locator("#mission-run-state")).to_contain_text("aborted")
+    expect(a.locator("#mission-run-approvals")).to_contain_text("Nothing waits for approval")
+    screenshot(b, "mission_run_aborted")

@@ -18,13 +18,14 @@ from dashboard.components.forms import (
     field_values,
     show_errors,
 )
+from dashboard.components.theme import current_scheme, themed
 from dashboard.pages.mission_run.views import comparison_view
-from dashboard.services import growth, runs
+from dashboard.services import alarms, growth, runs
 from dashboard.services.devices import Catalog
 from dashboard.services.errors import InputError
 
 from . import ids
-from .layout import run_href
+from .layout import alarms_mark, alarms_summary, fingerprint, run_href, run_rows
 
 EXPERIMENT_CHOICE = re.compile(r"^(\d+):(\d*)$")
 PROFILE_PART = re.compile(r"^profile\[(\d+)\]\.(\w+)$")
@@ -133,8 +134,50 @@ def compare(clicks: int | None, first: object, second: object, model: object) ->
     """Fit both runs and show the differences of lag, µmax and capacity with CIs and p."""
     if not clicks:
         raise PreventUpdate
+    db = current_db()
     try:
-        result = growth.compare_runs(current_db(), current_catalog(), [first, second], model)
+        result = growth.compare_runs(db, current_catalog(), [first, second], model)
     except InputError as exc:
         return error_alert(exc)
-    return comparison_view(result)
+    gravity = (
+        runs.get_run(db, result.a.run_id).arm_gravity_g,
+        runs.get_run(db, result.b.run_id).arm_gravity_g,
+    )
+    return comparison_view(result, lambda figure: themed(figure, current_scheme()), gravity)
+
+
+@callback(
+    output={"alarms": Output(ids.ALARMS, "children"), "seen": Output(ids.SEEN_ALARMS, "data")},
+    inputs={"_tick": Input(ids.REFRESH, "n_intervals")},
+    state={"seen": State(ids.SEEN_ALARMS, "data")},
+    prevent_initial_call=True,
+)
+def refresh_alarms(_tick: int, seen: object) -> dict[str, Any]:
+    """Redraw the open alarms of every run when they changed (one read; the runs' names
+    only when there is an alarm to name)."""
+    db = current_db()
+    found = alarms.list_alarms(db)
+    mark = alarms_mark(found)
+    if mark == seen:
+        raise PreventUpdate
+    names = {r.id: r.name for r in runs.list_runs(db)} if found else {}
+    return {"alarms": alarms_summary(found, names), "seen": mark}
+
+
+@callback(
+    output={
+        "rows": Output(ids.RUNS.grid, "rowData"),
+        "seen": Output(ids.SEEN_ROWS, "data"),
+    },
+    inputs={"_tick": Input(ids.RUNS_REFRESH, "n_intervals")},
+    state={"seen": State(ids.SEEN_ROWS, "data")},
+    prevent_initial_call=True,
+)
+def refresh_runs(_tick: int, seen: object) -> dict[str, Any]:
+    """New rows for the runs grid when a run's state, alarms or links changed. Rows keep
+    their ids, so the grid keeps the user's sort, filters, search and page."""
+    rows = run_rows(runs.list_runs(current_db()))
+    mark = fingerprint(rows)
+    if mark == seen:
+        raise PreventUpdate
+    return {"rows": rows, "seen": mark}

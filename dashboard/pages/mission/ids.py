@@ -8,6 +8,10 @@ from dashboard.components.grid import grid_ids
 PATH = "/mission"
 RUNS = grid_ids("mission-runs")
 ALARMS = "mission-alarms"  # the open alarms of every run
+REFRESH = "mission-refresh"  # dcc.Interval: the open alarms (always on the page)
+RUNS_REFRESH = "mission-runs-refresh"  # dcc.Interval: the runs grid (only beside the grid)
+SEEN_ALARMS = "mission-seen-alarms"  # dcc.Store: fingerprint of the alarms as drawn
+SEEN_ROWS = "mission-seen-rows"  # dcc.Store: fingerprint of the grid's rows as drawn
 NEW_RUN = FormIds("mission-new-run")
 NEW_EXPERIMENT = NEW_RUN.control("experiment")  # "<experiment id>:<arm id or empty>"
 NEW_NAME = NEW_RUN.control("name")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from dashboard.components.grid import (
 from dashboard.components.status import status_badge, status_legend
 from dashboard.components.timestamp import iso_utc, timestamp
 from dashboard.components.view_state import GridView, Sort
+from dashboard.pages.mission_run.layout import ALARM_STATUS
 from dashboard.services import alarms, devices, experiments, runs
 from dashboard.services.alarms import AlarmView
 from dashboard.services.devices import Catalog
@@ -34,16 +36,19 @@ from dashboard.services.runs import RunView
 from . import ids
 
 RUN_PATH = "/mission/runs/"
+REFRESH_MS = 5_000
 LINK_RANK = {"lost": 3, devices.NO_CONTROLLER: 2, "unknown": 1, "ok": 0}
+KIND_ORDER = {"chamber": 0, "centrifuge": 1, "dosimeter": 2}
 
 COLUMNS = [
-    link_column("name", "Run", href_field="href", min_width=180, flex=2),
-    badge_column("state", "State", family="run"),
-    text_column("experiment", "Experiment", min_width=150, flex=1.5),
+    link_column("name", "Run", href_field="href", min_width=170, flex=2),
+    badge_column("state", "State", family="run", width=135),
+    text_column("experiment", "Experiment", min_width=140, flex=1.5),
     text_column("arm", "Arm", min_width=110),
-    text_column("devices", "Devices", min_width=160, flex=1.5),
-    number_column("open_alarms", "Open alarms"),
-    badge_column("link", "Link", family="link"),
+    text_column("devices", "Devices", min_width=150, flex=1.5),
+    number_column("open_alarms", "Alarms", width=115),
+    # "no controller" is the widest link badge: it must show whole.
+    badge_column("link", "Link", family="link", width=165),
     time_column("started_at", "Started"),
 ]
 SPEC = GridSpec(
@@ -63,10 +68,10 @@ def run_href(run_id: int) -> str:
 def worst_link(run: RunView) -> str:
     """The worst link state of a run's devices (what needs attention first).
 
-    Only an active run is read by the controller; a planned or finished one shows "—".
+    Only an active run is read by the controller; a planned or finished one shows nothing.
     """
     if run.state not in runs.ACTIVE or not run.link:
-        return "—"
+        return ""
     return max(run.link.values(), key=lambda state: LINK_RANK.get(state, 1))
 
 
@@ -80,7 +85,9 @@ def run_rows(found: Sequence[RunView]) -> list[dict[str, Any]]:
             "state": r.state,
             "experiment": r.experiment_name,
             "arm": r.arm_name or "—",
-            "devices": ", ".join(r.devices),
+            "devices": ", ".join(
+                sorted(r.devices, key=lambda d: (KIND_ORDER.get(r.devices[d], 9), d))
+            ),
             "open_alarms": r.open_alarms,
             "link": worst_link(r),
             "started_at": iso_utc(r.started_at),
@@ -107,7 +114,11 @@ def alarms_summary(found: Sequence[AlarmView], names: dict[int, str]) -> Any:
                     else "—"
                 ),
                 html.Td(a.message, className="msg-notes"),
-                html.Td(a.status, className="small"),
+                html.Td(
+                    [icon(ALARM_STATUS.get(a.status, ("bell", ""))[0], "me-1"), a.status],
+                    className="small text-nowrap",
+                    title=ALARM_STATUS.get(a.status, ("", a.status))[1],
+                ),
                 html.Td(timestamp(a.raised_at), className="small text-nowrap"),
             ]
         )
@@ -336,14 +347,16 @@ def _compare_card(found: Sequence[RunView]) -> dbc.Card:
                             dbc.Label("First run", html_for=ids.COMPARE_A),
                             dbc.Select(id=ids.COMPARE_A, options=options, value=flight),
                         ],
-                        md=5,
+                        md=6,
+                        xl=4,
                     ),
                     dbc.Col(
                         [
                             dbc.Label("Second run", html_for=ids.COMPARE_B),
                             dbc.Select(id=ids.COMPARE_B, options=options, value=ground),
                         ],
-                        md=5,
+                        md=6,
+                        xl=4,
                     ),
                 ],
                 className="g-2 mb-2",
@@ -389,9 +402,10 @@ def layout(**query: Any) -> html.Div:
         breadcrumb_items=[("Overview", "/"), ("Mission control", None)],
         subtitle="Runs on culture hardware: state, device links, alarms and growth.",
     )
+    rows = run_rows(found)
     grid = data_grid(
         SPEC,
-        run_rows(found),
+        rows,
         view=SPEC.view(query),
         csv_name="runs.csv",
         legend=status_legend("run", runs.STATES),
@@ -403,26 +417,52 @@ def layout(**query: Any) -> html.Div:
         ),
         no_match="No runs match. Clear the search or the column filters to see all.",
     )
-    side: list[Any] = []
-    if may_act:
-        side.append(
-            card(
-                _new_run_form(cat),
-                header=[icon("plus-circle", "me-2"), "New run"],
-                class_name="mb-3",
+    new_run = (
+        dbc.Row(
+            dbc.Col(
+                card(
+                    _new_run_form(cat),
+                    header=[icon("plus-circle", "me-2"), "New run"],
+                    class_name="mb-3",
+                ),
+                lg=8,
+                xl=6,
             )
         )
-    side.append(_compare_card(found))
+        if may_act
+        else None
+    )
     return html.Div(
         [
             header,
             card(
-                html.Div(alarms_summary(open_alarms, names), id=ids.ALARMS),
+                html.Div(
+                    alarms_summary(open_alarms, names),
+                    id=ids.ALARMS,
+                    role="status",
+                    **{"aria-live": "polite", "aria-atomic": "false"},
+                ),
                 header=[icon("bell", "me-2"), "Open alarms"],
                 class_name="mb-3",
             ),
             html.Div(grid, className="mb-3"),
-            dbc.Row([dbc.Col(c, lg=6) for c in side]),
+            _compare_card(found),
+            new_run,
             dcc.Location(id=ids.REDIRECT, refresh="callback-nav"),
+            dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
+            # Only beside a grid: with no run yet the page shows the empty state instead.
+            dcc.Interval(id=ids.RUNS_REFRESH, interval=REFRESH_MS) if rows else None,
+            dcc.Store(id=ids.SEEN_ALARMS, data=alarms_mark(open_alarms)),
+            dcc.Store(id=ids.SEEN_ROWS, data=fingerprint(rows)),
         ]
     )
+
+
+def fingerprint(value: object) -> str:
+    """A short digest of what a panel shows (to redraw it only when it changed)."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def alarms_mark(found: Sequence[AlarmView]) -> str:
+    """The fingerprint of what the alarms summary shows of ``found`` (not the live value)."""
+    return fingerprint([(a.id, a.severity, a.message, a.status) for a in found])

@@ -29,6 +29,7 @@ from dashboard.services.runs import ACTIVE
 
 from . import charts, ids
 from .layout import (
+    alarm_news,
     alarms_view,
     approvals_view,
     charts_note,
@@ -61,6 +62,7 @@ def _clicked() -> bool:
 @callback(
     output={
         **{key: Output(ids.graph(key), "figure") for key in GROUP_KEYS},
+        **{f"{key}_summary": Output(ids.graph_summary(key), "children") for key in GROUP_KEYS},
         "cursor": Output(ids.CURSOR, "data"),
         "note": Output(ids.CHARTS_NOTE, "children"),
     },
@@ -81,6 +83,7 @@ def reload_charts(window: object, _reload: object, run_id: object) -> dict[str, 
     )
     return {
         **{k: loaded.figures.get(k, no_update) for k in GROUP_KEYS},
+        **{f"{k}_summary": loaded.summaries.get(k, no_update) for k in GROUP_KEYS},
         "cursor": {
             "t": loaded.last_t,
             "window": key,
@@ -140,6 +143,7 @@ def append_points(_tick: int, cursor: dict[str, Any] | None, run_id: object) -> 
         "live_off": Output(ids.LIVE, "disabled"),
         "seen": Output(ids.RUN_SEEN, "data"),
         "alarms": Output(ids.ALARMS, "children"),
+        "news": Output(ids.ALARM_NEWS, "children"),
         "history": Output(ids.HISTORY, "children"),
         "approvals": Output(ids.APPROVALS, "children"),
         "reload": Output(ids.RELOAD, "data"),
@@ -174,12 +178,24 @@ def refresh(
     seen = dict(seen or {})
     now = {
         "run": _fingerprint(run.state, sorted(run.link.items()), run.is_link_lost),
-        "alarms": _fingerprint(found),
+        "alarms": _fingerprint(
+            [(a.id, a.severity, a.message, a.status, a.acked_by, a.cleared_at) for a in found]
+        ),
         "history": _fingerprint(history),
         "approvals": _fingerprint(pending),
     }
     out: dict[str, Any] = dict.fromkeys(
-        ("state", "links", "banner", "disabled", "live_off", "alarms", "history", "approvals"),
+        (
+            "state",
+            "links",
+            "banner",
+            "disabled",
+            "live_off",
+            "alarms",
+            "news",
+            "history",
+            "approvals",
+        ),
         no_update,
     )
     out["reload"] = no_update
@@ -195,15 +211,17 @@ def refresh(
         }
     if now["alarms"] != seen.get("alarms"):
         out["alarms"] = alarms_view(found, may_act)
+        if "alarms" in seen:  # not on the first look: those were on the page already
+            out["news"] = alarm_news(found, seen.get("alarm_ids") or []) or no_update
     if now["history"] != seen.get("history"):
         out["history"] = history_view(history)
         if "history" in seen:  # a setpoint or a limit moved: redraw its line
             out["reload"] = (reload or 0) + 1
     if now["approvals"] != seen.get("approvals"):
         out["approvals"] = approvals_view(pending, actor, may_act)
-    if now == seen:
+    if all(now[key] == seen.get(key) for key in now):
         raise PreventUpdate
-    out["seen"] = now
+    out["seen"] = now | {"alarm_ids": [a.id for a in found]}
     return out
 
 

@@ -31,10 +31,24 @@ DEFAULT_WINDOW = "live"
 MAX_POINTS = 1_500  # per series when a figure is (re)loaded: downsampled on the server
 KEEP_POINTS = 20_000  # what a figure keeps while points are appended outside live mode
 SETPOINT = "setpoint"
-WARN_COLOUR = "#fd7e14"
-CRIT_COLOUR = "#dc3545"
-SERIES_COLOURS = ("#0d6efd", "#20c997", "#6f42c1", "#d63384", "#198754")
+# Line colours with at least 3:1 contrast on the light (#fff) and the dark (#111a2c) card, so
+# one figure reads in both schemes (assets/theme.js re-colours only text, grid and axes).
+WARN_COLOUR = "#ca6510"
+CRIT_COLOUR = "#e03131"
+SERIES_COLOURS = ("#0d6efd", "#0ca678", "#7950f2", "#d6336c", "#ca6510")
 SETPOINT_COLOUR = "#6c757d"
+# Quantities that cannot be negative: their axes never show a negative tick.
+NONNEGATIVE = frozenset(
+    ("co2_pct", "o2_pct", "humidity_pct", "od600", "rotor_rpm", "dose_rate_ugy_h")
+)
+# ... and those read against zero (a 0 g run is a line on the axis, a dose starts at 0).
+FROM_ZERO = frozenset(("g_level", "dose_mgy"))
+# Shorter names than the catalog's, for legends and axis titles on a phone.
+SHORT_LABELS = {"od600": "OD600", "dose_mgy": "Dose", "g_level": "Gravity"}
+PAD_FRACTION = 0.15  # space above and below the data, of its span
+NEAR_FRACTION = 0.5  # a limit this far (of the padded span) outside the data is still drawn
+MIN_SPAN_FRACTION = 0.05  # a flat series spans at least 5 % of its level (36–38 °C at 37)
+FIGURE_HEIGHT = 280
 
 
 @dataclass(frozen=True)
@@ -114,38 +128,145 @@ def setpoint_steps(
     return sorted(steps)
 
 
-def _limit_shapes(limits: Mapping[str, LimitView], parameter: str, axis: str) -> list[Any]:
-    lim = limits.get(parameter)
+BOUND_NAMES = (
+    ("warn_high", "warning high"),
+    ("crit_high", "critical high"),
+    ("warn_low", "warning low"),
+    ("crit_low", "critical low"),
+)
+
+
+def data_range(values: Iterable[float]) -> tuple[float, float] | None:
+    """The span the axis shows of ``values``: their range, at least
+    :data:`MIN_SPAN_FRACTION` of their level wide, padded by :data:`PAD_FRACTION` each side.
+
+    >>> [round(x, 2) for x in data_range([36.9, 37.1])]
+    [35.8, 38.2]
+    >>> data_range([]) is None
+    True
+    """
+    found = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not found:
+        return None
+    low, high = min(found), max(found)
+    middle = (low + high) / 2
+    span = max(high - low, MIN_SPAN_FRACTION * abs(middle), 1e-9)
+    low, high = middle - span / 2, middle + span / 2
+    return low - PAD_FRACTION * span, high + PAD_FRACTION * span
+
+
+@dataclass(frozen=True)
+class LimitMarks:
+    """How a parameter's limits show on its chart: lines for those near the data, and the
+    words of those above or below it (drawn as arrows at the chart's edge)."""
+
+    lines: tuple[tuple[str, float], ...]
+    above: tuple[tuple[str, float], ...]
+    below: tuple[tuple[str, float], ...]
+
+
+def limit_marks(lim: LimitView | None, shown: tuple[float, float] | None) -> LimitMarks:
+    """Split ``lim``'s bounds into lines (within or near ``shown``, the data's padded range)
+    and notes above or below it; with no data every bound is a note, so the limits never
+    stretch an empty chart to their range.
+
+    >>> marks = limit_marks(LimitView("t", 2.0, 47.0, 0.0, 50.0, 3, 10.0), (35.8, 38.2))
+    >>> marks.lines, [n for n, _ in marks.above], [n for n, _ in marks.below]
+    ((), ['warning high', 'critical high'], ['warning low', 'critical low'])
+    >>> limit_marks(LimitView("t", None, 38.0, None, None, 3, 10.0), (35.8, 38.2)).lines
+    (('warning high', 38.0),)
+    """
     if lim is None:
-        return []
-    shapes = []
-    for name, value, colour in (
-        ("warning low", lim.warn_low, WARN_COLOUR),
-        ("warning high", lim.warn_high, WARN_COLOUR),
-        ("critical low", lim.crit_low, CRIT_COLOUR),
-        ("critical high", lim.crit_high, CRIT_COLOUR),
-    ):
+        return LimitMarks((), (), ())
+    lines, above, below = [], [], []
+    for bound, name in BOUND_NAMES:
+        value = getattr(lim, bound)
         if value is None:
             continue
-        shapes.append(
+        if shown is None:
+            (above if "high" in bound else below).append((name, value))
+            continue
+        reach = NEAR_FRACTION * (shown[1] - shown[0])
+        if value > shown[1] + reach:
+            above.append((name, value))
+        elif value < shown[0] - reach:
+            below.append((name, value))
+        else:
+            lines.append((name, value))
+    return LimitMarks(tuple(lines), tuple(above), tuple(below))
+
+
+def _limit_shapes(marks: LimitMarks, axis: str) -> list[dict[str, Any]]:
+    """Dashed (warning) and dotted (critical) lines across the chart, labelled; the label's
+    text takes the figure's font colour, which follows the theme."""
+    return [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "yref": axis,
+            "y0": value,
+            "y1": value,
+            "line": {
+                "color": WARN_COLOUR if "warning" in name else CRIT_COLOUR,
+                "width": 1.2,
+                "dash": "dash" if "warning" in name else "dot",
+            },
+            "label": {
+                "text": f"{name} {value:g}",
+                "textposition": "end",
+                "yanchor": "bottom" if "high" in name else "top",
+                "font": {"size": 10},
+            },
+        }
+        for name, value in marks.lines
+    ]
+
+
+def _limit_notes(marks: LimitMarks, unit: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Arrows at the top and bottom edge naming the limits outside the chart's range."""
+    notes = []
+    for bounds, arrow, y, anchor in ((marks.above, "▲", 1, "top"), (marks.below, "▼", 0, "bottom")):
+        if not bounds:
+            continue
+        words = " · ".join(f"{name} {value:g}" for name, value in bounds)
+        notes.append(
             {
-                "type": "line",
+                "text": f"{arrow} {prefix}{words} {unit}".rstrip(),
                 "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "yref": axis,
-                "y0": value,
-                "y1": value,
-                "line": {"color": colour, "width": 1, "dash": "dash" if "warn" in name else "dot"},
-                "label": {
-                    "text": f"{name} {value:g}",
-                    "textposition": "start" if "warn" in name else "end",
-                    "yanchor": "bottom",
-                    "font": {"size": 10, "color": colour},
-                },
+                "yref": "paper",
+                "x": 1,
+                "y": y,
+                "xanchor": "right",
+                "yanchor": anchor,
+                "showarrow": False,
+                "font": {"size": 10},
+                "opacity": 0.85,
             }
         )
-    return shapes
+    return notes
+
+
+def limits_text(marks: LimitMarks, unit: str) -> str:
+    """The limits in words, for the chart's summary.
+
+    >>> limits_text(LimitMarks((("warning high", 38.0),), (), (("critical low", 0.0),)), "°C")
+    'warning high 38 °C (drawn), critical low 0 °C (below the chart)'
+    """
+    parts = [f"{n} {v:g} {unit} (drawn)".replace("  ", " ") for n, v in marks.lines]
+    parts += [f"{n} {v:g} {unit} (above the chart)".replace("  ", " ") for n, v in marks.above]
+    parts += [f"{n} {v:g} {unit} (below the chart)".replace("  ", " ") for n, v in marks.below]
+    return ", ".join(parts)
+
+
+def short_label(name: str, label: str) -> str:
+    """A series' name in legends and on axes (``OD600`` rather than the catalog's words)."""
+    return SHORT_LABELS.get(name, label)
+
+
+def _value(value: float) -> str:
+    return f"{value:.4g}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +274,7 @@ class Loaded:
     """Figures of a run's chart groups and where appending starts."""
 
     figures: dict[str, go.Figure]
+    summaries: dict[str, str]
     last_t: float | None
     setpoints: dict[str, float]
     downsampled: list[str]
@@ -160,7 +282,44 @@ class Loaded:
 
 
 def _axis_title(label: str, unit: str) -> str:
-    return f"{label} ({unit})" if unit else label
+    """``Temperature (°C)``; a unit the label already holds is not repeated (``OD600``)."""
+    return f"{label} ({unit})" if unit and unit not in label else label
+
+
+def _rangemode(names: Iterable[str]) -> str:
+    """``tozero`` when every series of an axis is read against zero, ``nonnegative`` when
+    none can be negative, else ``normal``.
+
+    >>> _rangemode(["dose_mgy"]), _rangemode(["co2_pct", "o2_pct"]), _rangemode(["temperature_c"])
+    ('tozero', 'nonnegative', 'normal')
+    """
+    found = set(names)
+    if found and found <= FROM_ZERO:
+        return "tozero"
+    if found and found <= NONNEGATIVE | FROM_ZERO:
+        return "nonnegative"
+    return "normal"
+
+
+@dataclass
+class _Axis:
+    """What one y axis of a figure gathers while its series are read."""
+
+    names: list[str]
+    labels: list[str]
+    values: list[float]
+    unit: str = ""
+
+
+def _summary(
+    title: str, axes: Mapping[str, _Axis], latest: Mapping[str, str], notes: list[str]
+) -> str:
+    parts = []
+    for axis in axes.values():
+        for name, text in latest.items():
+            if name in axis.names:
+                parts.append(text)
+    return f"{title}: " + "; ".join(parts + notes) + "."
 
 
 def load(
@@ -171,46 +330,64 @@ def load(
     window: str,
     now: float,
 ) -> Loaded:
-    """Each chart group's figure over ``window`` (downsampled to :data:`MAX_POINTS`)."""
+    """Each chart group's figure over ``window`` (downsampled to :data:`MAX_POINTS`), and a
+    sentence per chart for screen readers (latest value, range, limits)."""
     seconds = WINDOWS[window_key(window)][1]
     since = None if seconds is None else now - seconds
     names = telemetry.series_names(cat, run.devices)
     limits = {lim.parameter: lim for lim in run.limits}
+    window_words = WINDOWS[window_key(window)][0].lower()
     figures: dict[str, go.Figure] = {}
+    summaries: dict[str, str] = {}
     last_t: float | None = None
     setpoints: dict[str, float] = {}
     downsampled: list[str] = []
     total = 0
     for group in groups_for(names):
         figure = go.Figure()
-        shapes: list[Any] = []
+        axes = {"y": _Axis([], [], []), "y2": _Axis([], [], [])}
+        latest: dict[str, str] = {}
+        units: dict[str, str] = {}
         for index, name in enumerate(group.series):
-            on_right = name in group.secondary
+            axis = axes["y2" if name in group.secondary else "y"]
             series = (
                 telemetry.query(db, cat, run.id, name, since=since, max_points=MAX_POINTS)
                 if name in names
                 else None
             )
             label, unit = (series.label, series.unit) if series else (name, "")
+            label = short_label(name, label)
+            units[name] = unit
+            axis.names.append(name)
+            axis.labels.append(label)
+            axis.unit = unit
             if series is not None:
                 total += series.total
                 if series.is_downsampled:
                     downsampled.append(label)
                 if len(series.t):
                     last_t = max(last_t or 0.0, float(series.t[-1]))
+                    values = series.v[np.isfinite(series.v)]
+                    axis.values += values.tolist()
+                    if len(values):
+                        latest[name] = (
+                            f"{label} latest {_value(float(series.v[-1]))} {unit}, "
+                            f"{_value(float(values.min()))} to {_value(float(values.max()))} "
+                            f"over the {window_words}"
+                        ).replace("  ", " ")
+            if name not in latest:
+                latest[name] = f"{label}: no readings in the {window_words}"
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
             figure.add_trace(
                 go.Scatter(
                     x=times(series.t) if series is not None else [],
                     y=series.v.tolist() if series is not None else [],
                     name=_axis_title(label, unit),
                     mode="lines",
-                    line={"color": SERIES_COLOURS[index % len(SERIES_COLOURS)], "width": 1.6},
-                    yaxis="y2" if on_right else "y",
+                    line={"color": colour, "width": 1.6},
+                    yaxis="y2" if name in group.secondary else "y",
                 )
             )
-            shapes += _limit_shapes(limits, name, "y2" if on_right else "y")
-            axis = "yaxis2" if on_right else "yaxis"
-            figure.update_layout({axis: {"title": {"text": _axis_title(label, unit)}}})
         if group.setpoint_of:
             steps = setpoint_steps(commands, group.setpoint_of)
             if since is not None:
@@ -224,6 +401,10 @@ def load(
                 setpoints[group.setpoint_of] = ys[-1]
                 xs.append(max(now, xs[-1]))
                 ys.append(ys[-1])
+                axes["y"].values += ys
+                latest[group.setpoint_of] += (
+                    f", setpoint {ys[-1]:g} {units.get(group.setpoint_of, '')}".rstrip()
+                )
             figure.add_trace(
                 go.Scatter(
                     x=times(xs),
@@ -233,21 +414,65 @@ def load(
                     line={"color": SETPOINT_COLOUR, "width": 1.4, "shape": "hv", "dash": "dash"},
                 )
             )
+        shapes: list[Any] = []
+        notes: list[dict[str, Any]] = []
+        words: list[str] = []
+        layout: dict[str, Any] = {}
+        for key, axis in axes.items():
+            if not axis.names:
+                continue
+            shown = data_range(axis.values)
+            for name in axis.names:
+                marks = limit_marks(limits.get(name), shown)
+                prefix = f"{short_label(name, name)} " if len(group.series) > 1 else ""
+                shapes += _limit_shapes(marks, key)
+                notes += _limit_notes(marks, units.get(name, ""), prefix)
+                if limits_text(marks, units.get(name, "")):
+                    words.append("limits " + limits_text(marks, units.get(name, "")))
+            settings: dict[str, Any] = {
+                "title": {"text": _axis_title(" / ".join(axis.labels), axis.unit), "standoff": 4},
+                "rangemode": _rangemode(axis.names),
+                "automargin": True,
+                "nticks": 6,
+            }
+            if shown is not None:
+                # Autorange still follows new points; this keeps a margin around the data.
+                settings["autorangeoptions"] = {"include": list(shown)}
+            if group.secondary:  # two axes: each coloured as its series, ticks of its own
+                colour = SERIES_COLOURS[0 if key == "y" else len(group.primary)]
+                settings |= {"tickfont": {"color": colour}, "title_font": {"color": colour}}
+            if key == "y2":
+                settings |= {
+                    "overlaying": "y",
+                    "side": "right",
+                    "showgrid": False,
+                    "zeroline": False,
+                    "tickmode": "auto",
+                }
+            layout["yaxis2" if key == "y2" else "yaxis"] = settings
+        has_legend = len(figure.data) > 1
         figure.update_layout(
-            height=280,
-            margin={"l": 60, "r": 60 if group.secondary else 20, "t": 30, "b": 40},
-            legend={"orientation": "h", "y": 1.12, "x": 0, "font": {"size": 11}},
-            xaxis={"type": "date", "title": {"text": "time (UTC)"}},
+            layout,
+            height=FIGURE_HEIGHT,
+            margin={"l": 8, "r": 8, "t": 36 if has_legend else 12, "b": 8},
+            showlegend=has_legend,
+            legend={
+                "orientation": "h",
+                "yanchor": "bottom",
+                "y": 1.01,
+                "x": 0,
+                "font": {"size": 11},
+                "bgcolor": "rgba(0,0,0,0)",
+            },
+            xaxis={"type": "date", "nticks": 5, "automargin": True, "title": {"text": None}},
             shapes=shapes,
+            annotations=notes,
             uirevision=f"{run.id}-{group.key}",
             hovermode="x unified",
         )
-        if group.secondary:
-            figure.update_layout(
-                yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "zeroline": False}
-            )
         figures[group.key] = themed(figure, current_scheme())
-    return Loaded(figures, last_t, setpoints, downsampled, total)
+        summaries[group.key] = _summary(group.title, axes, latest, words)
+    return Loaded(figures, summaries, last_t, setpoints, downsampled, total)
 
 
 @dataclass(frozen=True)

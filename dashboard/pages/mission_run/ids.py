@@ -55,9 +55,15 @@ def graph(group: str) -> str:
     return f"mission-run-graph-{group}"
 
 
+def graph_summary(group: str) -> str:
+    """The words of a chart group for screen readers (``mission-run-summary-temperature``)."""
+    return f"mission-run-summary-{group}"
+
+
 # Alarms and limits
 ALARMS = "mission-run-alarms"
 ALARM_ALERT = "mission-run-alarm-alert"
+ALARM_NEWS = "mission-run-alarm-news"  # polite live region: "New warning alarm: …"
 ACK = "mission-run-ack"  # pattern: {"type": ACK, "alarm": 3}
 SHELVE = "mission-run-shelve"  # pattern: {"type": SHELVE, "alarm": 3, "minutes": 15}
 LIMITS = FormIds("mission-run-limits")

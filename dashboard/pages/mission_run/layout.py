@@ -35,6 +35,14 @@ from . import charts, ids
 
 ID_MAX = 2**31 - 1
 REFRESH_MS = 2_000
+# Zoom and pan stay (scroll zoom off: the page scrolls over a chart on a phone); the lasso and
+# box select of a time series mean nothing here.
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+}
 LIVE_MS = 1_000
 SHELVE_CHOICES = ((15, "15 min"), (60, "1 h"), (480, "8 h"))
 COMMAND_LABELS = {
@@ -312,61 +320,82 @@ def _setpoint_form(cat: Catalog, run: RunView) -> html.Form:
     )
 
 
+def _small_button(children: Any, family: str, command_id: int, tone: str, name: str) -> Any:
+    """A small button on a pending command, named for screen readers with what it does to
+    which command (dbc.Button takes no ``aria-label``)."""
+    classes = {"danger": "btn-danger", "quiet": "btn-outline-secondary msg-outline-quiet"}
+    return html.Button(
+        children,
+        id=ids.pattern(family, command=command_id),
+        type="button",
+        className=f"btn btn-sm {classes[tone]}",
+        **{"aria-label": name},
+    )
+
+
 def approvals_view(pending: Sequence[CommandView], actor: Actor, may_act: bool) -> Any:
-    """Commands waiting for a second operator; the requester's own wait for someone else."""
+    """Commands waiting for a second operator: the requester's own wait for someone else
+    (they may withdraw them), another operator may approve or reject, anyone else sees them."""
     if not pending:
         return html.P("Nothing waits for approval.", className="text-body-secondary mb-0 small")
     items = []
     for c in pending:
         own = c.requested_by == actor.username
+        what = f"{c.kind} (command #{c.id})"
+        if own:
+            waiting: Any = html.Div(
+                [
+                    icon("hourglass-split", "me-1"),
+                    html.Strong("Waiting for another operator"),
+                    " to approve your request; you cannot approve it yourself.",
+                ],
+                className="small msg-mission-waiting",
+            )
+        elif may_act:
+            waiting = html.Div(
+                [icon("people", "me-1"), "Needs your approval (second operator)."],
+                className="small fw-semibold",
+            )
+        else:
+            waiting = html.Div(
+                "Waiting for a second operator's approval.", className="small text-body-secondary"
+            )
         if not may_act:
             actions: list[Any] = []
         elif own:
-            actions = [
-                html.Span(
-                    [icon("hourglass-split", "me-1"), "Waiting for another operator"],
-                    className="small text-body-secondary me-2",
-                ),
-                dbc.Button(
-                    "Withdraw",
-                    id=ids.pattern(ids.REJECT, command=c.id),
-                    size="sm",
-                    color="secondary",
-                    outline=True,
-                    className="msg-outline-quiet",
-                ),
-            ]
+            actions = [_small_button("Withdraw", ids.REJECT, c.id, "quiet", f"Withdraw {what}")]
         else:
             actions = [
-                dbc.Button(
-                    [icon("check-lg", "me-1"), "Approve"],
-                    id=ids.pattern(ids.APPROVE, command=c.id),
-                    size="sm",
-                    color="danger",
+                _small_button(
+                    [icon("check-lg", "me-1"), f"Approve {c.kind}"],
+                    ids.APPROVE,
+                    c.id,
+                    "danger",
+                    f"Approve {what}",
                 ),
-                dbc.Button(
-                    "Reject",
-                    id=ids.pattern(ids.REJECT, command=c.id),
-                    size="sm",
-                    color="secondary",
-                    outline=True,
-                    className="msg-outline-quiet",
-                ),
+                _small_button("Reject", ids.REJECT, c.id, "quiet", f"Reject {what}"),
             ]
         items.append(
             html.Li(
                 [
                     html.Div(
                         [
-                            html.Strong(f"#{c.id} {c.kind}"),
-                            f" requested by {c.requested_by} ",
+                            status_badge("command", commands.AWAITING_APPROVAL),
+                            " ",
+                            html.Strong(f"{c.kind.capitalize()} #{c.id}"),
+                            f" requested by {'you' if own else c.requested_by} ",
                             timestamp(c.requested_at),
                             html.Div(c.detail, className="small text-body-secondary"),
+                            waiting,
                         ]
                     ),
-                    html.Div(actions, className="d-flex flex-wrap align-items-center gap-2"),
+                    html.Div(actions, className="d-flex flex-wrap align-items-center gap-2")
+                    if actions
+                    else None,
                 ],
-                className="list-group-item d-flex flex-wrap justify-content-between gap-2",
+                className="list-group-item px-0 d-flex flex-wrap justify-content-between "
+                "align-items-start gap-2 msg-mission-approval",
+                **{"data-command": str(c.id), "data-own": "true" if own else "false"},
             )
         )
     return html.Ul(items, className="list-group list-group-flush")
@@ -402,24 +431,30 @@ def _approvals_card(pending: Sequence[CommandView], actor: Actor, may_act: bool)
 
 
 def _charts_card(loaded: charts.Loaded, run: RunView, window: str) -> dbc.Card:
+    shown = [group for group in charts.GROUPS if group.key in loaded.figures]
     graphs = [
         dbc.Col(
             html.Figure(
                 [
                     html.Figcaption(group.title, className="h6 mb-1"),
+                    html.P(
+                        loaded.summaries[group.key],
+                        id=ids.graph_summary(group.key),
+                        className="visually-hidden",
+                    ),
                     dcc.Graph(
                         id=ids.graph(group.key),
                         figure=loaded.figures[group.key],
-                        config={"displaylogo": False, "responsive": True},
+                        config=GRAPH_CONFIG,
                         className="msg-mission-graph",
                     ),
                 ],
-                className="mb-3",
+                className="mb-3 msg-mission-figure",
+                **{"aria-describedby": ids.graph_summary(group.key)},
             ),
-            lg=6,
+            md=12 if position == len(shown) - 1 and len(shown) % 2 else 6,
         )
-        for group in charts.GROUPS
-        if group.key in loaded.figures
+        for position, group in enumerate(shown)
     ]
     window_control = html.Fieldset(
         [
@@ -458,7 +493,10 @@ def charts_note(loaded: charts.Loaded, run: RunView) -> str:
         if loaded.downsampled
         else ""
     )
-    lines = " Dashed lines: warning limits; dotted: critical."
+    lines = (
+        " Dashed lines: warning limits; dotted: critical; a limit far from the readings is "
+        "named at the chart's edge (▲ above, ▼ below). Times in UTC."
+    )
     return live + thinned + lines
 
 
@@ -545,6 +583,16 @@ def alarms_view(found: Sequence[AlarmView], may_act: bool) -> Any:
     )
 
 
+def alarm_news(found: Sequence[AlarmView], known: Sequence[int]) -> str:
+    """Words for a screen reader about the alarms not in ``known`` (empty when none).
+
+    >>> alarm_news([], [1])
+    ''
+    """
+    fresh = [a for a in found if a.id not in set(known) and a.status == "active"]
+    return " ".join(f"New {a.severity} alarm: {a.message}" for a in fresh[:3])
+
+
 def limit_values(run: RunView, parameter: object) -> dict[str, float | None]:
     """The four bounds of ``parameter`` in ``run`` (all None for an unknown parameter)."""
     for lim in run.limits:
@@ -623,6 +671,12 @@ def _alarms_card(found: Sequence[AlarmView], may_act: bool) -> dbc.Card:
     return card(
         [
             html.Div(id=ids.ALARM_ALERT, **{"aria-live": "polite"}),
+            html.Div(
+                id=ids.ALARM_NEWS,
+                className="visually-hidden",
+                role="status",
+                **{"aria-live": "polite"},
+            ),
             html.Div(alarms_view(found, may_act), id=ids.ALARMS),
         ],
         header=[icon("bell", "me-2"), "Open alarms"],
