@@ -238,14 +238,6 @@ def test_a_reviewer_clicking_approve_and_ack_by_hand_is_refused_and_audited(crew
     assert [e["action"] for e in denied] == ["command.approve"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOW: the run page's approval and alarm callbacks take the command id, alarm id and "
-    "shelve minutes from the clicked component's id and call int() on them unchecked; a "
-    "hand-made id ({'command': 'abc'}, {'minutes': 'nan'}, {'command': 1e30}) answers 500 and "
-    "logs a traceback (OverflowError from SQLite for 1e30). Parse them with parse_int and "
-    "answer with the page's error alert.",
-)
 @pytest.mark.parametrize(
     ("fragment", "trigger", "slot"),
     [

@@ -22,6 +22,7 @@ from dashboard.components.forms import (
     show_errors,
 )
 from dashboard.components.theme import current_scheme, themed
+from dashboard.components.view_state import parse_int
 from dashboard.services import alarms, commands, growth, runs, telemetry
 from dashboard.services.commands import Preview
 from dashboard.services.errors import InputError, ServiceError
@@ -43,6 +44,8 @@ from .layout import (
     state_badge,
 )
 from .views import fit_view
+
+MAX_ID = 2**31 - 1  # the database's integer keys
 
 GROUP_KEYS = [g.key for g in charts.GROUPS]
 
@@ -393,7 +396,9 @@ def approval(_approve: list[int | None], _reject: list[int | None], action: int)
     trigger = ctx.triggered_id
     if not _clicked() or not isinstance(trigger, dict):
         raise PreventUpdate
-    command_id = int(trigger["command"])
+    command_id = parse_int(str(trigger.get("command")), minimum=1, maximum=MAX_ID)
+    if command_id is None:  # a hand-made id: nothing this page drew
+        raise PreventUpdate
     db, actor = current_db(), current_actor()
     try:
         if trigger["type"] == ids.APPROVE:
@@ -427,14 +432,16 @@ def alarm_action(_ack: list[int | None], _shelve: list[int | None], action: int)
     trigger = ctx.triggered_id
     if not _clicked() or not isinstance(trigger, dict):
         raise PreventUpdate
-    alarm_id = int(trigger["alarm"])
+    alarm_id = parse_int(str(trigger.get("alarm")), minimum=1, maximum=MAX_ID)
+    minutes = parse_int(str(trigger.get("minutes", 0)), minimum=0, maximum=24 * 60)
+    if alarm_id is None or minutes is None:  # a hand-made id: nothing this page drew
+        raise PreventUpdate
     db, actor = current_db(), current_actor()
     try:
         if trigger["type"] == ids.ACK:
             alarms.acknowledge(db, actor, alarm_id)
             text = f"Alarm {alarm_id} acknowledged."
         else:
-            minutes = int(trigger["minutes"])
             alarms.shelve(db, actor, alarm_id, minutes)
             text = f"Alarm {alarm_id} shelved for {minutes} min."
     except ServiceError as exc:
