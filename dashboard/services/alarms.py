@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.db import Database
 from dashboard.models import Alarm, Run, RunLimit, utcnow
+from hardware.parameters import CHAMBER_PARAMETERS
 
 from . import audit, policy
 from .actor import Actor
@@ -27,6 +28,8 @@ from .errors import Conflict, NotFound, ValidationFailed
 from .policy import Action
 
 WARNING, CRITICAL = "warning", "critical"
+# A critical reading of this parameter trips the interlock (heater off, run paused).
+INTERLOCK_PARAMETER = "temperature_c"
 SEVERITY_RANK = {None: 0, WARNING: 1, CRITICAL: 2}
 SHELVE_MAX_MIN = 24 * 60
 DEBOUNCE_MAX = 100
@@ -311,8 +314,14 @@ def _bound(raw: Mapping[str, Any], name: str, default: float | None) -> float | 
     return number
 
 
-def check_limits(raw: Mapping[str, Any], old: Limits) -> Limits:
-    """New limits from ``raw`` over ``old``: ordered crit_low ≤ warn_low < warn_high ≤ crit_high."""
+def check_limits(
+    raw: Mapping[str, Any], old: Limits, envelope: tuple[float, float] | None = None
+) -> Limits:
+    """New limits from ``raw`` over ``old``: ordered crit_low ≤ warn_low < warn_high ≤ crit_high.
+
+    With ``envelope`` (the interlock's parameter), both critical limits must stay set and
+    within it: one operator may tighten what trips the interlock, never switch it off.
+    """
     new = Limits(
         warn_low=_bound(raw, "warn_low", old.warn_low),
         warn_high=_bound(raw, "warn_high", old.warn_high),
@@ -349,7 +358,29 @@ def check_limits(raw: Mapping[str, Any], old: Limits) -> Limits:
             raise ValidationFailed(f"{n1} ({v1:g}) must not be above {n2} ({v2:g}).", field=n1)
     if new.warn_low is not None and new.warn_high is not None and new.warn_low >= new.warn_high:
         raise ValidationFailed("warn_low must be below warn_high.", field="warn_low")
+    if envelope is not None:
+        low, high = envelope
+        if new.crit_low is None or new.crit_low < low:
+            raise ValidationFailed(
+                f"crit_low guards the interlock: keep it set, at or above {low:g}.",
+                field="crit_low",
+            )
+        if new.crit_high is None or new.crit_high > high:
+            raise ValidationFailed(
+                f"crit_high guards the interlock: keep it set, at or below {high:g}.",
+                field="crit_high",
+            )
     return new
+
+
+def interlock_envelope(parameter: str) -> tuple[float, float] | None:
+    """The chamber's safe range that the interlock's critical limits must stay within."""
+    if parameter != INTERLOCK_PARAMETER:
+        return None
+    p = next(q for q in CHAMBER_PARAMETERS if q.name == parameter)
+    if p.crit_low is None or p.crit_high is None:
+        return None
+    return p.crit_low, p.crit_high
 
 
 def limits_of(row: RunLimit) -> Limits:
@@ -378,7 +409,7 @@ def set_limits(
                 field="parameter",
             )
         old = limits_of(row)
-        new = check_limits(raw, old)
+        new = check_limits(raw, old, interlock_envelope(parameter))
         row.warn_low, row.warn_high = new.warn_low, new.warn_high
         row.crit_low, row.crit_high = new.crit_low, new.crit_high
         row.debounce_n, row.stale_after_s = new.debounce_n, new.stale_after_s

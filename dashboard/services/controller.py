@@ -50,7 +50,7 @@ from hardware.protocol import Device, DeviceError, DeviceState, LinkError, Sampl
 
 from . import alarms, commands, telemetry
 from .actor import Actor, Role
-from .alarms import CRITICAL, Debouncer, level, limits_of
+from .alarms import CRITICAL, INTERLOCK_PARAMETER, Debouncer, level, limits_of
 from .devices import Catalog, lease_deadline
 from .runs import ACTIVE, TRANSITIONS
 
@@ -58,7 +58,6 @@ READ_DEADLINE_S = 0.5  # how long a tick waits for its devices' readings
 LINK_LOST_AFTER_S = 3.0  # failing this long (and at least twice) is "link lost", not a blip
 QUEUED_TIMEOUT_S = 60.0  # a queued command no owner of its devices picked up fails
 MIN_VERIFY_S = 5.0
-INTERLOCK_PARAMETER = "temperature_c"
 GROWTH_PARAMETER = "od600"
 # Device state each lifecycle command should leave a device in.
 DEVICE_STATE_AFTER = {

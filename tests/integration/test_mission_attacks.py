@@ -4,8 +4,8 @@ Races between two people (approve against reject, start against start), a device
 while the controller waits on it, crafted pattern-matching ids posted to the run page's
 callbacks, device lists that name one chamber twice, and a CSV export of a long run.
 
-Each ``xfail(strict=True)`` test documents a finding: it fails today, and starts passing (so
-fails the suite) once the finding is fixed. The plain tests document what held.
+Each test began as a strict xfail reproducing a finding on main; the findings are fixed, and
+the tests now keep them fixed. The others document what held from the start.
 
 The races are made deterministic by holding each request, right after it has read the row it
 is about to change, until the other request has read it too (or 1.5 s have passed: a fix that

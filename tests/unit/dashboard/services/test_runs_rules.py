@@ -98,3 +98,15 @@ def test_limit_changes_are_checked_for_order() -> None:
     cleared = alarms.check_limits({"warn_low": None, "crit_low": ""}, old)
     assert cleared.warn_low is None
     assert cleared.crit_low is None
+
+
+def test_the_interlocks_critical_limits_may_be_tightened_never_removed() -> None:
+    envelope = alarms.interlock_envelope("temperature_c")
+    assert envelope == (0.0, 50.0)  # the chamber's critical limits in hardware/parameters.py
+    old = Limits(warn_low=2, warn_high=47, crit_low=0, crit_high=50)
+    assert alarms.check_limits({"crit_high": 40, "warn_high": 39}, old, envelope).crit_high == 40
+    for raw in ({"crit_high": None}, {"crit_high": 1e308}, {"crit_low": None}, {"crit_low": -5}):
+        with pytest.raises(ValidationFailed, match="guards the interlock"):
+            alarms.check_limits(raw, old, envelope)
+    assert alarms.interlock_envelope("co2_pct") is None
+    assert alarms.check_limits({"crit_high": None}, Limits(crit_high=8), None).crit_high is None
