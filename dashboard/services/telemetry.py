@@ -278,6 +278,23 @@ def query(
     return Series(run_id, parameter, label, unit, reduced.t, reduced.v, buckets, total, True)
 
 
+def query_many(
+    db: Database,
+    cat: Catalog,
+    run_id: int,
+    *,
+    since: float | None = None,
+    max_points: int | None = DEFAULT_MAX_POINTS,
+) -> dict[str, Series]:
+    """Every series a run records, over one range (what the run page's charts draw)."""
+    with db.read() as s:
+        device_ids = list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
+    return {
+        name: query(db, cat, run_id, name, since=since, max_points=max_points)
+        for name in series_names(cat, device_ids)
+    }
+
+
 def series_names(cat: Catalog, device_ids: Iterable[str]) -> list[str]:
     """Every series a run on ``device_ids`` records, in device order."""
     names: list[str] = []

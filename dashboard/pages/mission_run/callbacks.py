@@ -81,9 +81,11 @@ def reload_charts(window: object, _reload: object, run_id: object) -> dict[str, 
     db, cat = current_db(), current_catalog()
     run = runs.get_run(db, run_id)
     key = charts.window_key(window)
-    loaded = charts.load(
-        db, cat, run, commands.list_commands(db, run_id), key, datetime.now().timestamp()
+    now = datetime.now().timestamp()
+    found = telemetry.query_many(
+        db, cat, run_id, since=charts.since(key, now), max_points=charts.MAX_POINTS
     )
+    loaded = charts.load(found, cat, run, commands.list_commands(db, run_id), key, now)
     return {
         **{k: loaded.figures.get(k, no_update) for k in GROUP_KEYS},
         **{f"{k}_summary": loaded.summaries.get(k, no_update) for k in GROUP_KEYS},
@@ -117,10 +119,10 @@ def append_points(_tick: int, cursor: dict[str, Any] | None, run_id: object) -> 
         after = run.started_at.timestamp() - 1.0
     if after is None:
         raise PreventUpdate
+    cat = current_catalog()
     found = charts.new_points(
-        db,
-        current_catalog(),
-        run_id,
+        telemetry.query_many(db, cat, run_id, since=float(after), max_points=None),
+        cat,
         run.devices,
         float(after),
         cursor.get("setpoints") or {},

@@ -14,11 +14,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.components.theme import current_scheme, themed
-from dashboard.db import Database
 from dashboard.services import telemetry
 from dashboard.services.commands import ACKNOWLEDGED, VERIFIED, CommandView
 from dashboard.services.devices import Catalog
 from dashboard.services.runs import LimitView, RunView
+from dashboard.services.telemetry import Series
 
 # Time windows: key → (label, seconds back from now; None = the whole run).
 WINDOWS: dict[str, tuple[str, float | None]] = {
@@ -322,8 +322,14 @@ def _summary(
     return f"{title}: " + "; ".join(parts + notes) + "."
 
 
+def since(window: str, now: float) -> float | None:
+    """The first epoch second a window shows (None: the whole run)."""
+    seconds = WINDOWS[window_key(window)][1]
+    return None if seconds is None else now - seconds
+
+
 def load(
-    db: Database,
+    found: Mapping[str, Series],
     cat: Catalog,
     run: RunView,
     commands: Sequence[CommandView],
@@ -332,8 +338,7 @@ def load(
 ) -> Loaded:
     """Each chart group's figure over ``window`` (downsampled to :data:`MAX_POINTS`), and a
     sentence per chart for screen readers (latest value, range, limits)."""
-    seconds = WINDOWS[window_key(window)][1]
-    since = None if seconds is None else now - seconds
+    first = since(window, now)
     names = telemetry.series_names(cat, run.devices)
     limits = {lim.parameter: lim for lim in run.limits}
     window_words = WINDOWS[window_key(window)][0].lower()
@@ -350,11 +355,7 @@ def load(
         units: dict[str, str] = {}
         for index, name in enumerate(group.series):
             axis = axes["y2" if name in group.secondary else "y"]
-            series = (
-                telemetry.query(db, cat, run.id, name, since=since, max_points=MAX_POINTS)
-                if name in names
-                else None
-            )
+            series = found.get(name) if name in names else None
             label, unit = (series.label, series.unit) if series else (name, "")
             label = short_label(name, label)
             units[name] = unit
@@ -390,10 +391,10 @@ def load(
             )
         if group.setpoint_of:
             steps = setpoint_steps(commands, group.setpoint_of)
-            if since is not None:
-                before = [s for s in steps if s[0] <= since]
-                steps = ([(since, before[-1][1], before[-1][2])] if before else []) + [
-                    s for s in steps if s[0] > since
+            if first is not None:
+                before = [s for s in steps if s[0] <= first]
+                steps = ([(first, before[-1][1], before[-1][2])] if before else []) + [
+                    s for s in steps if s[0] > first
                 ]
             xs = [s[0] for s in steps]
             ys = [s[1] for s in steps]
@@ -484,9 +485,8 @@ class Appended:
 
 
 def new_points(
-    db: Database,
+    found: Mapping[str, Series],
     cat: Catalog,
-    run_id: int,
     device_ids: Iterable[str],
     after: float,
     setpoints: Mapping[str, float],
@@ -506,7 +506,7 @@ def new_points(
                 xs.append([])
                 ys.append([])
                 continue
-            series = telemetry.query(db, cat, run_id, name, since=after, max_points=None)
+            series = found[name]
             fresh = series.t > after
             t, v = series.t[fresh], series.v[fresh]
             xs.append(times(t))

@@ -835,7 +835,11 @@ def layout(run_id: str = "", **query: Any) -> html.Div:
     may_act = runs.can_operate(actor)
     window = charts.window_key(query.get("window"))
     history = commands.list_commands(db, run.id)
-    loaded = charts.load(db, cat, run, history, window, datetime.now().timestamp())
+    now = datetime.now().timestamp()
+    found = telemetry.query_many(
+        db, cat, run.id, since=charts.since(window, now), max_points=charts.MAX_POINTS
+    )
+    loaded = charts.load(found, cat, run, history, window, now)
     pending = commands.awaiting_approval(db, run_id=run.id)
     open_alarms = alarms.list_alarms(db, run_id=run.id)
     arm = f" · {run.arm_name}" if run.arm_name else ""

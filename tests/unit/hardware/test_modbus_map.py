@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from pymodbus.constants import ExcCodes
@@ -21,6 +24,15 @@ from hardware.modbus_sim import ChamberRegisters
 from hardware.protocol import DeviceState
 from hardware.sim.chamber import SimChamber
 from tests.unit.hardware.fakeclock import FakeClock
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to its end on a loop of its own, in a thread: the browser tests'
+    Playwright (session-wide) keeps an event loop running on the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_int16_is_twos_complement_scaled_by_100() -> None:
@@ -59,7 +71,7 @@ def test_map_addresses_do_not_overlap() -> None:
 
 
 def _write(bank: ChamberRegisters, address: int, values: list[int]) -> ExcCodes | None:
-    return asyncio.run(bank.action(16, 0, address, len(values), [0] * HOLDING_COUNT, values))
+    return _run(bank.action(16, 0, address, len(values), [0] * HOLDING_COUNT, values))
 
 
 def test_server_applies_setpoints_and_commands() -> None:
@@ -106,7 +118,7 @@ def test_server_refuses_bad_values_and_changes_nothing(address: int, values: lis
 def test_coil_writes_are_refused() -> None:
     sim = SimChamber("chamber-1", clock=FakeClock())
     bank = ChamberRegisters(sim)
-    assert asyncio.run(bank.action(5, 0, 0, 1, [0], [True])) == ExcCodes.ILLEGAL_FUNCTION
+    assert _run(bank.action(5, 0, 0, 1, [0], [True])) == ExcCodes.ILLEGAL_FUNCTION
     assert sim.setpoints()["temperature_c"] == 37.0
 
 
@@ -114,7 +126,7 @@ def test_server_reads_fill_the_registers_from_the_sim() -> None:
     sim = SimChamber("chamber-1", clock=FakeClock())
     bank = ChamberRegisters(sim)
     registers = [0] * INPUT_COUNT
-    asyncio.run(bank.action(4, 0, 0, INPUT_COUNT, registers, None))
+    _run(bank.action(4, 0, 0, INPUT_COUNT, registers, None))
     assert registers[9] == 2  # map version
     assert registers[8] == 0  # idle
     assert registers[10] == 1  # heater enabled
@@ -122,10 +134,10 @@ def test_server_reads_fill_the_registers_from_the_sim() -> None:
         22.0, abs=0.2
     )
     holding = [7] * HOLDING_COUNT
-    asyncio.run(bank.action(3, 0, 0, HOLDING_COUNT, holding, None))
+    _run(bank.action(3, 0, 0, HOLDING_COUNT, holding, None))
     assert holding == [3700, 500, 0, 0, 1]
     sim.apply("heater_enabled", 0)
-    asyncio.run(bank.action(3, 0, 0, HOLDING_COUNT, holding, None))
-    asyncio.run(bank.action(4, 0, 0, INPUT_COUNT, registers, None))
+    _run(bank.action(3, 0, 0, HOLDING_COUNT, holding, None))
+    _run(bank.action(4, 0, 0, INPUT_COUNT, registers, None))
     assert holding[4] == registers[10] == 0
     assert registers[7] == 0  # heater_pct
