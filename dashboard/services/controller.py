@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from analysis.growth import LiveGrowthRate
@@ -44,6 +44,7 @@ from dashboard.models import (
     RunDevice,
     RunLimit,
     RunProfileStep,
+    TelemetryChunk,
 )
 from hardware.factory import DeviceSpec
 from hardware.protocol import Device, DeviceError, DeviceState, LinkError, Sample, Simulated
@@ -106,6 +107,8 @@ class _RunMemory:
     growth: LiveGrowthRate | None = None
     last_sample: dict[str, float] = field(default_factory=dict)
     applied_steps: set[int] = field(default_factory=set)
+    # The newest sample time written: a wall clock stepped back must not write out of order.
+    last_written: float = -math.inf
     loaded: bool = False
 
 
@@ -614,6 +617,10 @@ class Controller:
                 ):
                     if isinstance(args, dict) and isinstance(args.get("step"), int):
                         memory.applied_steps.add(args["step"])
+                newest = s.scalar(
+                    select(func.max(TelemetryChunk.t1)).where(TelemetryChunk.run_id == run_id)
+                )
+                memory.last_written = -math.inf if newest is None else float(newest)
             memory.loaded = True
         return memory
 
@@ -738,7 +745,14 @@ class Controller:
                 )
             sample = samples.get(device_id)
             values = dict(sample.values) if sample is not None else {}
-            if sample is not None and GROWTH_PARAMETER in values:
+            if t <= memory.last_written:
+                # The wall clock stepped back: keep controlling, but record nothing until it
+                # passes the newest sample again (series stay in time order).
+                log.warning(
+                    "run %s: clock at %s, before its newest sample; not recorded", run.id, t
+                )
+                values = {}
+            if values and GROWTH_PARAMETER in values:
                 rate = self._growth(
                     memory, s, run, (t - started) * run.sim_speed / 3600.0, values[GROWTH_PARAMETER]
                 )
@@ -804,6 +818,7 @@ class Controller:
                     alarms.clear_alarm(
                         s, run_id=run.id, device_id=device_id, parameter=parameter, kind="stale"
                     )
+        memory.last_written = max(memory.last_written, t)
         return interlocks
 
     def _growth(
@@ -817,7 +832,11 @@ class Controller:
                 if len(t_hist)
                 else LiveGrowthRate()
             )
-        rate = memory.growth.update(t_h, od)
+        try:
+            rate = memory.growth.update(t_h, od)
+        except ValueError:  # out of order (a stepped clock): start the estimate afresh
+            memory.growth = LiveGrowthRate()
+            return None
         return None if rate is None or not math.isfinite(rate) else float(rate)
 
     def _interlock(self, run_id: int, device_id: str, value: float, t: float) -> None:

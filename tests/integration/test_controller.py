@@ -470,3 +470,25 @@ def test_a_parameter_that_stops_updating_raises_a_staleness_alarm(setting) -> No
     assert cleared.status == "cleared"  # still open until someone acknowledges it
     alarms.acknowledge(db, operator, cleared.id)
     assert not [a for a in alarms.list_alarms(db, run_id=run.id) if a.kind == "stale"]
+
+
+def test_a_wall_clock_stepped_back_keeps_every_series_in_time_order(setting) -> None:  # type: ignore[no-untyped-def]
+    db, cat, operator, experiment_id, _ = setting
+    clock = FakeClock()
+    controller = Controller(db, cat, Counting(clock, 60.0), holder="ntp", clock=clock, speed=60.0)
+    run = runs.create_run(db, operator, cat, experiment_id, {"name": "clock"})
+    commands.submit(db, operator, cat, run.id, "start")
+    _ticks(controller, clock, 20)
+    before = telemetry.query(db, cat, run.id, "od600", max_points=None).total
+    clock.t -= 8.0  # NTP steps the clock back
+    _ticks(controller, clock, 5)  # still before the newest sample: nothing recorded
+    assert telemetry.query(db, cat, run.id, "od600", max_points=None).total == before
+    _ticks(controller, clock, 10)  # past it again: recording resumes
+    series = {
+        n: telemetry.query(db, cat, run.id, n, max_points=None)
+        for n in ("od600", "growth_rate_per_h", "temperature_c")
+    }
+    assert series["od600"].total > before
+    for s in series.values():
+        assert (s.t[1:] > s.t[:-1]).all()
+    assert runs.get_run(db, run.id).state == "running"
