@@ -198,8 +198,10 @@ def test_a_dropped_file_is_hashed_here_and_only_its_digest_is_sent(
     expect(page.locator("#provenance-hash-status")).to_contain_text("in this browser")
     screenshot(page, "provenance-file-found")
 
-    # Dropped anywhere (on the Dataset tab's heading): bytes never recorded here.
+    # Dropped anywhere (on the Dataset tab's heading): bytes never recorded here. The tab
+    # switch runs in a callback: wait for it, or it lands after the drop's and wins.
     page.click("#provenance-tab-dataset")
+    expect(page.locator("#provenance-panel-dataset")).to_be_visible()
     page.evaluate(
         """marker => { const dt = new DataTransfer();
              dt.items.add(new File([`>x ${marker}\\nACGT\\n`], 'never.fasta'));
