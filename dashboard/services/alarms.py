@@ -26,6 +26,7 @@ from .actor import Actor
 from .commands import record_applied
 from .errors import Conflict, NotFound, ValidationFailed
 from .policy import Action
+from .text import finite_number
 
 WARNING, CRITICAL = "warning", "critical"
 # A critical reading of this parameter trips the interlock (heater off, run paused).
@@ -298,20 +299,13 @@ def shelve(db: Database, actor: Actor, alarm_id: int, minutes: object) -> AlarmV
 
 
 def _bound(raw: Mapping[str, Any], name: str, default: float | None) -> float | None:
+    """A bound from ``raw``: absent keeps ``default``, null or empty removes it."""
     if name not in raw:
         return default
     value = raw[name]
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValidationFailed(f"{name} must be a number or null.", field=name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{name} must be a number or null.", field=name) from None
-    if not math.isfinite(number):
-        raise ValidationFailed(f"{name} must be finite.", field=name)
-    return number
+    return finite_number(value, name, field=name)
 
 
 def check_limits(

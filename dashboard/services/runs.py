@@ -32,7 +32,7 @@ from .actor import Actor
 from .devices import Catalog, link_states
 from .errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from .policy import Action
-from .text import plain_text
+from .text import finite_number, plain_text
 
 PLANNED, RUNNING, PAUSED, COMPLETED, ABORTED = (
     "planned",
@@ -124,20 +124,6 @@ class RunView:
     limits: tuple[LimitView, ...]
 
 
-def _number(raw: object, label: str, field: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValidationFailed(f"{label} must be a number.", field=field)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"{label} must be a number, not {str(raw)[:40]!r}.", field=field
-        ) from None
-    if not math.isfinite(value):
-        raise ValidationFailed(f"{label} must be a finite number.", field=field)
-    return value
-
-
 def check_value(
     cat: Catalog, device_id: str, parameter: str, raw_value: object, unit: object, field: str
 ) -> float:
@@ -160,7 +146,7 @@ def check_value(
         ) from None
     if not p.is_writable:
         raise ValidationFailed(f"{p.name} of {device_id} is read-only.", field=f"{field}.parameter")
-    value = _number(raw_value, p.label, f"{field}.value")
+    value = finite_number(raw_value, p.label, field=f"{field}.value")
     unit_text = "" if unit is None else unit
     if not isinstance(unit_text, str) or (unit_text != p.unit and unit_text not in p.unit_aliases):
         raise ValidationFailed(
@@ -215,7 +201,8 @@ def parse_profile(cat: Catalog, device_ids: Sequence[str], raw: object) -> list[
             math.nan,
         )
         at_h = found.check(
-            partial(_number, item.get("at_h", 0), "Start hour", f"{field}.at_h"), math.nan
+            partial(finite_number, item.get("at_h", 0), "Start hour", field=f"{field}.at_h"),
+            math.nan,
         )
         if not math.isnan(at_h) and not 0 <= at_h <= PROFILE_MAX_H:
             found.add(

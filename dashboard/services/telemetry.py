@@ -229,38 +229,32 @@ def unit_of(cat: Catalog, device_ids: Iterable[str], parameter: str) -> tuple[st
     raise KeyError(parameter)
 
 
-def query(
-    db: Database,
-    cat: Catalog,
-    run_id: int,
-    parameter: str,
-    *,
-    since: object = None,
-    until: object = None,
-    max_points: int | None = DEFAULT_MAX_POINTS,
-    method: Literal["minmax", "lttb"] = "minmax",
-) -> Series:
-    """One series of a run in a time range, downsampled on the server to ``max_points``."""
-    start, end = _epoch(since, "since"), _epoch(until, "until")
+def _checked(max_points: int | None, method: str) -> None:
     if max_points is not None and not 3 <= max_points <= MAX_POINTS_LIMIT:
         raise ValidationFailed(
             f"max_points must be between 3 and {MAX_POINTS_LIMIT}.", field="max_points"
         )
     if method not in ("minmax", "lttb"):
         raise ValidationFailed("method must be minmax or lttb.", field="method")
-    with db.read() as s:
-        if s.get(Run, run_id) is None:
-            raise NotFound(f"No run with id {run_id}.")
-        device_ids = list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
-        try:
-            label, unit = unit_of(cat, device_ids, parameter)
-        except KeyError:
-            names = sorted(series_names(cat, device_ids))
-            raise ValidationFailed(
-                f"Run {run_id} has no parameter {parameter!r}; it has {', '.join(names)}.",
-                field="parameter",
-            ) from None
-        t, v = read_series(s, run_id, parameter, start, end)
+
+
+def _run_devices(s: Session, run_id: int) -> list[str]:
+    if s.get(Run, run_id) is None:
+        raise NotFound(f"No run with id {run_id}.")
+    return list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
+
+
+def _series(
+    run_id: int,
+    parameter: str,
+    named: tuple[str, str],
+    t: np.ndarray,
+    v: np.ndarray,
+    max_points: int | None,
+    method: Literal["minmax", "lttb"],
+) -> Series:
+    """A read series, downsampled on the server when it has more than ``max_points``."""
+    label, unit = named
     total = len(t)
     if max_points is None or total <= max_points:
         return Series(run_id, parameter, label, unit, t, v, None, total, False)
@@ -278,6 +272,34 @@ def query(
     return Series(run_id, parameter, label, unit, reduced.t, reduced.v, buckets, total, True)
 
 
+def query(
+    db: Database,
+    cat: Catalog,
+    run_id: int,
+    parameter: str,
+    *,
+    since: object = None,
+    until: object = None,
+    max_points: int | None = DEFAULT_MAX_POINTS,
+    method: Literal["minmax", "lttb"] = "minmax",
+) -> Series:
+    """One series of a run in a time range, downsampled on the server to ``max_points``."""
+    start, end = _epoch(since, "since"), _epoch(until, "until")
+    _checked(max_points, method)
+    with db.read() as s:
+        device_ids = _run_devices(s, run_id)
+        try:
+            named = unit_of(cat, device_ids, parameter)
+        except KeyError:
+            names = sorted(series_names(cat, device_ids))
+            raise ValidationFailed(
+                f"Run {run_id} has no parameter {parameter!r}; it has {', '.join(names)}.",
+                field="parameter",
+            ) from None
+        t, v = read_series(s, run_id, parameter, start, end)
+    return _series(run_id, parameter, named, t, v, max_points, method)
+
+
 def query_many(
     db: Database,
     cat: Catalog,
@@ -286,12 +308,16 @@ def query_many(
     since: float | None = None,
     max_points: int | None = DEFAULT_MAX_POINTS,
 ) -> dict[str, Series]:
-    """Every series a run records, over one range (what the run page's charts draw)."""
+    """Every series a run records, over one range, read in one session (what the run
+    page's charts draw, once a second per open page)."""
+    _checked(max_points, "minmax")
     with db.read() as s:
-        device_ids = list(s.scalars(select(RunDevice.device_id).where(RunDevice.run_id == run_id)))
+        device_ids = _run_devices(s, run_id)
+        names = series_names(cat, device_ids)
+        read = {n: read_series(s, run_id, n, since, None) for n in names}
     return {
-        name: query(db, cat, run_id, name, since=since, max_points=max_points)
-        for name in series_names(cat, device_ids)
+        n: _series(run_id, n, unit_of(cat, device_ids, n), *read[n], max_points, "minmax")
+        for n in names
     }
 
 

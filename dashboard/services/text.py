@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 
@@ -162,3 +163,27 @@ def text_pattern(*, multiline: bool, required: bool) -> str:
         return f"^{anything}$"
     blank = sorted({*refused, *(cp for cp in _candidates() if chr(cp).isspace())})
     return f"^{anything}[^{_char_class(blank)}]{anything}$"
+
+
+def finite_number(raw: object, label: str, *, field: str) -> float:
+    """``raw`` as a finite float (a JSON number or a numeric string; never a boolean), or
+    :class:`ValidationFailed` naming ``label``.
+
+    >>> finite_number("37.5", "Temperature", field="value")
+    37.5
+    >>> finite_number(float("nan"), "Temperature", field="value")
+    Traceback (most recent call last):
+    ...
+    dashboard.services.errors.ValidationFailed: Temperature must be a finite number.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValidationFailed(f"{label} must be a number.", field=field)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"{label} must be a number, not {str(raw)[:40]!r}.", field=field
+        ) from None
+    if not math.isfinite(value):
+        raise ValidationFailed(f"{label} must be a finite number.", field=field)
+    return value

@@ -6,6 +6,7 @@ them; the services check the roles themselves."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -395,23 +396,39 @@ def setpoint(
 )
 def approval(_approve: list[int | None], _reject: list[int | None], action: int) -> dict[str, Any]:
     """Approve (a second operator) or reject/withdraw a command waiting for approval."""
+    trigger, command_id = _clicked_item("command")
+    db, actor = current_db(), current_actor()
+
+    def act() -> str:
+        if trigger["type"] == ids.APPROVE:
+            done = commands.approve(db, actor, current_catalog(), command_id)
+            return f"Command #{done.id} ({done.kind}) approved and queued."
+        done = commands.reject(db, actor, command_id, "rejected on the run's page")
+        return f"Command #{done.id} ({done.kind}) rejected."
+
+    return _outcome(act, action)
+
+
+def _clicked_item(key: str) -> tuple[dict[str, Any], int]:
+    """The clicked button's pattern id and the item id it carries under ``key`` (a hand-made
+    id, which this page never drew, ends the callback quietly)."""
     trigger = ctx.triggered_id
     if not _clicked() or not isinstance(trigger, dict):
         raise PreventUpdate
-    command_id = parse_int(str(trigger.get("command")), minimum=1, maximum=MAX_ID)
-    if command_id is None:  # a hand-made id: nothing this page drew
+    item = parse_int(str(trigger.get(key)), minimum=1, maximum=MAX_ID)
+    if item is None:
         raise PreventUpdate
-    db, actor = current_db(), current_actor()
+    return trigger, item
+
+
+def _outcome(act: Callable[[], str], action: int) -> dict[str, Any]:
+    """Run a button's service call: its message, or the service's refusal, in the alert; the
+    action counter moves either way so the panels reload."""
     try:
-        if trigger["type"] == ids.APPROVE:
-            done = commands.approve(db, actor, current_catalog(), command_id)
-            text = f"Command #{done.id} ({done.kind}) approved and queued."
-        else:
-            done = commands.reject(db, actor, command_id, "rejected on the run's page")
-            text = f"Command #{done.id} ({done.kind}) rejected."
+        alert = success_alert(act())
     except ServiceError as exc:
-        return {"alert": error_alert(exc), "action": (action or 0) + 1}
-    return {"alert": success_alert(text), "action": (action or 0) + 1}
+        alert = error_alert(exc)
+    return {"alert": alert, "action": (action or 0) + 1}
 
 
 # --- alarms and limits ------------------------------------------------------------------------
@@ -431,24 +448,20 @@ def approval(_approve: list[int | None], _reject: list[int | None], action: int)
 )
 def alarm_action(_ack: list[int | None], _shelve: list[int | None], action: int) -> dict[str, Any]:
     """Acknowledge an alarm, or shelve it for a while (both audited by the service)."""
-    trigger = ctx.triggered_id
-    if not _clicked() or not isinstance(trigger, dict):
-        raise PreventUpdate
-    alarm_id = parse_int(str(trigger.get("alarm")), minimum=1, maximum=MAX_ID)
+    trigger, alarm_id = _clicked_item("alarm")
     minutes = parse_int(str(trigger.get("minutes", 0)), minimum=0, maximum=24 * 60)
-    if alarm_id is None or minutes is None:  # a hand-made id: nothing this page drew
+    if minutes is None:  # a hand-made id: nothing this page drew
         raise PreventUpdate
     db, actor = current_db(), current_actor()
-    try:
+
+    def act() -> str:
         if trigger["type"] == ids.ACK:
             alarms.acknowledge(db, actor, alarm_id)
-            text = f"Alarm {alarm_id} acknowledged."
-        else:
-            alarms.shelve(db, actor, alarm_id, minutes)
-            text = f"Alarm {alarm_id} shelved for {minutes} min."
-    except ServiceError as exc:
-        return {"alert": error_alert(exc), "action": (action or 0) + 1}
-    return {"alert": success_alert(text), "action": (action or 0) + 1}
+            return f"Alarm {alarm_id} acknowledged."
+        alarms.shelve(db, actor, alarm_id, minutes)
+        return f"Alarm {alarm_id} shelved for {minutes} min."
+
+    return _outcome(act, action)
 
 
 @callback(
