@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis.growth import LiveGrowthRate
@@ -155,19 +156,28 @@ class Controller:
     # --- leases -------------------------------------------------------------------------------
 
     def _ensure_rows(self) -> None:
-        with self.db.begin() as s:
-            known = set(s.scalars(select(DeviceRow.device_id)))
-            for device_id, spec in self.cat.specs.items():
-                if device_id not in known:
-                    s.add(
-                        DeviceRow(
-                            device_id=device_id,
-                            kind=spec.kind,
-                            url=spec.url,
-                            link_state="unknown",
-                            failures=0,
-                        )
-                    )
+        """Give every configured device its row. Two controllers starting together may both
+        find a row missing; the one whose insert loses sees the winner's row on a retry
+        (rather than dying on the duplicate key and leaving nobody to take over)."""
+        for attempt in range(3):
+            try:
+                with self.db.begin() as s:
+                    known = set(s.scalars(select(DeviceRow.device_id)))
+                    for device_id, spec in self.cat.specs.items():
+                        if device_id not in known:
+                            s.add(
+                                DeviceRow(
+                                    device_id=device_id,
+                                    kind=spec.kind,
+                                    url=spec.url,
+                                    link_state="unknown",
+                                    failures=0,
+                                )
+                            )
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
     def _claim(self, now: datetime) -> set[str]:
         """Take or renew the lease of every configured device that is free or ours."""

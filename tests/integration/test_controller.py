@@ -3,6 +3,7 @@ SQLite file and the machine's PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dashboard.db import Database
 from dashboard.models import DeviceRow, Experiment, ExperimentArm, RunCommand
@@ -380,6 +382,40 @@ def test_a_blip_shorter_than_the_debounce_is_not_link_lost(sqlite_db: Database) 
         server.wait()
 
 
+def test_controllers_starting_together_both_survive_creating_the_device_rows(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both read "no rows" before either inserts (CI once lost a controller this way: the
+    # second died on the duplicate key, and nobody was left to take over).
+    both_read = threading.Barrier(2)
+    real_scalars = Session.scalars
+
+    def scalars_then_wait(self: Session, *args: object, **kwargs: object) -> object:
+        rows = list(real_scalars(self, *args, **kwargs))  # type: ignore[arg-type]
+        with contextlib.suppress(threading.BrokenBarrierError):  # the retry reads alone
+            both_read.wait(timeout=2)
+        return rows
+
+    monkeypatch.setattr(Session, "scalars", scalars_then_wait)
+    errors: list[Exception] = []
+
+    def start() -> None:
+        try:
+            Controller(sqlite_db, devices.catalog(SIMS), make_device)
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever killed it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    monkeypatch.undo()
+    assert errors == []
+    with sqlite_db.read() as s:
+        assert len(list(s.scalars(select(DeviceRow)))) == len(devices.catalog(SIMS).specs)
+
+
 # --- two controller processes on PostgreSQL --------------------------------------------------
 
 
@@ -423,13 +459,18 @@ def test_two_controllers_never_share_a_device_and_a_survivor_takes_over(
         survivor = next(p for p in procs if p.pid != owner_pid)
         owner.send_signal(signal.SIGKILL)
         owner.wait()
-        took = _wait(
-            lambda: all(
-                h is not None and h.split(":")[1] == str(survivor.pid) for h in holders().values()
-            ),
-            30,
-        )
-        assert took <= 30
+        try:
+            _wait(
+                lambda: all(
+                    h is not None and h.split(":")[1] == str(survivor.pid)
+                    for h in holders().values()
+                ),
+                30,
+            )
+        except AssertionError:
+            logs = [(tmp_path / f"{n}.log").read_text()[-3000:] for n in ("a", "b")]
+            message = f"no takeover within 30 s: {holders()}\n" + "\n".join(logs)
+            raise AssertionError(message) from None
     finally:
         for p in procs:
             p.kill()
