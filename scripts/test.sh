@@ -18,6 +18,17 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+if ! command -v mash >/dev/null 2>&1; then
+  echo "== installing Debian's mash (the reference the MinHash distances are checked against)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mash >/dev/null
+  else
+    echo "error: mash is missing; run: sudo apt-get install -y mash" >&2
+    exit 1
+  fi
+fi
+
 # axe-core for the accessibility tests, pinned in package.json / package-lock.json.
 if ! command -v npm >/dev/null 2>&1; then
   echo "== installing Debian's nodejs and npm for the accessibility tests"
