@@ -17,6 +17,7 @@ from .mission import (
     RunProfileStep,
     TelemetryChunk,
 )
+from .trees import Tree, TreeInput
 
 __all__ = [
     "Alarm",
@@ -44,6 +45,8 @@ __all__ = [
     "RunProfileStep",
     "Sample",
     "TelemetryChunk",
+    "Tree",
+    "TreeInput",
     "UTCDateTime",
     "Upload",
     "User",

@@ -53,10 +53,14 @@ class ProvenanceRecord(Base):
     __tablename__ = "provenance_records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # dataset or audit
+    kind: Mapped[str] = mapped_column(String(16))  # dataset, tree or audit
     # Kept when the dataset is deleted: what was anchored stays answerable.
     dataset_id: Mapped[int | None] = mapped_column(
         ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    # A tree's record (kind "tree"): the tree is a dataset derived from its inputs.
+    tree_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trees.id", ondelete="SET NULL"), nullable=True, unique=True
     )
     file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     audit_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
