@@ -32,6 +32,7 @@ from eth_hash.auto import keccak
 DATASET_SCHEMA: Final = "microspacegen/provenance-record/1"
 AUDIT_SCHEMA: Final = "microspacegen/audit-checkpoint/1"
 ACTIVITY_TYPES: Final = ("import", "run", "analysis")
+ENTITY_KINDS: Final = ("dataset", "tree")  # a tree is a dataset derived from its inputs
 MAX_SAFE_INTEGER: Final = 2**53 - 1  # JavaScript reads larger integers inexactly
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -200,12 +201,18 @@ def dataset_record(
     agent_username: str,
     parent_leaves: Sequence[str | bytes],
     salt: str | None = None,
+    entity_kind: str = "dataset",
 ) -> dict[str, Any]:
     """Build a dataset's provenance record; ``parent_leaves`` are its parents' leaves.
+
+    ``entity_kind`` "tree" records a saved phylogenetic tree (``tree/N``), a dataset derived
+    from the datasets it was built from.
 
     The record is checked as :func:`check_record` would check it read back, so what is
     anchored can always be verified later.
     """
+    if entity_kind not in ENTITY_KINDS:
+        raise RecordError("entity.id", f"expected a kind in {', '.join(ENTITY_KINDS)}")
     if activity_type not in ACTIVITY_TYPES:
         raise RecordError("activity.type", f"expected one of {', '.join(ACTIVITY_TYPES)}")
     if not isinstance(parameters, Mapping):
@@ -222,7 +229,7 @@ def dataset_record(
         "schema": DATASET_SCHEMA,
         "salt": new_salt() if salt is None else _hex64(salt, "salt"),
         "entity": {
-            "id": f"dataset/{_count(dataset_id, 'entity.id', minimum=1)}",
+            "id": f"{entity_kind}/{_count(dataset_id, 'entity.id', minimum=1)}",
             "sha256": _hex64(sha256, "entity.sha256"),
             "size": _count(size, "entity.size", minimum=0),
             "format": _text(format, "entity.format", empty=False),
@@ -296,7 +303,7 @@ _AUDIT_SHAPE: dict[str, Any] = {
     "at": "time",
 }
 _ID = {
-    "dataset-id": re.compile(r"dataset/[1-9]\d*"),
+    "dataset-id": re.compile(r"(?:dataset|tree)/[1-9]\d*"),
     "user-id?": re.compile(r"user/[1-9]\d*"),  # None: recorded by the system, not a user
 }
 

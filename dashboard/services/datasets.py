@@ -28,6 +28,7 @@ from dashboard.models import (
     DatasetRecord,
     Experiment,
     Sample,
+    TreeInput,
     utcnow,
 )
 
@@ -734,6 +735,16 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
             raise Conflict(
                 f"Datasets {', '.join(map(str, children))} were derived from dataset "
                 f"{dataset_id}; delete them first, so no lineage points at nothing."
+            )
+        trees = list(
+            s.scalars(
+                select(TreeInput.tree_id).where(TreeInput.dataset_id == dataset_id).limit(10)
+            )
+        )
+        if trees:
+            raise Conflict(
+                f"Trees {', '.join(map(str, trees))} were built from dataset {dataset_id}; "
+                "a tree keeps its inputs, so the dataset stays."
             )
         sha256, filename = dataset.sha256, dataset.filename
         s.execute(delete(DatasetParent).where(DatasetParent.dataset_id == dataset_id))

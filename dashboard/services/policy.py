@@ -55,6 +55,7 @@ class Action(StrEnum):
     COMMAND_APPROVE = "command.approve"  # the second operator of an irreversible command
     LIMITS_SET = "run.limits"  # change a parameter's alarm limits
     ALARM_ACK = "alarm.ack"  # acknowledge or shelve an alarm
+    TREE_BUILD = "tree.build"  # build, upload or re-root a phylogenetic tree
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.COMMAND_APPROVE: _holders(Role.OPERATOR),
     Action.LIMITS_SET: _holders(Role.OPERATOR),
     Action.ALARM_ACK: _holders(Role.OPERATOR),
+    Action.TREE_BUILD: _holders(Role.SCIENTIST),
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is
@@ -130,6 +132,7 @@ PAGES: Mapping[str, Grant] = {
     "dashboard.pages.dataset": ANY_USER,
     "dashboard.pages.dataset_import": ACTIONS[Action.DATASET_IMPORT],
     "dashboard.pages.explorer": ANY_USER,
+    "dashboard.pages.trees": ANY_USER,
     "dashboard.pages.api_docs": ANY_USER,
     "dashboard.pages.jobs": ANY_USER,
     "dashboard.pages.account": ANY_USER,

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from dashboard import __version__
 from dashboard.db import Database
-from dashboard.models import Dataset, DatasetParent, LedgerBatch, LedgerLease, ProvenanceRecord
+from dashboard.models import (
+    Dataset,
+    DatasetParent,
+    LedgerBatch,
+    LedgerLease,
+    ProvenanceRecord,
+    Tree,
+)
 from dashboard.models.base import utcnow
 from ledger import merkle, records
 from ledger.records import RecordError
@@ -166,6 +173,54 @@ def record_dataset(
         parent_leaves=_parent_leaves(s, parent_ids),
     )
     return _store(s, record, kind="dataset", dataset_id=dataset.id, file_sha256=dataset.sha256)
+
+
+def record_tree(
+    s: Session,
+    tree: Tree,
+    *,
+    agent_id: int | None,
+    agent_username: str,
+    experiment: str | None,
+    parent_ids: Sequence[int],
+    started_at: datetime,
+    ended_at: datetime,
+    parameters: Mapping[str, Any],
+) -> ProvenanceRecord:
+    """Write a saved tree's record in the caller's transaction: a dataset (``tree/N``, its
+    Newick's bytes) derived from the datasets it was built from."""
+    record = records.dataset_record(
+        dataset_id=tree.id,
+        sha256=tree.sha256,
+        size=len(tree.newick.encode("utf-8")),
+        format="newick",
+        filename=f"tree-{tree.id}.nwk",
+        material="tree",
+        experiment=experiment,
+        sample=None,
+        activity_type="analysis",
+        software_name=SOFTWARE,
+        software_version=__version__,
+        parameters=dict(parameters),
+        started_at=started_at,
+        ended_at=ended_at,
+        agent_id=agent_id,
+        agent_username=agent_username,
+        parent_leaves=_parent_leaves(s, parent_ids),
+        entity_kind="tree",
+    )
+    return _store(s, record, kind="tree", tree_id=tree.id, file_sha256=tree.sha256)
+
+
+def tree_status(db: Database, tree_id: int, sha256: str, required: int) -> Status:
+    """A saved tree's status: anchored, pending, or tampered when its Newick changed."""
+    with db.read() as s:
+        row = s.scalar(select(ProvenanceRecord).where(ProvenanceRecord.tree_id == tree_id))
+        if row is None:
+            return _own_status(None, None, None, None, required)
+        batch = s.get(LedgerBatch, row.batch_id) if row.batch_id else None
+        owner = lease(s)
+        return _own_status(row, batch, sha256, owner.head_block if owner else None, required)
 
 
 def record_audit_checkpoint(s: Session, seq: int, digest: str) -> ProvenanceRecord:
