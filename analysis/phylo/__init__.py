@@ -7,3 +7,7 @@ from .errors import PhyloInputError
 from .matrix import DistanceMatrix, check_matrix
 
 __all__ = ["DistanceMatrix", "PhyloInputError", "check_matrix"]
+
+from .alignment import ALIGNMENT_FORMATS, Alignment, alignment_from_records, read_alignment  # noqa: E402
+
+__all__ += ["ALIGNMENT_FORMATS", "Alignment", "alignment_from_records", "read_alignment"]
