@@ -8,6 +8,15 @@ from .matrix import DistanceMatrix, check_matrix
 
 __all__ = ["DistanceMatrix", "PhyloInputError", "check_matrix"]
 
-from .alignment import ALIGNMENT_FORMATS, Alignment, alignment_from_records, read_alignment  # noqa: E402
+from .alignment import ALIGNMENT_FORMATS, Alignment, alignment_from_records, read_alignment
 
 __all__ += ["ALIGNMENT_FORMATS", "Alignment", "alignment_from_records", "read_alignment"]
+
+from .distances import (  # noqa: E402
+    DISTANCES,
+    alignment_distances,
+    alignment_distances_weighted,
+    site_patterns,
+)
+
+__all__ += ["DISTANCES", "alignment_distances", "alignment_distances_weighted", "site_patterns"]
