@@ -20,3 +20,7 @@ from .distances import (  # noqa: E402
 )
 
 __all__ += ["DISTANCES", "alignment_distances", "alignment_distances_weighted", "site_patterns"]
+
+from .matrix import matrix_to_csv, matrix_to_phylip, read_matrix  # noqa: E402
+
+__all__ += ["matrix_to_csv", "matrix_to_phylip", "read_matrix"]

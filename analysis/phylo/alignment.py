@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from Bio import AlignIO, BiopythonWarning, SeqIO
 
+from ._text import decode_upload
 from .errors import PhyloInputError
 from .matrix import check_labels
 
@@ -170,19 +171,7 @@ def read_alignment(data: bytes, filename: str, fmt: str | None = None) -> Alignm
     (('seq_one', 'seq_two'), (2, 4))
     """
     where = filename or "alignment"
-    if not data.strip():
-        raise PhyloInputError(where, f"is empty; {_HOW}")
-    if data[:2] == b"\x1f\x8b" or b"\x00" in data[:65536]:
-        raise PhyloInputError(
-            where, f"is binary data (compressed?), not a text alignment; {_HOW}, uncompressed"
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PhyloInputError(
-            f"{where}, line {line}", f"is not UTF-8 text (byte {exc.start + 1}); {_HOW}"
-        ) from None
+    text = decode_upload(data, where, _HOW)
     if fmt is None:
         fmt = detect_format(data, where)
     elif fmt not in ALIGNMENT_FORMATS:
