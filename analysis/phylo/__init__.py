@@ -24,3 +24,9 @@ __all__ += ["DISTANCES", "alignment_distances", "alignment_distances_weighted", 
 from .matrix import matrix_to_csv, matrix_to_phylip, read_matrix  # noqa: E402
 
 __all__ += ["matrix_to_csv", "matrix_to_phylip", "read_matrix"]
+
+from .build import METHODS, build_tree, neighbor_joining, upgma, wpgma  # noqa: E402
+from .newick import Node, parse_newick, write_newick  # noqa: E402
+
+__all__ += ["METHODS", "Node", "build_tree", "neighbor_joining", "parse_newick", "upgma"]
+__all__ += ["wpgma", "write_newick"]
