@@ -30,3 +30,12 @@ from .newick import Node, parse_newick, write_newick  # noqa: E402
 
 __all__ += ["METHODS", "Node", "build_tree", "neighbor_joining", "parse_newick", "upgma"]
 __all__ += ["wpgma", "write_newick"]
+
+from .layout import SHAPES, TreeLayout, tree_layout  # noqa: E402
+
+__all__ += ["SHAPES", "TreeLayout", "tree_layout"]
+
+from .bootstrap import DEFAULT_REPLICATES, bootstrap  # noqa: E402
+from .build import tree_nodes  # noqa: E402
+
+__all__ += ["DEFAULT_REPLICATES", "bootstrap", "tree_nodes"]

@@ -354,13 +354,6 @@ def neighbor_joining(dm: DistanceMatrix) -> str:
     return write_newick(neighbor_joining_tree(dm), digits=DIGITS)
 
 
-def _average(dm: DistanceMatrix, *, weighted: bool) -> str:
-    work = np.array(dm.values, dtype=np.float64, order="C", copy=True)
-    return write_newick(
-        _tree(_average_linkage(work, weighted), dm.labels, rooted=True), digits=DIGITS
-    )
-
-
 def upgma(dm: DistanceMatrix) -> str:
     """UPGMA (size-weighted average linkage) tree as rooted, ultrametric Newick.
 
@@ -368,20 +361,24 @@ def upgma(dm: DistanceMatrix) -> str:
     >>> upgma(check_matrix(list("abc"), [[0, 2, 4], [2, 0, 6], [4, 6, 0]]))
     '((a:1,b:1):1.5,c:2.5);'
     """
-    return _average(dm, weighted=False)
+    return build_tree(dm, "upgma")
 
 
 def wpgma(dm: DistanceMatrix) -> str:
     """WPGMA (simple average linkage) tree as rooted, ultrametric Newick."""
-    return _average(dm, weighted=True)
+    return build_tree(dm, "wpgma")
+
+
+def tree_nodes(dm: DistanceMatrix, method: str) -> Node:
+    """The tree of ``dm`` by ``method`` (one of :data:`METHODS`) as :class:`Node`."""
+    if method == "nj":
+        return neighbor_joining_tree(dm)
+    if method in ("upgma", "wpgma"):
+        work = np.array(dm.values, dtype=np.float64, order="C", copy=True)
+        return _tree(_average_linkage(work, method == "wpgma"), dm.labels, rooted=True)
+    raise PhyloInputError("method", f"{method!r} is not one of {', '.join(METHODS)}")
 
 
 def build_tree(dm: DistanceMatrix, method: str) -> str:
     """The tree of ``dm`` by ``method`` (one of :data:`METHODS`) as Newick."""
-    if method == "nj":
-        return neighbor_joining(dm)
-    if method == "upgma":
-        return upgma(dm)
-    if method == "wpgma":
-        return wpgma(dm)
-    raise PhyloInputError("method", f"{method!r} is not one of {', '.join(METHODS)}")
+    return write_newick(tree_nodes(dm, method), digits=DIGITS)
