@@ -39,3 +39,7 @@ from .bootstrap import DEFAULT_REPLICATES, bootstrap  # noqa: E402
 from .build import tree_nodes  # noqa: E402
 
 __all__ += ["DEFAULT_REPLICATES", "bootstrap", "tree_nodes"]
+
+from .minhash import SKETCH_SIZE, K, Sketch, mash_distance, sketch, sketch_distances  # noqa: E402
+
+__all__ += ["SKETCH_SIZE", "K", "Sketch", "mash_distance", "sketch", "sketch_distances"]

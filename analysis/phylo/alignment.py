@@ -52,7 +52,7 @@ _CANONICAL[ord("?")] = ord("N")
 _PROTEIN_ONLY = frozenset(b"EFILPQJOZXefilpqjozx*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare fields, not objects
 class Alignment:
     """Aligned nucleotide sequences: ``codes[i]`` is sequence ``labels[i]`` as upper-case
     ASCII (``uint8``, shape ``(n, columns)``)."""
