@@ -43,3 +43,16 @@ __all__ += ["DEFAULT_REPLICATES", "bootstrap", "tree_nodes"]
 from .minhash import SKETCH_SIZE, K, Sketch, mash_distance, sketch, sketch_distances  # noqa: E402
 
 __all__ += ["SKETCH_SIZE", "K", "Sketch", "mash_distance", "sketch", "sketch_distances"]
+
+from .ops import (  # noqa: E402
+    RFResult,
+    collapse_below,
+    ladderize,
+    midpoint_root,
+    prune,
+    robinson_foulds,
+    root_on,
+)
+
+__all__ += ["RFResult", "collapse_below", "ladderize", "midpoint_root", "prune"]
+__all__ += ["robinson_foulds", "root_on"]
