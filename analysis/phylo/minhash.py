@@ -39,7 +39,6 @@ K_MAX = 32  # a k-mer's 2-bit code fills at most one 64-bit word
 
 U64 = npt.NDArray[np.uint64]
 _MAX = np.uint64(0xFFFFFFFFFFFFFFFF)
-_FIRST_CHUNK = 1 << 16  # windows hashed before the threshold is known (keeps the first sort cheap)
 _CHUNK = 1 << 20  # windows per call afterwards (8 MB of hashes at most)
 
 # A, C, G, T (either case) -> 0..3; anything else 4 (breaks k-mers).
@@ -49,13 +48,14 @@ for _i, _b in enumerate("ACGT"):
 
 
 def _lane_table() -> U64:
-    """For every 8-base 2-bit code (first base in the top bits), its 8 ASCII bytes as one
-    little-endian 64-bit word: one lookup lays out 8 bases of the text Mash hashes."""
-    codes = np.arange(1 << 16, dtype=np.uint64)
+    """For every 4-base 2-bit code (first base in the top bits), its 4 ASCII bytes as a
+    little-endian word: two lookups in this 2 KB table lay out 8 bases of the text Mash hashes
+    (a table per 8 bases would be 512 KB, and its cache misses cost more)."""
+    codes = np.arange(1 << 8, dtype=np.uint64)
     ascii_bases = np.frombuffer(b"ACGT", dtype=np.uint8).astype(np.uint64)
-    table = np.zeros(1 << 16, dtype=np.uint64)
-    for position in range(8):  # byte `position` holds base `position`
-        base = (codes >> np.uint64(2 * (7 - position))) & np.uint64(3)
+    table = np.zeros(1 << 8, dtype=np.uint64)
+    for position in range(4):  # byte `position` holds base `position`
+        base = (codes >> np.uint64(2 * (3 - position))) & np.uint64(3)
         table |= ascii_bases[base] << np.uint64(8 * position)
     return table
 
@@ -74,7 +74,9 @@ _S3 = np.uint64(3)
 _S8 = np.uint64(8)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
+_S32 = np.uint64(32)
 _S33 = np.uint64(33)
+_BYTE = np.uint64(0xFF)
 _S37 = np.uint64(37)
 _S64 = np.uint64(64)
 _ONE = np.uint64(1)
@@ -103,7 +105,8 @@ def _lane(kmer: np.uint64, k: int, first: int, lanes: U64) -> np.uint64:
     if m <= 0:
         return _ZERO
     chunk = (kmer >> np.uint64(2 * (k - first - m))) & ((_ONE << np.uint64(2 * m)) - _ONE)
-    word: np.uint64 = lanes[chunk << np.uint64(2 * (8 - m))]
+    chunk <<= np.uint64(2 * (8 - m))
+    word: np.uint64 = lanes[chunk >> _S8] | (lanes[chunk & _BYTE] << _S32)
     if m < 8:
         word &= (_ONE << np.uint64(8 * m)) - _ONE
     return word
@@ -228,7 +231,8 @@ def sketch(
         windows = codes.size - k + 1
         start = 0
         while start < windows:
-            stop = min(windows, start + (_CHUNK if kept.size == size else _FIRST_CHUNK))
+            # Until the sketch is full every hash is kept: small steps keep those sorts cheap.
+            stop = min(windows, start + (_CHUNK if kept.size == size else 8 * size))
             found = _window_hashes(codes, start, stop, k, hash_seed, threshold, _LANES, out)
             if found:
                 kept = np.union1d(kept, out[:found])[:size]
