@@ -56,3 +56,7 @@ from .ops import (  # noqa: E402
 
 __all__ += ["RFResult", "collapse_below", "ladderize", "midpoint_root", "prune"]
 __all__ += ["robinson_foulds", "root_on"]
+
+from .tree_io import TREE_FORMATS, read_tree, write_tree  # noqa: E402
+
+__all__ += ["TREE_FORMATS", "read_tree", "write_tree"]

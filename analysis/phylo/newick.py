@@ -206,26 +206,29 @@ def parse_newick(text: str) -> Node:
             raise PhyloInputError(
                 WHERE, f"expected ',', ')' or ';' at character {pos}, found {value!r}"
             )
-    _check_tips(root)
+    check_tips(root)
     return root
 
 
-def _check_tips(root: Node) -> None:
+def check_tips(root: Node, where: str = WHERE) -> int:
+    """The number of tips, or :class:`PhyloInputError` for an empty or repeated tip name or
+    fewer than two tips."""
     seen: set[str] = set()
     count = 0
     for node in root.preorder():
         if node.children:
             continue
         if not node.name.strip():
-            raise PhyloInputError(WHERE, "a tip has an empty name; name every tip")
+            raise PhyloInputError(where, "a tip has an empty name; name every tip")
         if node.name in seen:
             raise PhyloInputError(
-                WHERE, f"tip name {node.name[:60]!r} appears twice; tip names must be unique"
+                where, f"tip name {node.name[:60]!r} appears twice; tip names must be unique"
             )
         seen.add(node.name)
         count += 1
     if count < 2:
-        raise PhyloInputError(WHERE, f"has {count} tip; a tree needs at least 2")
+        raise PhyloInputError(where, f"has {count} tip; a tree needs at least 2")
+    return count
 
 
 def quote_label(label: str) -> str:
