@@ -374,6 +374,26 @@ PROVENANCE_SWEEP = JobKind(
     summarize=_sweep_summary,
 )
 
+
+def _build_tree(ctx: Context) -> JobResult:
+    from . import trees  # numba and the phylogenetics load only in workers that build trees
+    from .explorer import DataFiles
+
+    files = DataFiles.in_data_dir(ctx.data_dir)
+    return trees.run_job(ctx.db, ctx.actor, files, str(ctx.params["request"]), ctx.progress)
+
+
+TREE_BUILD = JobKind(
+    "tree.build",
+    "Build a phylogenetic tree",
+    _build_tree,
+    action=Action.TREE_BUILD,
+    # Written whole at the end; not retried, since a worker lost after the save would build
+    # the tree a second time.
+    params=(Param("request", "text", "The stored build request (its SHA-256)", max_length=64),),
+    summarize=lambda result: f"Built tree {result.get('tree_id')} ({result.get('tips')} tips).",
+)
+
 KINDS: Mapping[str, JobKind] = {
     kind.name: kind
     for kind in (
@@ -383,5 +403,6 @@ KINDS: Mapping[str, JobKind] = {
         DATASET_IMPORT,
         PROVENANCE_VERIFY,
         PROVENANCE_SWEEP,
+        TREE_BUILD,
     )
 }
