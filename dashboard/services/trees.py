@@ -725,16 +725,30 @@ def run_job(
     """The ``tree.build`` job: build what the stored request asks, then save it."""
     store = tree_store(files)
     request = BuildRequest.from_json(store.path(sha).read_text("utf-8"))
-    authorize(db, actor, Action.TREE_BUILD)
-    started_at = utcnow()
-    inputs = _resolve(db, request)
     try:
-        built = _compute(files, request, inputs, progress)
-    except PhyloInputError as exc:
-        raise ValidationFailed(str(exc), field="datasets") from None
-    progress(0.99, "Saving the tree")
-    view = _save(db, actor, request, inputs, built, started_at)
+        authorize(db, actor, Action.TREE_BUILD)
+        started_at = utcnow()
+        inputs = _resolve(db, request)
+        try:
+            built = _compute(files, request, inputs, progress)
+        except PhyloInputError as exc:
+            raise ValidationFailed(str(exc), field="datasets") from None
+        progress(0.99, "Saving the tree")
+        view = _save(db, actor, request, inputs, built, started_at)
+    except BaseException:
+        # Failed or cancelled: the uploaded input goes too, unless a tree keeps it.
+        if request.input_sha256:
+            _discard_unused(db, store, request.input_sha256)
+        raise
+    finally:
+        store.remove(sha)  # the request itself is done with either way
     return {"tree_id": view.id, "tips": view.tip_count, "name": view.name}
+
+
+def _discard_unused(db: Database, store: BlobStore, sha: str) -> None:
+    with store.locked(sha), db.read() as s:
+        if s.scalar(select(Tree.id).where(Tree.input_sha256 == sha).limit(1)) is None:
+            store.remove(sha)
 
 
 def _put(store: BlobStore, content: bytes) -> str:
