@@ -14,6 +14,7 @@ import logging
 import pkgutil
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,9 @@ def _serve(settings: Settings) -> None:
         workers = WorkerProcesses(settings, settings.workers, str(ROOT / "app.py"))
         workers.start()
         print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
+    # Tree building's compiled kernels, ready before the first user asks (a daemon thread:
+    # it never delays start or stop).
+    threading.Thread(target=_warm_phylogenetics, name="numba-warm-up", daemon=True).start()
     try:
         serve(
             app.server,
@@ -355,6 +359,15 @@ def _serve(settings: Settings) -> None:
             workers.stop()
         if controller is not None:
             controller.stop()
+
+
+def _warm_phylogenetics() -> None:
+    from analysis.phylo.warm import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # only an optimisation: the first build compiles instead
+        logging.getLogger("microspacegen").exception("warming the tree builders failed")
 
 
 def _spool_in_data_dir(settings: Settings) -> None:
