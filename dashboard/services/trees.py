@@ -21,7 +21,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.phylo import PhyloInputError, check_matrix
-from analysis.phylo.alignment import Alignment, alignment_from_records, read_alignment
+from analysis.phylo.align import (
+    ALIGN_MAX_LENGTH,
+    ALIGNER,
+    align_sequences,
+    check_unaligned,
+    read_unaligned_fasta,
+)
+from analysis.phylo.alignment import (
+    Alignment,
+    alignment_from_records,
+    detect_format,
+    read_alignment,
+)
 from analysis.phylo.bootstrap import bootstrap
 from analysis.phylo.build import METHODS, build_tree
 from analysis.phylo.distances import DISTANCES, alignment_distances
@@ -461,21 +473,22 @@ def _resolve(db: Database, request: BuildRequest) -> _Inputs:
     if request.distance == "mash":
         inputs.size = sum(d.total_length for d in ordered)
     else:
-        lengths = {d.total_length for d in ordered}
-        if len(lengths) > 1:
+        longest = max(d.total_length for d in ordered)
+        if len({d.total_length for d in ordered}) > 1 and longest > ALIGN_MAX_LENGTH:
             a, b = ordered[0], next(d for d in ordered if d.total_length != ordered[0].total_length)
             raise ValidationFailed(
                 f"Dataset {a.id} is {a.total_length:,} bases and dataset {b.id} is "
-                f"{b.total_length:,}: the sequences are not aligned, so {request.distance} "
-                "distances cannot be computed. Choose MinHash (mash) for whole genomes, or "
-                "import one aligned FASTA and build from it.",
+                f"{b.total_length:,}: the sequences are not aligned, and at over "
+                f"{ALIGN_MAX_LENGTH:,} bases they are genomes rather than genes, so "
+                f"{request.distance} distances cannot be computed. Choose MinHash (mash) for "
+                "whole genomes, or import one aligned FASTA and build from it.",
                 field="distance",
             )
-        inputs.size = len(ordered) * ordered[0].total_length
+        inputs.size = len(ordered) * longest
         if inputs.size > ALIGNMENT_CELLS_MAX:
             raise ValidationFailed(
-                f"{len(ordered)} sequences of {ordered[0].total_length:,} bases are too large "
-                "to align column by column here; use MinHash (mash) distances.",
+                f"{len(ordered)} sequences of {longest:,} bases are too large to compare "
+                "column by column here; use MinHash (mash) distances.",
                 field="distance",
             )
     _check_method(request.method, len(ordered))
@@ -487,17 +500,46 @@ def _records(files: DataFiles, d: Dataset) -> list[tuple[str, str]]:
     return [(r.id, r.sequence) for r in load_records(path, d.format, d.compression)]
 
 
-def _alignment_of(files: DataFiles, inputs: _Inputs) -> Alignment:
+def _aligned(labels: Sequence[str], seqs: Sequence[str], where: str) -> tuple[Alignment, bool]:
+    """The sequences as an alignment, aligned with FAMSA first when their lengths differ
+    (genes; genomes are refused with the advice to use MinHash)."""
+    if len({len(seq) for seq in seqs}) > 1:
+        return _checked(lambda: align_sequences(labels, seqs, where), "datasets"), True
+    return _checked(lambda: alignment_from_records(labels, seqs, where), "datasets"), False
+
+
+def _alignment_of(files: DataFiles, inputs: _Inputs) -> tuple[Alignment, bool]:
     if len(inputs.datasets) == 1:
         only = inputs.datasets[0]
         records = _records(files, only)
-        labels = [r[0] for r in records]
-        return _checked(
-            lambda: alignment_from_records(labels, [r[1] for r in records], only.filename),
-            "datasets",
-        )
+        return _aligned([r[0] for r in records], [r[1] for r in records], only.filename)
     seqs = ["".join(seq for _id, seq in _records(files, d)) for d in inputs.datasets]
-    return _checked(lambda: alignment_from_records(inputs.labels, seqs, "datasets"), "datasets")
+    return _aligned(inputs.labels, seqs, "datasets")
+
+
+def _alignment_shape(content: bytes, filename: str) -> tuple[int, int]:
+    """Sequences and columns of an uploaded alignment, checked (an unaligned FASTA of genes
+    is checked as one to align; it is aligned when the tree is built)."""
+    try:
+        al = read_alignment(content, filename)
+        return len(al.labels), al.codes.shape[1]
+    except PhyloInputError as exc:
+        if "not aligned" not in exc.problem or detect_format(content, filename) != "fasta":
+            raise ValidationFailed(str(exc), field="file") from None
+    labels, seqs = _checked(lambda: read_unaligned_fasta(content, filename), "file")
+    _checked(lambda: check_unaligned(labels, seqs, filename), "file")
+    return len(labels), max(len(seq) for seq in seqs)
+
+
+def _read_uploaded_alignment(content: bytes, filename: str) -> tuple[Alignment, bool]:
+    """An uploaded alignment; an unaligned FASTA (genes) is aligned with FAMSA."""
+    try:
+        return read_alignment(content, filename), False
+    except PhyloInputError as exc:
+        if "not aligned" not in exc.problem or detect_format(content, filename) != "fasta":
+            raise ValidationFailed(str(exc), field="file") from None
+    labels, seqs = _checked(lambda: read_unaligned_fasta(content, filename), "file")
+    return _checked(lambda: align_sequences(labels, seqs, filename), "file"), True
 
 
 def _sketch_of(files: DataFiles, d: Dataset) -> Sketch:
@@ -526,6 +568,7 @@ def _quiet(_fraction: float, _message: str) -> None:
 class _Built:
     newick: str
     tips: dict[str, int | None]
+    aligned: bool = False  # the sequences were aligned here (with FAMSA) first
 
 
 def _compute(
@@ -551,12 +594,10 @@ def _compute(
         dm = sketch_distances(inputs.labels, sketches)
         return _Built(build_tree(dm, request.method), inputs.tips)
     if source == "alignment":
-        al = _checked(
-            lambda: read_alignment(_uploaded(files, request), request.input_filename), "file"
-        )
+        al, aligned = _read_uploaded_alignment(_uploaded(files, request), request.input_filename)
     else:
         on_progress(0.02, "Reading the sequences")
-        al = _alignment_of(files, inputs)
+        al, aligned = _alignment_of(files, inputs)
     if len(al.labels) > TAXA_MAX:
         raise ValidationFailed(
             f"The alignment has {len(al.labels):,} sequences; at most {TAXA_MAX:,}.", field="file"
@@ -567,7 +608,7 @@ def _compute(
         on_progress(0.1, "Computing distances")
         dm = _checked(lambda: alignment_distances(al, request.distance), "distance")
         on_progress(0.6, "Building the tree")
-        return _Built(build_tree(dm, request.method), tips)
+        return _Built(build_tree(dm, request.method), tips, aligned)
 
     def replicate_done(done: int, total: int) -> None:
         on_progress(0.05 + 0.95 * done / total, f"Bootstrap replicate {done:,} of {total:,}")
@@ -583,7 +624,7 @@ def _compute(
         ),
         "distance",
     )
-    return _Built(newick, tips)
+    return _Built(newick, tips, aligned)
 
 
 def _is_large(request: BuildRequest, inputs: _Inputs, taxa: int) -> bool:
@@ -618,6 +659,8 @@ def _save(
     tip_count = len(_tip_names(built.newick))
     newick = built.newick
     params = {**request.parameters(), **(extra_params or {})}
+    if built.aligned:
+        params["aligned_with"] = ALIGNER
     with db.begin() as s:
         tree = Tree(
             name=request.name or _default_name(request, tip_count),
@@ -858,9 +901,8 @@ def upload(
         dm = _checked(lambda: read_matrix(content, filename), "file")
         taxa = len(dm)
     else:
-        al = _checked(lambda: read_alignment(content, filename), "file")
-        taxa = len(al.labels)
-        if al.codes.size > ALIGNMENT_CELLS_MAX:
+        taxa, width = _alignment_shape(content, filename)
+        if taxa * width > ALIGNMENT_CELLS_MAX:
             raise ValidationFailed(f"{filename} is too large an alignment.", field="file")
     if taxa > TAXA_MAX:
         raise ValidationFailed(f"{filename} has {taxa:,} taxa; at most {TAXA_MAX:,}.", field="file")
@@ -881,7 +923,7 @@ def upload(
         input_kind=kind,
         experiment_id=experiment_id,
     )
-    inputs = _Inputs(size=taxa * (al.codes.shape[1] if kind == "alignment" else taxa))
+    inputs = _Inputs(size=taxa * (width if kind == "alignment" else taxa))
     if _is_large(request, inputs, taxa) and enqueue is not None:
         return _start_job(db, actor, files, request, enqueue)
     started_at = utcnow()
