@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -553,6 +555,23 @@ def _sketch_of(files: DataFiles, d: Dataset) -> Sketch:
     return made
 
 
+def _sketch_all(
+    files: DataFiles, datasets: Sequence[Dataset], on_progress: Progress
+) -> list[Sketch]:
+    """Every dataset's sketch, one genome a core (the k-mer loop releases the GIL); a cancel
+    raised by ``on_progress`` drops the sketches not yet started."""
+    total = len(datasets)
+    with ThreadPoolExecutor(max_workers=min(total, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_sketch_of, files, d) for d in datasets]
+        try:
+            for done, _future in enumerate(as_completed(futures), start=1):
+                on_progress(0.9 * done / total, f"Sketched {done} of {total} genomes")
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        return [f.result() for f in futures]
+
+
 def _uploaded(files: DataFiles, request: BuildRequest) -> bytes:
     return tree_store(files).path(str(request.input_sha256)).read_bytes()
 
@@ -586,10 +605,7 @@ def _compute(
         _check_method(request.method, len(dm))
         return _Built(build_tree(dm, request.method), dict.fromkeys(dm.labels))
     if request.distance == "mash":
-        sketches = []
-        for i, d in enumerate(inputs.datasets):
-            on_progress(0.9 * i / len(inputs.datasets), f"Sketching {d.filename}")
-            sketches.append(_sketch_of(files, d))
+        sketches = _sketch_all(files, inputs.datasets, on_progress)
         on_progress(0.9, "Comparing sketches")
         dm = sketch_distances(inputs.labels, sketches)
         return _Built(build_tree(dm, request.method), inputs.tips)
