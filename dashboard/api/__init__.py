@@ -22,6 +22,7 @@ from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .runs import blp as runs_blueprint
 from .schemas import ApiErrorSchema
+from .trees import blp as trees_blueprint
 
 ALL_BLUEPRINTS = (
     *BLUEPRINTS,
@@ -30,6 +31,7 @@ ALL_BLUEPRINTS = (
     datasets_blueprint,
     provenance_blueprint,
     runs_blueprint,
+    trees_blueprint,
 )
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL

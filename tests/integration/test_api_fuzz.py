@@ -21,7 +21,8 @@ FIELDS = [
     "name", "organism", "description", "mission", "hardware", "osdr_accession", "arms",
     "spaceflight", "gravity_g", "version", "username", "password", "current_password",
     "roles", "display_name", "is_active", "offset", "limit", "since", "until", "action",
-    "result", "target_type", "target_id", "state", "kind",
+    "result", "target_type", "target_id", "state", "kind", "datasets", "distance", "method",
+    "bootstrap", "seed", "distance_matrix", "labels", "matrix", "outgroup", "midpoint", "format",
 ]  # fmt: skip
 # Every code point, lone surrogates and NUL included.
 TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)

@@ -130,6 +130,33 @@ def _tame_mission(case: Any) -> None:
             step["value"] = min(TEMPERATURE_C[1], max(TEMPERATURE_C[0], float(value)))
 
 
+TREE_NEWICK = b"((a:1,b:2):0.5,c:3,(d:1,e:1):1);"
+TREE_MATRIX = {"labels": ["a", "b", "c"], "matrix": [[0, 2, 4], [2, 0, 4], [4, 4, 0]]}
+
+
+def _tame_trees(case: Any) -> None:
+    """Point valid tree requests at inputs that make a tree.
+
+    That the datasets exist, that a matrix is square and symmetric, that an uploaded file is
+    a tree and an outgroup names tips are the service's checks (a 422 naming them), not what
+    JSON Schema can state; valid cases (only those) build from a small matrix or Newick file
+    and re-root at the midpoint.
+    """
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive or case.method != "POST":
+        return
+    path = case.operation.path
+    body = case.body if isinstance(case.body, dict) else None
+    if path == "/api/v1/trees" and body is not None:
+        if "file" in body:  # the multipart upload
+            body.update(file=TREE_NEWICK, kind="tree")
+            body.pop("experiment_id", None)
+        else:
+            case.body = {"distance_matrix": TREE_MATRIX, "method": body.get("method", "nj")}
+    elif path.endswith("/reroot"):
+        case.body = {"midpoint": True}
+
+
 def _tame(case: Any) -> bool:
     """Point edits of the user the run acts as at a decoy; say whether to send ``case``.
 
@@ -140,6 +167,7 @@ def _tame(case: Any) -> bool:
     over its limit in UTF-8 bytes (JSON Schema counts characters).
     """
     _tame_mission(case)
+    _tame_trees(case)
     reason = case.body.get("reason") if isinstance(case.body, dict) else None
     if (
         isinstance(reason, str)
