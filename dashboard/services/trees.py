@@ -129,13 +129,11 @@ class TreeView:
         if self.source == "reroot":
             how = "at its midpoint" if self.params.get("midpoint") else "on an outgroup"
             return f"Tree {self.parent_tree_id} re-rooted {how}"
-        parts = [METHOD_LABELS.get(self.method, self.method)]
+        how = METHOD_LABELS.get(self.method, self.method)
         if self.distance:
-            parts.append(f"on {DISTANCE_LABELS.get(self.distance, self.distance)} distances")
+            how += f" on {DISTANCE_LABELS.get(self.distance, self.distance)} distances"
         replicates = self.params.get("bootstrap") or 0
-        if replicates:
-            parts.append(f"{replicates} bootstrap replicates")
-        return ", ".join(parts)
+        return f"{how}, {replicates} bootstrap replicates" if replicates else how
 
 
 @dataclass(frozen=True)
