@@ -1131,5 +1131,7 @@ def export(db: Database, tree_id: int, fmt: str) -> tuple[bytes, str, str]:
 
 
 def status(db: Database, tree: TreeView, required: int) -> provenance.Status:
-    """The tree's provenance status (its Newick against its anchored record)."""
-    return provenance.tree_status(db, tree.id, tree.sha256, required)
+    """The tree's provenance status: its Newick, hashed now (not the stored hash, which an
+    edit could change too), against its anchored record."""
+    actual = hashlib.sha256(tree.newick.encode("utf-8")).hexdigest()
+    return provenance.tree_status(db, tree.id, actual, required)
