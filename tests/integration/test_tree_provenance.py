@@ -68,7 +68,9 @@ def test_a_tree_is_anchored_as_a_dataset_derived_from_its_inputs(
     assert merkle.verify_proof(leaf, proof, root)
     with connect(chain, signing=False) as ledger:
         on_chain = ledger.registry.verify(root, leaf, proof)
-    assert on_chain.included and on_chain.anchor is not None and not on_chain.retracted
+    assert on_chain.included
+    assert on_chain.anchor is not None
+    assert not on_chain.retracted
 
     # Someone edits the saved Newick behind the app's back: the status says so.
     with db.begin() as s:
