@@ -103,6 +103,10 @@ def draw(
             lengths=q.lengths,
             collapsed=frozenset(q.collapsed),
         )
+    if q.lengths and not layout.lengths and len(layout.ids) > 1:
+        note = " ".join(
+            filter(None, [note, "This tree has no branch lengths: it is drawn as a cladogram."])
+        )
     full = (
         layout
         if q.zoom is None and not q.collapsed

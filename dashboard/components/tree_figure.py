@@ -59,6 +59,8 @@ HIGHLIGHT = "#F5A300"  # search matches: an amber halo under their path to the r
 SELECTED = "#d63384"  # the clicked node: Bootstrap's pink ring
 SCALE_UNIT = "substitutions per site"
 LABEL_PX = 7.0  # a label character's width, to leave room for labels beside the tips
+LABEL_CHARS_MAX = 40  # longer tip labels are cut with an ellipsis (hover has the full name)
+LABEL_MARGIN_MAX_PX = 300  # room for labels beside the plot, at most
 HEIGHT_RADIAL_PX = 760
 LABELLED_HEIGHT_MAX_PX = 4000  # taller WebGL canvases lose their text in some browsers
 
@@ -89,6 +91,22 @@ def scale_length(max_depth: float) -> float:
 
 def _number(value: float) -> str:
     return f"{value:.4g}"
+
+
+def label_text(name: str) -> str:
+    """A tip's label as drawn: escaped, cut to ``LABEL_CHARS_MAX`` characters.
+
+    >>> label_text("a<b"), label_text("x" * 45)[-3:], len(label_text("x" * 45))
+    ('a&lt;b', 'xx…', 40)
+    """
+    if len(name) > LABEL_CHARS_MAX:
+        name = name[: LABEL_CHARS_MAX - 1] + "…"
+    return escape(name)
+
+
+def _spaced(text: str, side: str) -> str:
+    """``text`` with an em space on the side facing its tip."""
+    return f"{text}\u2003" if side.endswith("left") else f"\u2003{text}"
 
 
 def _support_text(value: float) -> str:
@@ -345,7 +363,9 @@ def tree_figure(
 
     # Labels: tips (when shown) and collapsed clades ("name, N tips"; always).
     shown = labels_shown(layout, show_labels)
-    pad = 0.012 * max_depth
+    # Labels start one em space from their tip, in pixels (clear of the search ring at any
+    # figure width), plus a little in tree units for the WebGL traces of big trees.
+    pad = 0.012 * max_depth if big else 0.0
     if shown and len(tip_idx):
         lx, ly, side = _label_points(layout, tip_idx, pad)
         traces.append(
@@ -353,22 +373,29 @@ def tree_figure(
                 x=lx,
                 y=ly,
                 mode="text",
-                text=[escape(layout.names[i]) for i in tip_idx.tolist()],
+                text=[
+                    _spaced(label_text(layout.names[i]), where)
+                    for i, where in zip(tip_idx.tolist(), side, strict=True)
+                ],
                 textposition=side,
                 textfont={"size": 11 if layout.slot_count <= 120 else 9},
                 hoverinfo="skip",
                 showlegend=False,
                 name="tip labels",
+                **({} if big else {"cliponaxis": False}),
             )
         )
     folded = np.flatnonzero(layout.is_collapsed)
     if len(folded):
         lx, ly, side = _label_points(layout, folded, pad)
         text = [
-            f"{escape(layout.names[i])} ({layout.tips[i]:,} tips)"
-            if layout.names[i]
-            else f"{layout.tips[i]:,} tips"
-            for i in folded.tolist()
+            _spaced(
+                f"{label_text(layout.names[i])} ({layout.tips[i]:,} tips)"
+                if layout.names[i]
+                else f"{layout.tips[i]:,} tips",
+                where,
+            )
+            for i, where in zip(folded.tolist(), side, strict=True)
         ]
         traces.append(
             go.Scatter(
@@ -381,6 +408,7 @@ def tree_figure(
                 hoverinfo="skip",
                 showlegend=False,
                 name="collapsed labels",
+                cliponaxis=False,
             )
         )
 
@@ -447,20 +475,25 @@ def tree_figure(
             )
         )
 
-    # Reach of the drawing: room for labels beside the tips and for the scale bar below.
-    longest = max((len(name) for name in layout.clade_tips), default=0) if shown else 0
+    # Reach of the drawing, and room for labels beside the tips. SVG labels are drawn past
+    # the axes into a margin sized in pixels, so they fit whatever the figure's width (a
+    # phone's too); WebGL text cannot leave the axes, so big trees keep room in tree units.
+    longest = max((len(label_text(name)) for name in layout.clade_tips), default=0) if shown else 0
     if len(folded):
         longest = max(longest, 12)
-    plot_px = 900.0
-    room = min(0.6, (longest * LABEL_PX + 12) / plot_px) * max_depth
+    label_px = min(LABEL_MARGIN_MAX_PX, int((longest + 2) * LABEL_PX + 8)) if longest else 0
+    room = (min(0.6, label_px / 900.0) if big else 0.02) * max_depth
+    side_px = 8 if big else max(8, label_px)
     bar = scale_length(max_depth) if scale_bar and layout.lengths else 0.0
     if radial:
         reach = max_depth + room
         x_range = [-reach, reach]
         y_range = [-reach * (1.12 if bar else 1.02), reach * 1.02]
+        margin = {"l": side_px, "r": side_px}
     else:
         x_range = [-0.02 * max_depth, max_depth + room]
         y_range = [-2.0 if bar else -0.8, layout.slot_count - 0.2]
+        margin = {"l": 8, "r": side_px}
     if bar:
         bx0 = -max_depth if radial else 0.0
         by = -max_depth * 1.07 if radial else -1.0
@@ -475,6 +508,7 @@ def tree_figure(
                 hoverinfo="skip",
                 showlegend=False,
                 name="scale bar",
+                cliponaxis=False,
             )
         )
 
@@ -493,12 +527,14 @@ def tree_figure(
     }
     figure.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 36 if coloured or matched.any() else 8, "b": 8},
+        margin={**margin, "t": 36 if coloured or matched.any() else 8, "b": 8},
         hovermode="closest",
         uirevision=uirevision or layout.key,
         clickmode="event",
         legend={
-            "title": {"text": escape(group_title)} if group_title else None,
+            # The title above its entries: beside them, Plotly leaves it out when wrapping
+            # the row, which then runs past a phone-wide figure.
+            "title": {"text": escape(group_title), "side": "top"} if group_title else None,
             "orientation": "h",
             "x": 0,
             "xanchor": "left",

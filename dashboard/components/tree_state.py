@@ -1,14 +1,16 @@
 """What the Trees page's URL says: the tree, its layout, branch mode, colour, labels,
-support, the zoomed clade, collapsed clades and the search. Pure functions, no Dash.
+support, the zoomed clade, collapsed clades, the search and the tree it is compared with.
+Pure functions, no Dash.
 
 Values come from a URL, so anything that does not parse is ignored (the default stands),
 never an error. Defaults are left out of the URL, so a bare ``/trees?tree=3`` is the tree
 as it first opens.
 
 >>> q = parse_tree_query({"tree": "3", "layout": "circular", "colour": "spaceflight",
-...                       "collapsed": "7,2,x,7", "zoom": "-1", "search": " anc "})
->>> q.tree, q.shape, q.colour, q.collapsed, q.zoom, q.search
-(3, 'radial', 'spaceflight', (2, 7), None, 'anc')
+...                       "collapsed": "7,2,x,7", "zoom": "-1", "search": " anc ",
+...                       "compare": "5"})
+>>> q.tree, q.shape, q.colour, q.collapsed, q.zoom, q.search, q.compare
+(3, 'radial', 'spaceflight', (2, 7), None, 'anc', 5)
 >>> tree_query(q)["collapsed"], tree_query(TreeQuery(tree=3))
 ('2,7', {'tree': '3'})
 """
@@ -39,6 +41,7 @@ URL_KEYS = (
     "zoom",
     "collapsed",
     "search",
+    "compare",
 )
 
 
@@ -55,6 +58,7 @@ class TreeQuery:
     zoom: int | None = None  # stable node id of the clade zoomed into
     collapsed: tuple[int, ...] = ()  # stable node ids, sorted, unique
     search: str = ""
+    compare: int | None = None  # another saved tree to compare with (Robinson–Foulds)
 
 
 def clean_text(raw: object, limit: int) -> str:
@@ -109,6 +113,7 @@ def parse_tree_query(query: Mapping[str, object], factors: Collection[str] = ())
         zoom=parse_int(query.get("zoom"), minimum=0, maximum=NODE_MAX),
         collapsed=parse_nodes(query.get("collapsed")),
         search=clean_text(query.get("search"), SEARCH_MAX),
+        compare=parse_int(query.get("compare"), minimum=1, maximum=ID_MAX),
     )
 
 
@@ -124,6 +129,7 @@ def tree_query(q: TreeQuery) -> dict[str, str]:
         "zoom": str(q.zoom) if q.zoom is not None else None,
         "collapsed": ",".join(str(n) for n in q.collapsed) or None,
         "search": q.search or None,
+        "compare": str(q.compare) if q.compare is not None else None,
     }
     return {k: v for k, v in values.items() if v is not None}
 
@@ -139,12 +145,12 @@ def tree_href(path: str, q: TreeQuery) -> str:
 
 
 def carried_over(q: TreeQuery, tree_id: int) -> TreeQuery:
-    """The view of another tree (a re-rooted one) keeping how it is drawn, but not node ids
-    (zoom, collapsed), which belong to the old tree's Newick.
+    """The view of another tree (a re-rooted one) keeping how it is drawn and what it is
+    compared with, but not node ids (zoom, collapsed), which belong to the old tree's Newick.
 
     >>> carried_over(TreeQuery(tree=1, colour="sample", zoom=4, collapsed=(5,)), 9)
     TreeQuery(tree=9, shape='rectangular', lengths=True, colour='sample', labels=None, \
-support=False, zoom=None, collapsed=(), search='')
+support=False, zoom=None, collapsed=(), search='', compare=None)
     """
     return replace(q, tree=tree_id, zoom=None, collapsed=())
 

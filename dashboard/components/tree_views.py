@@ -241,3 +241,52 @@ def node_summary(
         parts.append(f", support {support:g}")
     parts.append(")")
     return parts
+
+
+# --- comparing two trees --------------------------------------------------------------------
+
+
+def compare_options(views: Iterable[TreeView], shown: int) -> list[dict[str, str]]:
+    """The other saved trees to compare with, "#id name" each (the shown one left out)."""
+    return [{"label": "Choose a tree", "value": ""}] + [
+        {"label": f"#{v.id} {v.name}", "value": str(v.id)} for v in views if v.id != shown
+    ]
+
+
+def compare_summary(result: Mapping[str, Any], other_name: str, other_href: str) -> html.Div:
+    """What a Robinson–Foulds comparison says, in words: same or different topology, the
+    distance out of its maximum, and the tips it was computed on when the tip sets differ.
+
+    ``result``: ``trees.compare``'s answer (this tree is ``a``)."""
+    rf, max_rf = int(result["rf"]), int(result["max_rf"])
+    common = int(result["common_tips"])
+    tips_a, tips_b = int(result["tips_a"]), int(result["tips_b"])
+    normalized = float(result["normalized_rf"])
+    other = dcc.Link(other_name or f"tree {result['b']}", href=other_href)
+    if rf == 0:
+        verdict = [icon("check-circle", "me-1"), html.Strong("Same topology"), " as ", other]
+    else:
+        verdict = [icon("shuffle", "me-1"), html.Strong("Different topologies"), " from ", other]
+    lines: list[Any] = [
+        html.Div(verdict),
+        html.Dl(
+            [
+                _fact("Robinson–Foulds distance", f"{rf:,} of at most {max_rf:,}"),
+                _fact("Normalised", f"{normalized:.2f}"),
+                _fact("Common tips", f"{common:,}"),
+            ],
+            className="msg-tree-facts msg-tree-compare-facts mb-0 mt-2",
+        ),
+    ]
+    if common < tips_a or common < tips_b:
+        lines.append(
+            html.P(
+                [
+                    icon("exclamation-triangle", "me-1"),
+                    f"The trees have different tips: compared on the {common:,} they share "
+                    f"(this tree has {tips_a:,}, the other {tips_b:,}).",
+                ],
+                className="small mb-0 mt-2",
+            )
+        )
+    return html.Div(lines)

@@ -2,7 +2,9 @@
 ground controls and their ancestor), colours it by Spaceflight, re-roots it on the ancestor
 by clicking its tip, copies the URL into a new tab and sees the same view, and downloads the
 Newick, which parses and holds every tip. A 2,500-tip upload stays responsive. axe finds no
-serious violation on the tree view or the build form, light or dark."""
+serious violation on the build form and on a populated tree view (coloured, with support
+values, a search and a comparison), light and dark, on a desktop and a phone, where the
+labels fit, the modebar keeps off the legend and the page never scrolls sideways."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 from Bio import Phylo
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .conftest import (
     LiveServer,
@@ -29,7 +31,16 @@ from .conftest import (
     wait_for_dash,
     wait_until,
 )
-from .design_support import axe_violations, format_violation, require_axe, serious_violations
+from .design_support import (
+    SCHEMES,
+    VIEWPORTS,
+    axe_violations,
+    create_account,
+    format_violation,
+    open_session,
+    require_axe,
+    serious_violations,
+)
 
 SAMPLES = {
     "ancestor": "Ancestor",
@@ -278,3 +289,116 @@ def test_a_2500_tip_upload_stays_responsive(
     )
     assert traces < 12, traces
     screenshot(page, "trees-big-circular")
+
+
+def _api_upload_tree(page: Page, newick: str, name: str, experiment_id: int) -> int:
+    """Upload a Newick through ``POST /api/v1/trees`` with the page's cookies."""
+    base = page.url.split("/", 3)[:3]
+    origin = "/".join(base)
+    response = page.context.request.post(
+        origin + "/api/v1/trees",
+        headers={"Origin": origin, "Accept": "application/json"},
+        multipart={
+            "file": {"name": f"{name}.nwk", "mimeType": "text/plain", "buffer": newick.encode()},
+            "experiment_id": str(experiment_id),
+            "name": name,
+        },
+    )
+    assert response.status == 201, response.text()
+    return int(response.json()["id"])
+
+
+def _boxes_overlap(page: Page, first: str, second: str) -> bool:
+    return bool(
+        page.evaluate(
+            """([a, b]) => {
+                const r = document.querySelector(a).getBoundingClientRect();
+                const s = document.querySelector(b).getBoundingClientRect();
+                return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
+            }""",
+            [first, second],
+        )
+    )
+
+
+def _labels_outside_figure(page: Page) -> list[str]:
+    """Tip labels drawn (even partly) outside the figure's own box."""
+    found: Any = page.evaluate(
+        """() => {
+            const gd = document.querySelector('#trees-figure .js-plotly-plot');
+            const box = gd.getBoundingClientRect();
+            return Array.from(gd.querySelectorAll('.scatterlayer .textpoint text'))
+                .filter(t => {
+                    const r = t.getBoundingClientRect();
+                    return r.width && (r.left < box.left - 1 || r.right > box.right + 1);
+                })
+                .map(t => t.textContent);
+        }"""
+    )
+    return list(found)
+
+
+@pytest.mark.browser
+def test_a_populated_tree_view_reads_well_light_and_dark_on_desktop_and_phone(
+    browser: Browser, live_server: LiveServer, tmp_path: Path
+) -> None:
+    account = create_account(live_server, browser, "trees", ["scientist"])
+    first = open_session(browser, live_server, VIEWPORTS[0], "light", account=account)
+    try:
+        _name, dataset_ids = _seed(first.page, tmp_path)
+        experiment_id = int(
+            api_json(first.page, "GET", f"/api/v1/datasets/{dataset_ids[0]}")[1]["experiment_id"]
+        )
+        # An uploaded bootstrap tree whose tips are named like the experiment's samples
+        # (its colours come through their factors), and a second one to compare with.
+        shape = "((flight-A:0.01,flight-B:0.012){s1}:0.02,(ground-A:0.01,ground-B:0.011){s2}:0.03,"
+        tree = _api_upload_tree(
+            first.page,
+            shape.format(s1="97", s2="88") + "ancestor:0.005);",
+            "Uploaded bootstrap tree",
+            experiment_id,
+        )
+        other = _api_upload_tree(
+            first.page,
+            "((flight-A:1,ground-A:1):1,(flight-B:1,ground-B:1):1,ancestor:1);",
+            "Another topology",
+            experiment_id,
+        )
+    finally:
+        first.close()
+    path = f"/trees?tree={tree}&colour=spaceflight&support=1&search=flight&compare={other}"
+    for viewport in VIEWPORTS:
+        for scheme in SCHEMES:
+            session = open_session(
+                browser,
+                live_server,
+                viewport,
+                scheme,
+                account=account,
+                init_scripts=[require_axe()],
+            )
+            where = f"the tree view ({session.label})"
+            try:
+                page = session.page
+                goto_page(page, path)
+                expect(page.locator("#trees-compare")).to_have_value(str(other))
+                expect(page.locator("#trees-compare-result")).to_contain_text(
+                    "Different topologies"
+                )
+                assert {"Space Flight", "Ground Control", "Ancestor"} <= _legend(page), where
+                expect(page.locator("#trees-search-info")).to_have_text("2 tips match")
+                screenshot(page, f"trees-view-{viewport.name}-{scheme}")
+                _assert_accessible(page, where)
+                # Nothing wider than the window; every label inside the figure.
+                width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+                assert width[0] <= width[1], f"{where}: the page scrolls sideways {width}"
+                assert not _labels_outside_figure(page), where
+                # The modebar shows on hover, in its own band above the legend.
+                box = page.locator("#trees-figure").bounding_box()
+                assert box
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                expect(page.locator(f"{GRAPH} .modebar")).to_be_visible()
+                assert not _boxes_overlap(page, f"{GRAPH} .modebar", f"{GRAPH} .legend"), where
+                session.problems.assert_clean(where)
+            finally:
+                session.close()

@@ -560,3 +560,58 @@ def test_a_zoom_into_a_tip_shows_the_whole_tree(site: Site, tree: dict[str, Any]
     # Node ids: 0 is the root; the last node in preorder is a tip.
     shown = _layout(site.client("rev"), "/trees", f"?tree={tree['id']}&zoom=8")
     assert "Showing the whole tree" in shown
+
+
+def _upload_newick(client: FlaskClient, newick: str, name: str) -> int:
+    form = {"file": (io.BytesIO(newick.encode()), f"{name}.nwk"), "name": name}
+    answer = client.post("/api/v1/trees", data=form, content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return int(answer.get_json()["id"])
+
+
+def test_compare_with_another_tree_says_how_they_differ_and_goes_into_the_url(
+    site: Site, tree: dict[str, Any]
+) -> None:
+    sci, rev = site.client("sci"), site.client("rev")
+    own = sci.get(f"/api/v1/trees/{tree['id']}?format=newick").get_data(as_text=True).strip()
+    same = _upload_newick(sci, own, "Same as built")
+    other = _upload_newick(
+        sci,
+        "((ancestor:1,flight-1:1):1,(flight-2:1,ground-1:1):1,(ground-2:1,extra:1):1);",
+        "Shuffled with an extra tip",
+    )
+    fragment = "..trees-compare-result.children...trees-url-compare.data.."
+
+    def compare(value: object) -> dict[str, Any]:
+        values = {"trees-compare.value": value, "trees-tree.data": tree["id"]}
+        status, payload = _run(rev, fragment, values, "trees-compare.value")
+        assert status == 200, payload
+        return payload
+
+    payload = compare(str(same))
+    shown = json.dumps(payload["trees-compare-result"]["children"])
+    assert "Same topology" in shown, shown
+    assert "0 of at most" in shown
+    assert "different tips" not in shown
+    assert payload["trees-url-compare"]["data"] == str(same)
+
+    payload = compare(str(other))
+    shown = json.dumps(payload["trees-compare-result"]["children"])
+    assert "Different topologies" in shown, shown
+    assert "The trees have different tips: compared on the 5 they share" in shown, shown
+    assert "this tree has 5, the other 6" in shown
+    assert payload["trees-url-compare"]["data"] == str(other)
+
+    # Nothing chosen, garbage or the tree itself: no comparison, nothing in the URL.
+    for value in ("", "abc", str(tree["id"])):
+        payload = compare(value)
+        assert payload["trees-compare-result"]["children"] is None
+        assert payload["trees-url-compare"]["data"] is None
+    # A tree that is gone: the service's reason, beside the picker.
+    shown = json.dumps(compare("999999")["trees-compare-result"]["children"])
+    assert "There is no tree 999999." in shown, shown
+
+    # The URL reproduces it: ?compare= opens with the picker set and the result shown.
+    opened = _layout(rev, "/trees", f"?tree={tree['id']}&compare={same}")
+    assert "Same topology" in opened
+    assert "Compare with another tree" in opened

@@ -6,6 +6,7 @@ answer to outputs; the drawing itself is ``components/tree_drawing.py``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dash import (
@@ -38,7 +39,7 @@ from dashboard.services import trees
 from dashboard.services.errors import InputError, ServiceError
 
 from . import ids
-from .layout import FACTOR_KEYS, LIST_SPEC, drawing_of, search_text
+from .layout import FACTOR_KEYS, LIST_SPEC, comparison, drawing_of, search_text
 
 register_grid(LIST_SPEC)
 
@@ -213,6 +214,28 @@ def _unchanged() -> dict[str, Any]:
     return out | {"url": dict.fromkeys(URL_OUTPUTS, no_update)}
 
 
+@callback(
+    output={
+        "result": Output(ids.COMPARE_RESULT, "children"),
+        "url": Output(ids.URL_COMPARE, "data"),
+    },
+    inputs={"other": Input(ids.COMPARE, "value"), "tree_id": State(ids.TREE, "data")},
+    prevent_initial_call=True,
+)
+def compare(other: object, tree_id: object) -> dict[str, Any]:
+    """Compare the shown tree with the one chosen (Robinson–Foulds); keep it in the URL."""
+    shown = parse_int(str(tree_id), minimum=1, maximum=ID_MAX)
+    if shown is None:
+        return {"result": no_update, "url": no_update}
+    chosen = parse_int(str(other), minimum=1, maximum=ID_MAX) if other else None
+    if chosen == shown:
+        chosen = None
+    return {
+        "result": comparison(shown, chosen),
+        "url": str(chosen) if chosen is not None else None,
+    }
+
+
 # A click on the figure names its node (read in the browser: assets/trees.js).
 clientside_callback(
     ClientsideFunction("msgTrees", "clickedNode"),
@@ -302,6 +325,7 @@ def act_on_node(
         "url_labels": State(ids.URL_LABELS, "data"),
         "support": State(ids.SUPPORT, "value"),
         "search": State(ids.SEARCH, "value"),
+        "compare": State(ids.URL_COMPARE, "data"),
     },
     prevent_initial_call=True,
 )
@@ -316,6 +340,7 @@ def reroot(
     url_labels: object,
     support: object,
     search: object,
+    compare: object = None,
 ) -> dict[str, Any]:
     """Save a copy of the tree rooted on the clicked clade (or at its midpoint) and open it,
     drawn the same way."""
@@ -343,6 +368,8 @@ def reroot(
         return {"navigate": no_update, "message": error_alert(exc)}
     labels = {"on": True, "off": False}.get(str(url_labels))
     q = view_of(shown, shape, branches, colour, labels, support, None, None, search)
+    other = parse_int(str(compare), minimum=1, maximum=ID_MAX) if compare else None
+    q = replace(q, compare=other)
     return {"navigate": tree_href(ids.PATH, carried_over(q, made.id)), "message": None}
 
 

@@ -31,6 +31,10 @@ CLICKED = "trees-clicked"  # dcc.Store: stable id of the node last clicked in th
 MESSAGE = "trees-message"
 INFO = "trees-info"
 
+# Comparing with another saved tree (Robinson–Foulds).
+COMPARE = "trees-compare"  # select: another tree's id or ""
+COMPARE_RESULT = "trees-compare-result"
+
 # The clicked node's actions.
 ACTIONS = "trees-actions"
 ACTION_TEXT = "trees-action-text"
@@ -60,6 +64,7 @@ URL_SUPPORT = "trees-url-support"
 URL_ZOOM = "trees-url-zoom"
 URL_COLLAPSED = "trees-url-collapsed"
 URL_SEARCH = "trees-url-search"
+URL_COMPARE = "trees-url-compare"
 
 # Building a tree (its own view: /trees?new=datasets or /trees?new=file).
 NEW_TABS = TabIds("trees-new")

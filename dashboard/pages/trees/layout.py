@@ -6,6 +6,7 @@ one. Built from the URL (``layout(**query)``) and the services only.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -13,7 +14,7 @@ from dash import dcc, html
 
 from dashboard.auth import app_state, current_actor, current_db
 from dashboard.components import forms
-from dashboard.components.feedback import empty_state, icon
+from dashboard.components.feedback import empty_state, error_alert, icon
 from dashboard.components.file_input import file_field
 from dashboard.components.frame import card, loading, page_header
 from dashboard.components.grid import GridSpec, data_grid
@@ -32,6 +33,8 @@ from dashboard.components.tree_views import (
     METHOD_CHOICES,
     PICK_COLUMNS,
     TREE_COLUMNS,
+    compare_options,
+    compare_summary,
     pick_rows,
     radio_choices,
     tree_info,
@@ -39,7 +42,7 @@ from dashboard.components.tree_views import (
 )
 from dashboard.components.view_state import GridView, Sort
 from dashboard.services import datasets, experiments, policy, trees
-from dashboard.services.errors import NotFound
+from dashboard.services.errors import NotFound, ServiceError
 from dashboard.services.policy import Action
 
 from . import ids
@@ -60,6 +63,7 @@ LIST_SPEC = GridSpec(
         "zoom": (ids.URL_ZOOM, "data"),
         "collapsed": (ids.URL_COLLAPSED, "data"),
         "search": (ids.URL_SEARCH, "data"),
+        "compare": (ids.URL_COMPARE, "data"),
     },
 )
 PICK_SPEC = GridSpec(ids.PICK_IDS, PICK_COLUMNS, label="datasets")
@@ -389,10 +393,13 @@ def _stores(tree: trees.TreeView, q: TreeQuery) -> list[dcc.Store]:
         dcc.Store(id=ids.URL_ZOOM, data=url.get("zoom")),
         dcc.Store(id=ids.URL_COLLAPSED, data=url.get("collapsed")),
         dcc.Store(id=ids.URL_SEARCH, data=url.get("search")),
+        dcc.Store(id=ids.URL_COMPARE, data=url.get("compare")),
     ]
 
 
-def _tree_view(tree: trees.TreeView, q: TreeQuery, may: bool) -> html.Div:
+def _tree_view(
+    tree: trees.TreeView, q: TreeQuery, may: bool, others: list[trees.TreeView]
+) -> html.Div:
     db = current_db()
     drawing = drawing_of(tree, q)
     q = drawing.query
@@ -414,11 +421,52 @@ def _tree_view(tree: trees.TreeView, q: TreeQuery, may: bool) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(_view_card(tree, q, drawing, may), xl=9),
-                    dbc.Col(html.Div(info, id=ids.INFO), xl=3),
+                    dbc.Col([html.Div(info, id=ids.INFO), _compare_card(tree, q, others)], xl=3),
                 ],
                 className="g-3",
             ),
         ]
+    )
+
+
+# --- comparing with another tree ---------------------------------------------------------------
+
+
+def comparison(tree_id: int, other_id: int | None) -> Any:
+    """The Robinson–Foulds comparison of tree ``tree_id`` with ``other_id`` in words (None:
+    nothing chosen; a tree that is gone or cannot be compared: the service's reason)."""
+    if other_id is None:
+        return None
+    if other_id == tree_id:
+        return html.P("That is this tree: choose another one.", className="small mb-0")
+    db = current_db()
+    try:
+        result = trees.compare(db, tree_id, other_id)
+        other = trees.get_tree(db, other_id)
+    except ServiceError as exc:
+        return error_alert(exc)
+    return compare_summary(result, other.name, href(other.id))
+
+
+def _compare_card(tree: trees.TreeView, q: TreeQuery, others: list[trees.TreeView]) -> Any:
+    options = compare_options(others, tree.id)
+    value = str(q.compare) if q.compare is not None else ""
+    if value and value not in {o["value"] for o in options}:
+        options.append({"label": f"#{value}", "value": value})
+    return card(
+        [
+            dbc.Label("Compare with", html_for=ids.COMPARE, className="small mb-1"),
+            dbc.Select(id=ids.COMPARE, options=options, value=value, size="sm"),
+            html.Div(
+                comparison(tree.id, q.compare),
+                id=ids.COMPARE_RESULT,
+                className="mt-2",
+                role="status",
+                **{"aria-live": "polite"},
+            ),
+        ],
+        header=[icon("intersect", "me-2"), "Compare with another tree"],
+        class_name="mb-3",
     )
 
 
@@ -478,6 +526,8 @@ def _trees_view(query: dict[str, Any], may: bool) -> list[Any]:
     if tree is None:
         tree = found[0]
         q = TreeQuery(tree=None, shape=q.shape, lengths=q.lengths, colour=q.colour)
+    if q.compare == tree.id:
+        q = replace(q, compare=None)
     statuses = {t.id: trees.status(db, t, required_confirmations()) for t in found}
     rows = tree_rows(found, statuses, href)
     notice = (
@@ -487,7 +537,7 @@ def _trees_view(query: dict[str, Any], may: bool) -> list[Any]:
         if missing
         else None
     )
-    return [notice, _tree_view(tree, q, may), _list(rows, query)]
+    return [notice, _tree_view(tree, q, may, found), _list(rows, query)]
 
 
 # --- building ---------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from dashboard.components.theme import PLOT_PALETTES
 from dashboard.components.tree_figure import (
     CATEGORY_COLOURS,
     GL_TIPS,
+    LABEL_CHARS_MAX,
+    LABEL_MARGIN_MAX_PX,
     LABELS_AUTO_MAX,
     NEUTRAL,
     SUPPORT_TEXT_MAX,
@@ -182,7 +184,7 @@ def test_labels_automatic_forced_and_off() -> None:
     assert not labels_shown(big, None)
     fig = tree_figure(small)
     labels = named(fig, "tip labels")[0]
-    assert sorted(labels.text) == sorted(f"t{i}" for i in range(50))
+    assert sorted(t.strip() for t in labels.text) == sorted(f"t{i}" for i in range(50))
     assert not fig.layout.annotations
     hidden = tree_figure(big)
     assert not named(hidden, "tip labels")
@@ -193,7 +195,31 @@ def test_labels_automatic_forced_and_off() -> None:
 
 def test_labels_are_escaped() -> None:
     fig = tree_figure(tree_layout("('<b>x</b>':1,y:1);"))
-    assert "&lt;b&gt;x&lt;/b&gt;" in named(fig, "tip labels")[0].text
+    assert "\u2003&lt;b&gt;x&lt;/b&gt;" in named(fig, "tip labels")[0].text
+
+
+def test_labels_sit_in_a_pixel_margin_and_long_ones_are_cut() -> None:
+    """Labels are drawn past the axes into a right margin sized in pixels (so they fit a
+    phone-wide figure as well as a wide one); a 60-character label is cut to 40 with an
+    ellipsis, while its hover keeps the whole name."""
+    long = "Escherichia_coli_REL606_ISS_flight_line_07_passage_500_clone"
+    assert len(long) == 60
+    fig = tree_figure(tree_layout(f"({long}:1,B:2,C:3);"))
+    labels = named(fig, "tip labels")[0]
+    assert labels.cliponaxis is False
+    # One em space keeps each label clear of its tip (and of a search ring) at any width.
+    assert all(t.startswith("\u2003") for t in labels.text)
+    cut = next(t.strip() for t in labels.text if "Escherichia" in t)
+    assert len(cut) == LABEL_CHARS_MAX
+    assert cut.endswith("…")
+    hovers = [h for t in fig.data if t.hovertext is not None for h in t.hovertext]
+    assert any(long in h for h in hovers)
+    assert 250 <= fig.layout.margin.r <= LABEL_MARGIN_MAX_PX
+    # The tips' reach stays within the axes: labels take the margin, not tree units.
+    assert fig.layout.xaxis.range[1] < 3 * 1.05
+    short = tree_figure(tree_layout("(A:1,B:2,C:3);"))
+    assert short.layout.margin.r < 40
+    assert tree_figure(tree_layout("(A:1,B:2,C:3);"), show_labels=False).layout.margin.r == 8
 
 
 def test_radial_labels_face_outwards_and_axes_are_equal() -> None:
@@ -201,12 +227,13 @@ def test_radial_labels_face_outwards_and_axes_are_equal() -> None:
     fig = tree_figure(lay)
     labels = named(fig, "tip labels")[0]
     sides = dict(zip(labels.text, labels.textposition, strict=True))
-    # Four tips clockwise from the top: A and B on the right, C and D on the left.
+    # Four tips clockwise from the top: A and B on the right, C and D on the left; the em
+    # space is on the side facing the tip.
     assert sides == {
-        "A": "middle right",
-        "B": "middle right",
-        "C": "middle left",
-        "D": "middle left",
+        "\u2003A": "middle right",
+        "\u2003B": "middle right",
+        "C\u2003": "middle left",
+        "D\u2003": "middle left",
     }
     assert fig.layout.yaxis.scaleanchor == "x"
     assert fig.layout.xaxis.visible is False
@@ -215,7 +242,7 @@ def test_radial_labels_face_outwards_and_axes_are_equal() -> None:
 
 def test_collapsed_clade_says_how_many_tips() -> None:
     fig = tree_figure(tree_layout("((A:1,B:2)AB:1,C:3);", collapsed=frozenset({1})))
-    assert list(named(fig, "collapsed labels")[0].text) == ["AB (2 tips)"]
+    assert list(named(fig, "collapsed labels")[0].text) == ["\u2003AB (2 tips)"]
     assert named(fig, "collapsed clades")[0].fill == "toself"
 
 
