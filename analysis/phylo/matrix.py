@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ from ._text import decode_upload
 from .errors import PhyloInputError
 
 LABEL_MAX = 200
+# No distance is this large; larger values overflow the builders' sums (1e308 + 1e308 = inf).
+DISTANCE_MAX = 1e100
+# Control characters and the bidirectional controls that make a label display as another
+# (U+202E turns "evil.exe" around): refused in every taxon and tip label.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Asymmetry tolerated as rounding (relative to the largest distance): files written with
 # six decimals round d(a,b) and d(b,a) the same way, so anything larger is a real mistake.
 SYMMETRY_TOLERANCE = 1e-9
@@ -34,16 +40,29 @@ class DistanceMatrix:
         return len(self.labels)
 
 
+def label_problem(label: str) -> str | None:
+    """What is wrong with a taxon or tip label's text (too long, unprintable), or None."""
+    if len(label) > LABEL_MAX:
+        return f"is {len(label):,} characters; at most {LABEL_MAX}"
+    bad = _UNPRINTABLE.search(label)
+    if bad:
+        return (
+            f"holds the control character U+{ord(bad.group()):04X} at character "
+            f"{bad.start() + 1}; labels are one line of printable text"
+        )
+    return None
+
+
 def check_labels(labels: Sequence[str], where: str) -> tuple[str, ...]:
-    """``labels`` as a tuple, or the first empty, over-long or repeated one named."""
+    """``labels`` as a tuple, or the first empty, over-long, unprintable or repeated one
+    named."""
     seen: dict[str, int] = {}
     for i, label in enumerate(labels, start=1):
         if not isinstance(label, str) or not label.strip():
             raise PhyloInputError(f"{where}, label {i}", "is empty; give every taxon a name")
-        if len(label) > LABEL_MAX:
-            raise PhyloInputError(
-                f"{where}, label {i}", f"is {len(label)} characters; at most {LABEL_MAX}"
-            )
+        problem = label_problem(label)
+        if problem:
+            raise PhyloInputError(f"{where}, label {i}", problem)
         if label in seen:
             raise PhyloInputError(
                 f"{where}, label {i}",
@@ -92,6 +111,13 @@ def check_matrix(
         raise PhyloInputError(
             f"{where}, row {i + 1}, column {j + 1}",
             f"is {array[i, j]:g}; distances cannot be negative",
+        )
+    if (array > DISTANCE_MAX).any():
+        i, j = np.argwhere(array > DISTANCE_MAX)[0]
+        raise PhyloInputError(
+            f"{where}, row {i + 1}, column {j + 1}",
+            f"is {array[i, j]:g}; distances above {DISTANCE_MAX:g} are not distances "
+            "(rescale the matrix)",
         )
     diagonal = np.flatnonzero(np.diagonal(array))
     if diagonal.size:

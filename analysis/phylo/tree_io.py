@@ -23,6 +23,7 @@ from Bio.Phylo import PhyloXML as _PhyloXML
 
 from ._text import decode_upload
 from .errors import PhyloInputError
+from .matrix import label_problem
 from .newick import Node, check_tips, parse_newick, quote_label, write_newick
 
 # Bio.Phylo has no type hints (and does not declare its re-exports): use it as Any.
@@ -31,6 +32,10 @@ PhyloXML: Any = _PhyloXML
 
 TREE_FORMATS = ("newick", "nexus", "phyloxml")
 TIPS_MAX = 100_000
+# Counted in the text before it is parsed (a Python object a node): a tree of TIPS_MAX tips
+# has fewer than TIPS_MAX internal nodes; one-child nodes are allowed up to as many again.
+# Quoted labels and comments count too, so the bounds leave room.
+NODES_MAX = 2 * TIPS_MAX
 EXTENSIONS = {
     ".nwk": "newick",
     ".newick": "newick",
@@ -111,6 +116,25 @@ def _read_bio(text: str, filename: str, fmt: str) -> Node:
     return _from_bio(trees[0].root, phyloxml=fmt == "phyloxml")
 
 
+def _check_size(text: str, filename: str, fmt: str) -> None:
+    """Refuse a tree bomb (millions of nodes in a few megabytes) before parsing builds it."""
+    if fmt == "phyloxml":
+        nodes, what = text.count("<clade"), "clades"
+    else:
+        nodes, what = max(text.count("("), text.count(",") // 2), "nodes"
+    if nodes > NODES_MAX:
+        raise PhyloInputError(
+            filename, f"holds about {nodes:,} {what}; a tree has at most {TIPS_MAX:,} tips"
+        )
+
+
+def _check_labels(root: Node, filename: str) -> None:
+    for node in root.preorder():
+        problem = label_problem(node.name)
+        if problem:
+            raise PhyloInputError(f"{filename}, label {node.name[:40]!r}", problem)
+
+
 def read_tree(data: bytes, filename: str, fmt: str | None = None) -> str:
     """The one tree in an uploaded Newick, Nexus or PhyloXML file, as Newick.
 
@@ -121,6 +145,7 @@ def read_tree(data: bytes, filename: str, fmt: str | None = None) -> str:
     fmt = fmt or detect_format(text, filename)
     if fmt not in TREE_FORMATS:
         raise PhyloInputError("format", f"{fmt!r} is not one of {', '.join(TREE_FORMATS)}")
+    _check_size(text, filename, fmt)
     if fmt == "newick":
         try:
             root = parse_newick(text)
@@ -135,6 +160,7 @@ def read_tree(data: bytes, filename: str, fmt: str | None = None) -> str:
     tips = check_tips(root, filename)
     if tips > TIPS_MAX:
         raise PhyloInputError(filename, f"has {tips:,} tips; at most {TIPS_MAX:,}")
+    _check_labels(root, filename)
     return write_newick(root)
 
 
@@ -177,5 +203,10 @@ def write_tree(nwk: str, fmt: str) -> bytes:
         )
         return text.encode()
     out = io.StringIO()
-    Phylo.write(_to_phyloxml(root), out, "phyloxml")
+    try:
+        Phylo.write(_to_phyloxml(root), out, "phyloxml")
+    except RecursionError:  # Bio.Phylo and ElementTree write clades recursively
+        raise PhyloInputError(
+            "tree", "is too deep to write as PhyloXML here; download it as Newick or Nexus"
+        ) from None
     return out.getvalue().encode()
