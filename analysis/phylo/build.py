@@ -19,20 +19,28 @@ RapidNJ's bound (Simonsen, Mailund & Pedersen 2008), which prunes but never appr
   subtraction, and rounding is monotone, so the bound computed in floating point is never
   above the Q computed in floating point, and never decreases along the row;
 - entries of clusters that have since been joined are skipped (and rows compacted when they
-  pile up).
+  pile up);
+- when the bound stops pruning (lines a few mutations from one ancestor: near-equal, often
+  tied distances, so the rows' sums differ more than their distances), the sorted rows cost
+  more than they save; after two steps that looked at more than a tenth of the pairs, every
+  later step scans all pairs in order instead (:func:`_full_scan`), as scikit-bio does.
 
 Ties in Q are broken as scikit-bio breaks them (the first pair in row-major order of its
 working matrix): the working matrix here is laid out as scikit-bio's (the joined cluster
 takes the smaller slot, the last row moves into the freed one) and the distance and sum
 updates are the same arithmetic. (scikit-bio rounds Q through a slightly different
-expression, so an exact tie could in principle still go the other way; ties only arise in
-hand-made integer matrices, where the tests find the same trees.)
+expression, so an exact tie can still go the other way. On small integer matrices the tests
+find the same trees; on large clonal matrices (counts of differences, thousands of exact
+ties) the two may join tied pairs in another order and give another, equally valid NJ
+tree; with the ties broken by a 1e-9 jitter they agree.)
 
 Why this design (``bench/tree_building.py``, random matrices, this 2-core machine): the
 plain full scan compiled with numba is 1.1-1.4x *slower* than scikit-bio's Cython (the scan
 is memory-bound; a float32 shadow could at best halve that traffic), while the bound cuts
 the scanned pairs so far that the O(n^2 log n) sorting dominates: 0.75x scikit-bio's time
-at 500 taxa, 0.4x at 1,000, 0.2x at 2,000. Sorting int64 keys (distance bits with the
+at 500 taxa, 0.4x at 1,000, 0.2x at 2,000. On clonal matrices, where the full scan takes over,
+it takes 1-2x scikit-bio's time (the same memory-bound scan over a matrix that is not
+compacted). Sorting int64 keys (distance bits with the
 cluster id in the low bits, see :func:`_sort_keys`) halved the sorting time against
 ``argsort``.
 
@@ -82,6 +90,109 @@ def _sort_keys(values: np.ndarray, ids: np.ndarray, out: np.ndarray, mask: np.in
 
 
 @njit(cache=True)
+def _full_scan(
+    dm: np.ndarray, sums: np.ndarray, m: int, coef: float
+) -> tuple[float, int, int]:  # pragma: no cover - compiled
+    """The smallest Q over every living pair, the first in row-major order on ties (the same
+    arithmetic as the bounded scan, so both pick the same pair). One thread: numba's default
+    threading layer aborts when two web threads run a parallel kernel at once."""
+    best = np.inf
+    bi = -1
+    bj = -1
+    for r in range(m - 1):
+        s_r = sums[r]
+        for s in range(r + 1, m):
+            q = (coef * dm[r, s] - s_r) - sums[s]
+            if q < best:
+                best = q
+                bi = r
+                bj = s
+    return best, bi, bj
+
+
+@njit(cache=True)
+def _bounded_scan(
+    dm: np.ndarray,
+    sums: np.ndarray,
+    m: int,
+    coef: float,
+    keys: np.ndarray,
+    start: np.ndarray,
+    length: np.ndarray,
+    row_of: np.ndarray,
+    slot_of: np.ndarray,
+    mask: np.int64,
+    decoded: np.ndarray,
+    lower: np.ndarray,
+) -> tuple[int, int, int]:  # pragma: no cover - compiled
+    """The pair with the smallest Q, each sorted row scanned only while RapidNJ's bound can
+    still beat the best (see the module's notes); and how many living entries it looked at."""
+    scanned = 0
+    smax = sums[0]
+    for r in range(1, m):
+        if sums[r] > smax:
+            smax = sums[r]
+    # A good first candidate (each row's nearest living cluster) tightens the bound
+    # before the scan starts.
+    best = np.inf
+    bi = -1
+    bj = -1
+    for r in range(m):
+        row = row_of[r]
+        for p in range(start[row], length[row]):
+            s = slot_of[keys[row, p] & mask]
+            if s >= 0:
+                q = coef * dm[r, s] - sums[r] - sums[s]
+                if q < best:
+                    best = q
+                    bi = min(r, s)
+                    bj = max(r, s)
+                break
+    for r in range(m):
+        row = row_of[r]
+        s_r = sums[r]
+        p = start[row]
+        end = length[row]
+        leading = True
+        dead = 0
+        while p < end:
+            key = keys[row, p]
+            s = slot_of[key & mask]
+            if s < 0:
+                if leading:
+                    start[row] = p + 1
+                else:
+                    dead += 1
+                p += 1
+                continue
+            leading = False
+            scanned += 1
+            g = key & ~mask
+            if g < 0:
+                g ^= _FLIP
+            decoded[0] = g
+            if (coef * lower[0] - s_r) - smax > best:
+                break
+            q = (coef * dm[r, s] - s_r) - sums[s]
+            lo = min(r, s)
+            hi = max(r, s)
+            if q < best or (q == best and (lo < bi or (lo == bi and hi < bj))):
+                best = q
+                bi = lo
+                bj = hi
+            p += 1
+        if dead > 32 and dead * 2 > p - start[row]:
+            # Joined clusters pile up inside the scanned part: drop them once.
+            w = start[row]
+            for p2 in range(start[row], end):
+                if slot_of[keys[row, p2] & mask] >= 0:
+                    keys[row, w] = keys[row, p2]
+                    w += 1
+            length[row] = w
+    return bi, bj, scanned
+
+
+@njit(cache=True)
 def _nj_linkage(dm: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Neighbour joining on ``dm`` (modified in place): rows ``(a, b, length a, length b)``
     joining clusters ``a`` and ``b`` into cluster ``n + step`` (scikit-bio's linkage)."""
@@ -117,68 +228,20 @@ def _nj_linkage(dm: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     decoded = np.empty(1, dtype=np.int64)
     lower = decoded.view(np.float64)
     m = n
+    crowded = 0  # consecutive steps in which the bound pruned less than half the pairs
+    full = False  # the bound no longer pays: every pair is scanned (see _full_scan)
     while m > 3:
         coef = m - 2.0
-        smax = sums[0]
-        for r in range(1, m):
-            if sums[r] > smax:
-                smax = sums[r]
-        # A good first candidate (each row's nearest living cluster) tightens the bound
-        # before the scan starts.
-        best = np.inf
-        bi = -1
-        bj = -1
-        for r in range(m):
-            row = row_of[r]
-            for p in range(start[row], length[row]):
-                s = slot_of[keys[row, p] & mask]
-                if s >= 0:
-                    q = coef * dm[r, s] - sums[r] - sums[s]
-                    if q < best:
-                        best = q
-                        bi = min(r, s)
-                        bj = max(r, s)
-                    break
-        for r in range(m):
-            row = row_of[r]
-            s_r = sums[r]
-            p = start[row]
-            end = length[row]
-            leading = True
-            dead = 0
-            while p < end:
-                key = keys[row, p]
-                s = slot_of[key & mask]
-                if s < 0:
-                    if leading:
-                        start[row] = p + 1
-                    else:
-                        dead += 1
-                    p += 1
-                    continue
-                leading = False
-                g = key & ~mask
-                if g < 0:
-                    g ^= _FLIP
-                decoded[0] = g
-                if (coef * lower[0] - s_r) - smax > best:
-                    break
-                q = (coef * dm[r, s] - s_r) - sums[s]
-                lo = min(r, s)
-                hi = max(r, s)
-                if q < best or (q == best and (lo < bi or (lo == bi and hi < bj))):
-                    best = q
-                    bi = lo
-                    bj = hi
-                p += 1
-            if dead > 32 and dead * 2 > p - start[row]:
-                # Joined clusters pile up inside the scanned part: drop them once.
-                w = start[row]
-                for p2 in range(start[row], end):
-                    if slot_of[keys[row, p2] & mask] >= 0:
-                        keys[row, w] = keys[row, p2]
-                        w += 1
-                length[row] = w
+        if full:
+            _best, bi, bj = _full_scan(dm, sums, m, coef)
+        else:
+            bi, bj, scanned = _bounded_scan(
+                dm, sums, m, coef, keys, start, length, row_of, slot_of, mask, decoded, lower
+            )
+            # Many tied or near-equal distances (clonal lines from one ancestor) leave the
+            # bound nothing to prune: the sorted rows then cost more than they save.
+            crowded = crowded + 1 if 20 * scanned > m * (m - 1) else 0
+            full = crowded >= 2
         i = bi
         j = bj
         half = dm[i, j] / 2

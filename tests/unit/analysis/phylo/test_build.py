@@ -108,6 +108,21 @@ def test_nj_breaks_ties_as_scikit_bio_does() -> None:
         assert set(edges(ours, rooted=False)) == set(edges(reference, rooted=False)), seed
 
 
+def test_nj_on_clonal_lines_matches_scikit_bio() -> None:
+    # Lines a few mutations from one ancestor: near-equal distances leave RapidNJ's bound
+    # nothing to prune, so the builder falls back to scanning every pair. A 1e-9 jitter breaks
+    # the exact ties (whose order is arbitrary) so the answer is unique.
+    rng = np.random.default_rng(11)
+    n = 400
+    mutations = [set(rng.choice(100_000, int(rng.integers(1, 6)), replace=False)) for _ in range(n)]
+    values = np.array([[len(a ^ b) for b in mutations] for a in mutations], dtype=float) / 1e5
+    jitter = np.triu(rng.random((n, n)) * 1e-9, 1)
+    values += jitter + jitter.T
+    labels = [f"line{i}" for i in range(n)]
+    reference = str(skbio_nj(SkbioMatrix(values, labels)))
+    assert_same_tree(neighbor_joining(check_matrix(labels, values)), reference, rooted=False)
+
+
 def test_nj_negative_lengths_become_zero_like_scikit_bio() -> None:
     values = [
         [0, 5, 9, 9, 800],
