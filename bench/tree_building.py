@@ -97,6 +97,17 @@ def random_matrix(n: int, seed: int) -> np.ndarray:
     return values
 
 
+def clonal_matrix(n: int, seed: int) -> np.ndarray:
+    """Lines 1-5 mutations from one ancestor (counts of differences per 100 kb, jittered by
+    1e-9 so that exact ties, whose order is arbitrary, do not decide the topology): the
+    experiment's usual shape, and the worst case for RapidNJ's bound."""
+    rng = np.random.default_rng(seed)
+    mutations = [set(rng.choice(100_000, int(rng.integers(1, 6)), replace=False)) for _ in range(n)]
+    values = np.array([[len(a ^ b) for b in mutations] for a in mutations], dtype=float) / 1e5
+    jitter = np.triu(rng.random((n, n)) * 1e-9, 1)
+    return values + jitter + jitter.T
+
+
 def timed(run: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
     """(best, median, last result) over ``repeats`` calls."""
     times, result = [], None
@@ -151,6 +162,16 @@ def main() -> None:
         row(f"NJ {n:,} taxa vs scikit-bio nj", (ob, om), (sb, sm), str(rf))
         fb, fm, _ = timed(lambda v=values: full_scan_nj(v.copy()), args.repeats)
         row("  ablation: numba full Q scan", (fb, fm), (sb, sm), "")
+
+    for n in args.sizes[-2:]:
+        values = clonal_matrix(n, args.seed + n)
+        labels = [f"t{i}" for i in range(n)]
+        dm = check_matrix(labels, values)
+        sk = SkbioMatrix(values, labels)
+        ob, om, ours = timed(lambda dm=dm: build.neighbor_joining(dm), args.repeats)
+        sb, sm, ref = timed(lambda sk=sk: skbio_nj(sk), args.repeats)
+        rf = robinson_foulds(ours, str(ref)).rf
+        row(f"NJ {n:,} clonal lines vs scikit-bio nj", (ob, om), (sb, sm), str(rf))
 
     n = 200
     values = random_matrix(n, args.seed + n)
