@@ -290,7 +290,7 @@ def tree_figure(
                     layout.edge_y[mask],
                     colour=_colour(k),
                     width=line_width,
-                    name=category,
+                    name=escape(category),
                     group=category,
                 )
             )
@@ -339,7 +339,7 @@ def tree_figure(
                 customdata=layout.ids[nodes],
                 hovertext=hover[nodes],
                 hoverinfo="text",
-                name=name,
+                name=escape(name),  # a sample's factor value: Plotly renders <a>, <b>
                 legendgroup=name,
                 showlegend=coloured,
             )

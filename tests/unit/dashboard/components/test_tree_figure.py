@@ -123,6 +123,15 @@ def test_tips_without_a_value_are_listed_as_not_known() -> None:
     assert sorted(int(v) for v in unknown.customdata) == [5, 6]
 
 
+def test_legend_entries_are_escaped_text() -> None:
+    # A factor value is whatever an importer typed; Plotly renders <a> and <b> in legend names.
+    crafted = '<a href="https://evil.example">Space Flight</a>'
+    fig = tree_figure(tree_layout(FOUR), tip_groups=dict.fromkeys("ABCD", crafted))
+    names = {t.name for t in fig.data if t.name}
+    assert "&lt;a href=&quot;https://evil.example&quot;&gt;Space Flight&lt;/a&gt;" in names
+    assert not any("<a" in name for name in names)
+
+
 def test_no_colour_means_no_legend() -> None:
     fig = tree_figure(tree_layout(FOUR))
     assert not fig.layout.showlegend
