@@ -10,6 +10,7 @@ only if the job succeeds).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class Param:
     maximum: float | None = None
     max_length: int = 64
     choices: tuple[str, ...] = ()
+    pattern: str = ""  # a text's whole value must match this regular expression
+    pattern_hint: str = ""  # what the pattern asks for, in words
 
     def parse(self, value: object) -> object:
         """The checked value, or :class:`ValidationFailed` naming the parameter."""
@@ -79,6 +82,8 @@ class Param:
                 f"{self.name} must be text of at most {self.max_length} characters.",
                 field=self.name,
             )
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise ValidationFailed(f"{self.name} must be {self.pattern_hint}.", field=self.name)
         if self.choices and value not in self.choices:
             raise ValidationFailed(
                 f"{self.name} must be one of {', '.join(self.choices)}.", field=self.name
@@ -107,6 +112,8 @@ class Param:
         schema.update(type="string", maxLength=self.max_length)
         if self.choices:
             schema["enum"] = list(self.choices)
+        if self.pattern:
+            schema["pattern"] = f"^{self.pattern}$"
         if self.kind == "datetime":
             schema["format"] = "date-time"
         return schema
@@ -390,7 +397,16 @@ TREE_BUILD = JobKind(
     action=Action.TREE_BUILD,
     # Written whole at the end; not retried, since a worker lost after the save would build
     # the tree a second time.
-    params=(Param("request", "text", "The stored build request (its SHA-256)", max_length=64),),
+    params=(
+        Param(
+            "request",
+            "text",
+            "The stored build request (its SHA-256)",
+            max_length=64,
+            pattern="[0-9a-f]{64}",
+            pattern_hint="a SHA-256 in 64 lowercase hex digits",
+        ),
+    ),
     summarize=lambda result: f"Built tree {result.get('tree_id')} ({result.get('tips')} tips).",
 )
 

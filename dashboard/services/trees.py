@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -217,6 +218,9 @@ class BuildRequest:
     input_filename: str = ""
     input_kind: str = ""  # alignment or matrix
     experiment_id: int | None = None
+    # A job's stored request is named by its hash; the nonce makes that name unguessable, so
+    # nobody can start (and so consume) another user's queued build by its parameters.
+    nonce: str = ""
 
     @property
     def source(self) -> str:
@@ -775,6 +779,7 @@ def _start_job(
     request: BuildRequest,
     enqueue: Enqueue,
 ) -> JobView:
+    request = replace(request, nonce=secrets.token_hex(16))
     sha = _put(tree_store(files), request.as_json().encode("utf-8"))
     return start_job(db, actor, enqueue, JOB_KIND, {"request": sha})
 

@@ -6,6 +6,7 @@ never minutes in the request, and a refusal leaves nothing behind."""
 from __future__ import annotations
 
 import io
+import json
 import time
 from typing import Any
 
@@ -110,3 +111,13 @@ def test_the_generic_jobs_route_refuses_tree_builds_to_other_roles(site: Site, u
     )["items"]
     assert user in {e["username"] for e in events}
     assert _state(site) == before
+
+
+def test_a_tree_build_job_takes_only_a_sha256_as_its_request(site: Site) -> None:
+    # The stored request is named by its hash; anything else is refused when the job is
+    # started, not left to fail in a worker (a path such as ../../etc/passwd included).
+    client = site.client("sci")
+    for bad in ("../../etc/passwd", "A" * 64, "0" * 63, "g" * 64):
+        body = {"kind": "tree.build", "params": {"request": bad}}
+        answer = _json(client.post("/api/v1/jobs", json=body), 422)
+        assert "SHA-256" in json.dumps(answer), bad

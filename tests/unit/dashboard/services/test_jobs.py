@@ -117,6 +117,8 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         jobs.start(db, admin, Recorder(), "audit.export", {"since": "yesterday"})
     with pytest.raises(ValidationFailed, match="dataset_id"):
         jobs.start(db, admin, Recorder(), "provenance.verify", {"dataset_id": 0})
+    with pytest.raises(ValidationFailed, match="SHA-256 in 64 lowercase hex"):
+        jobs.start(db, admin, Recorder(), "tree.build", {"request": "../../etc/passwd"})
     assert set(KINDS) == {
         "audit.verify",
         "audit.export",
@@ -124,6 +126,7 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         "dataset.import",
         "provenance.verify",
         "provenance.sweep",
+        "tree.build",
     }
 
 
