@@ -230,7 +230,8 @@ class TreeUploadFormSchema(Schema):
             "format": "binary",
             "description": "A tree (Newick, Nexus, PhyloXML), an alignment (FASTA, PHYLIP, "
             "Clustal, Nexus) or a distance matrix (PHYLIP square or lower-triangular, CSV, "
-            f"TSV); plain text, at most {trees.UPLOAD_MAX // 2**20} MiB",
+            f"TSV); plain text, at most {trees.UPLOAD_MAX // 2**20} MiB and the server's "
+            "request limit (MICROSPACEGEN_MAX_REQUEST_MB, 64 MiB by default)",
         },
     )
     kind = fields.String(
@@ -585,7 +586,8 @@ class Trees(MethodView):
 
         201 with the tree when built in the request; 202 with the `tree.build` job when it
         runs as one (bootstrap, large inputs): its result names `tree_id`. A bad input is a
-        422 naming the file, field or cell, and nothing is saved.
+        422 naming the file, field or cell, and nothing is saved. JSON bodies are limited to
+        1 MiB (a matrix of about 700 taxa); send larger matrices as a PHYLIP or CSV file.
         """
         db, actor = current_db(), current_actor()
         if request.mimetype in FORM_TYPES:
