@@ -587,7 +587,8 @@ class Trees(MethodView):
         201 with the tree when built in the request; 202 with the `tree.build` job when it
         runs as one (bootstrap, large inputs): its result names `tree_id`. A bad input is a
         422 naming the file, field or cell, and nothing is saved. JSON bodies are limited to
-        1 MiB (a matrix of about 700 taxa); send larger matrices as a PHYLIP or CSV file.
+        1 MiB (a matrix of about 300 taxa with six-decimal distances); send larger matrices
+        as a PHYLIP or CSV file.
         """
         db, actor = current_db(), current_actor()
         if request.mimetype in FORM_TYPES:
