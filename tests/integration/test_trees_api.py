@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from Bio import Phylo
 from sqlalchemy import func, select
 
 from dashboard.auth import app_state
 from dashboard.models import ProvenanceRecord, Tree, TreeInput
 from dashboard.services import job_runner, trees
 from tests.integration.conftest import Site
+from tests.tree_support import phylo, splits
 
 # Wikipedia's neighbour-joining example: splits {a, b} and {d, e}; tip lengths 2, 3, 4, 2, 1.
 LABELS = ["a", "b", "c", "d", "e"]
@@ -34,25 +34,6 @@ NEWICK = b"((A:1,B:2)90:0.5,(C:1.5,D:0.5)75:0.25,E:3);"
 def _json(response: Any, status: int) -> Any:
     assert response.status_code == status, response.get_data(as_text=True)
     return response.get_json()
-
-
-def _phylo(text: str, fmt: str = "newick") -> Any:
-    return Phylo.read(io.StringIO(text), fmt)
-
-
-def _splits(newick: str) -> set[frozenset[str]]:
-    tree = _phylo(newick)
-    tips = frozenset(t.name for t in tree.get_terminals())
-    first = min(tips)
-    found = set()
-    for clade in tree.get_nonterminals():
-        side = frozenset(t.name for t in clade.get_terminals())
-        other = tips - side
-        if len(other) < len(side) or (len(other) == len(side) and first in side):
-            side = other
-        if 1 < len(side) < len(tips) - 1:
-            found.add(side)
-    return found
 
 
 def _state(site: Site) -> tuple[int, int, int, int]:
@@ -148,8 +129,8 @@ def test_a_matrix_tree_is_built_read_exported_rerooted_and_compared(site: Site) 
     assert tree["created_by"] == "sci"
     assert tree["dataset_ids"] == []
     assert tree["links"]["newick"] == f"/api/v1/trees/{tree['id']}?format=newick"
-    assert _splits(tree["newick"]) == {frozenset("ab"), frozenset("de")}
-    lengths = {t.name: t.branch_length for t in _phylo(tree["newick"]).get_terminals()}
+    assert splits(tree["newick"]) == {frozenset("ab"), frozenset("de")}
+    lengths = {t.name: t.branch_length for t in phylo(tree["newick"]).get_terminals()}
     assert lengths == pytest.approx({"a": 2, "b": 3, "c": 4, "d": 2, "e": 1}, abs=1e-6)
 
     # Everyone signed in reads it.
@@ -170,7 +151,7 @@ def test_a_matrix_tree_is_built_read_exported_rerooted_and_compared(site: Site) 
         assert response.status_code == 200
         assert response.mimetype == mimetype
         assert "attachment" in response.headers["Content-Disposition"]
-        back = _phylo(response.get_data(as_text=True), fmt)
+        back = phylo(response.get_data(as_text=True), fmt)
         assert {t.name for t in back.get_terminals()} == set(LABELS)
     assert _json(rev.get(f"/api/v1/trees/{tree['id']}?format=svg"), 422)["error"]["field"] == (
         "format"
@@ -191,7 +172,7 @@ def test_a_matrix_tree_is_built_read_exported_rerooted_and_compared(site: Site) 
     assert rooted.headers["Location"] == f"/api/v1/trees/{rerooted['id']}"
     assert (rerooted["source"], rerooted["parent_tree_id"]) == ("reroot", tree["id"])
     assert rerooted["links"]["parent"] == f"/api/v1/trees/{tree['id']}"
-    root = _phylo(rerooted["newick"]).root
+    root = phylo(rerooted["newick"]).root
     assert any({t.name for t in c.get_terminals()} == {"c"} for c in root.clades)
     midpoint = _json(sci.post(f"/api/v1/trees/{tree['id']}/reroot", json={"midpoint": True}), 201)
     assert midpoint["params"]["midpoint"] is True
@@ -214,7 +195,7 @@ def test_genomes_build_with_factors_and_a_bootstrap_runs_as_a_job(
     tree = _json(sci.post("/api/v1/trees", json={"datasets": ids, "distance": "p"}), 201)
     assert tree["dataset_ids"] == ids
     assert tree["tips"] == genomes
-    assert frozenset({"fl1", "fl2"}) in _splits(tree["newick"])
+    assert frozenset({"fl1", "fl2"}) in splits(tree["newick"])
     tips = {t["label"]: t for t in _json(sci.get(f"/api/v1/trees/{tree['id']}/tips"), 200)["tips"]}
     assert tips["fl1"]["dataset_id"] == genomes["fl1"]
     assert tips["fl1"]["factors"]["spaceflight"] == "Space Flight"
@@ -237,7 +218,7 @@ def test_genomes_build_with_factors_and_a_bootstrap_runs_as_a_job(
         10,
         3,
     )
-    supports = [c.confidence for c in _phylo(built["newick"]).get_nonterminals() if c.confidence]
+    supports = [c.confidence for c in phylo(built["newick"]).get_nonterminals() if c.confidence]
     assert supports
     assert all(0 <= s <= 100 for s in supports)
 

@@ -29,6 +29,7 @@ from dashboard.services.actor import Actor, Role
 from dashboard.services.errors import NotFound, PermissionDenied, ValidationFailed
 from dashboard.services.explorer import DataFiles
 from tests.conftest import make_user
+from tests.tree_support import phylo, splits
 
 # Wikipedia, "Neighbor joining", worked example: the tree has branch lengths a 2, b 3,
 # c 4, d 2, e 1, and splits {a, b} | {c, d, e} and {d, e} | {a, b, c}.
@@ -172,27 +173,6 @@ def _counts(db: Database, files: DataFiles) -> tuple[int, int, int, int]:
     return (*counts, stored)
 
 
-def _phylo(newick: str) -> Any:
-    return Phylo.read(io.StringIO(newick), "newick")
-
-
-def _splits(newick: str) -> set[frozenset[str]]:
-    """Non-trivial bipartitions (unrooted), each as its smaller side (on a tie, the side
-    without the first tip)."""
-    tree = _phylo(newick)
-    tips = frozenset(t.name for t in tree.get_terminals())
-    first = min(tips)
-    found = set()
-    for clade in tree.get_nonterminals():
-        side = frozenset(t.name for t in clade.get_terminals())
-        other = tips - side
-        if len(other) < len(side) or (len(other) == len(side) and first in side):
-            side = other
-        if 1 < len(side) < len(tips) - 1:
-            found.add(side)
-    return found
-
-
 def _audit(db: Database, action: str) -> list[tuple[str, str, str | None]]:
     with db.read() as s:
         rows = s.execute(
@@ -239,8 +219,8 @@ def test_an_inline_matrix_gives_the_textbook_tree_saved_audited_and_recorded(
     )
     assert view.tip_count == 5
     assert view.tips == dict.fromkeys(NJ_LABELS)
-    assert _splits(view.newick) == {frozenset("ab"), frozenset("de")}
-    tree = _phylo(view.newick)
+    assert splits(view.newick) == {frozenset("ab"), frozenset("de")}
+    tree = phylo(view.newick)
     for tip in tree.get_terminals():
         assert tip.branch_length == pytest.approx(NJ_TIP_LENGTHS[tip.name], abs=1e-6)
     assert trees.get_tree(db, view.id) == view
@@ -263,7 +243,7 @@ def test_upgma_and_wpgma_are_saved_as_asked(
         assert isinstance(view, trees.TreeView)
         assert view.method == method
         assert view.name.startswith(trees.METHOD_LABELS[method])
-        tree = _phylo(view.newick)
+        tree = phylo(view.newick)
         depths = {t.name: tree.distance(t) for t in tree.get_terminals()}
         # Both are ultrametric: every tip is as far from the root.
         assert max(depths.values()) - min(depths.values()) < 1e-9
@@ -278,7 +258,7 @@ def test_genomes_give_a_minhash_tree_with_flight_and_ground_lines_apart(
     assert (view.source, view.distance, view.method) == ("datasets", "mash", "nj")
     assert view.dataset_ids == tuple(ids)
     assert view.tips == genome_ids
-    assert {frozenset({"F1", "F2"}), frozenset({"G1", "G2"})} <= _splits(view.newick)
+    assert {frozenset({"F1", "F2"}), frozenset({"G1", "G2"})} <= splits(view.newick)
     assert view.params["k"] == 21
     assert view.params["sketch_size"] == 1000
     assert view.experiment_id is not None
@@ -302,7 +282,7 @@ def test_aligned_genomes_give_k2p_and_tips_carry_their_factors(
         db, scientist, files, {"datasets": list(genome_ids.values()), "distance": "k2p"}
     )
     assert isinstance(view, trees.TreeView)
-    assert {frozenset({"F1", "F2"}), frozenset({"G1", "G2"})} <= _splits(view.newick)
+    assert {frozenset({"F1", "F2"}), frozenset({"G1", "G2"})} <= splits(view.newick)
     assert view.params["gaps"] == "pairwise deletion"
     info = trees.tip_info(db, view)
     assert set(info) == set(GENOMES)
@@ -413,7 +393,7 @@ NEWICK = "((A:1,B:2)90:0.5,(C:1.5,D:0.5)75:0.25,E:3);"
 
 def _as(fmt: str) -> bytes:
     out = io.StringIO()
-    Phylo.write(_phylo(NEWICK), out, fmt)
+    Phylo.write(phylo(NEWICK), out, fmt)
     return out.getvalue().encode("utf-8")
 
 
@@ -433,7 +413,7 @@ def test_an_uploaded_tree_is_kept_and_exports_in_every_format(
         filename,
     )
     assert view.params["format"] == fmt
-    assert _splits(view.newick) == {frozenset("AB"), frozenset("CD")}
+    assert splits(view.newick) == {frozenset("AB"), frozenset("CD")}
     # The uploaded file is kept as it was sent.
     assert _counts(db, files) == (1, 0, 1, 1)
     for out_fmt, mimetype in (
@@ -468,7 +448,7 @@ def test_an_uploaded_alignment_and_matrix_are_built(
     view = trees.upload(db, scientist, files, "wiki.phy", phylip.encode(), {"kind": "matrix"})
     assert isinstance(view, trees.TreeView)
     assert (view.source, view.method) == ("matrix", "nj")
-    assert _splits(view.newick) == {frozenset("ab"), frozenset("de")}
+    assert splits(view.newick) == {frozenset("ab"), frozenset("de")}
 
 
 @pytest.mark.parametrize(("filename", "content", "data"), [
@@ -512,7 +492,7 @@ def test_reroot_makes_a_new_tree_and_compare_counts_splits(
     assert (rooted.source, rooted.parent_tree_id) == ("reroot", built.id)
     assert rooted.dataset_ids == built.dataset_ids
     assert rooted.tips == built.tips
-    root = _phylo(rooted.newick).root
+    root = phylo(rooted.newick).root
     assert any({t.name for t in child.get_terminals()} == {"ANC"} for child in root.clades), (
         rooted.newick
     )
@@ -568,13 +548,13 @@ def test_a_bootstrap_runs_as_a_job_and_saves_supports(
     view = trees.get_tree(db, int(done.result["tree_id"]))
     assert view.params["bootstrap"] == 20
     assert view.params["seed"] == 7
-    supports = [c.confidence for c in _phylo(view.newick).get_nonterminals() if c.confidence]
+    supports = [c.confidence for c in phylo(view.newick).get_nonterminals() if c.confidence]
     assert supports
     assert all(0 <= s <= 100 for s in supports)
     # The flight lines' shared mutations are in every replicate's columns many times over.
     flight = next(
         c
-        for c in _phylo(view.newick).get_nonterminals()
+        for c in phylo(view.newick).get_nonterminals()
         if {t.name for t in c.get_terminals()} in ({"F1", "F2"}, {"ANC", "G1", "G2"})
     )
     assert flight.confidence == 100
