@@ -12,9 +12,9 @@ import getpass
 import importlib
 import logging
 import pkgutil
+import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -332,9 +332,7 @@ def _serve(settings: Settings) -> None:
         workers = WorkerProcesses(settings, settings.workers, str(ROOT / "app.py"))
         workers.start()
         print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
-    # Tree building's compiled kernels, ready before the first user asks (a daemon thread:
-    # it never delays start or stop).
-    threading.Thread(target=_warm_phylogenetics, name="numba-warm-up", daemon=True).start()
+    _warm_phylogenetics()
     try:
         serve(
             app.server,
@@ -362,12 +360,20 @@ def _serve(settings: Settings) -> None:
 
 
 def _warm_phylogenetics() -> None:
-    from analysis.phylo.warm import warm_up
-
+    """Compile the tree builders' numba kernels into numba's on-disk cache, in a separate
+    low-priority process: compiling holds the GIL for seconds, which in this process would
+    stall every request; done there, the first tree anyone builds loads the cache instead."""
     try:
-        warm_up()
-    except Exception:  # only an optimisation: the first build compiles instead
-        logging.getLogger("microspacegen").exception("warming the tree builders failed")
+        subprocess.Popen(
+            [sys.executable, "-m", "analysis.phylo.warm"],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:  # only an optimisation: the first build compiles instead
+        logging.getLogger("microspacegen").exception("could not warm the tree builders")
 
 
 def _spool_in_data_dir(settings: Settings) -> None:

@@ -1,11 +1,13 @@
 """Compile the numba kernels ahead of the first tree a user builds.
 
 Numba compiles on first call (several seconds from scratch) and caches the machine code
-beside the modules; the server calls :func:`warm_up` in a background thread at start, so
-the first build is as quick as the rest and later processes (job workers) load the cache.
+beside the modules; the server runs ``python -m analysis.phylo.warm`` in a low-priority
+process at start, so the first build (in the server or a job worker) loads the cache.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -24,3 +26,8 @@ def warm_up() -> None:
     for method in ("nj", "upgma", "wpgma"):
         build_tree(matrix, method)
     sketch([b"ACGTTGCAAGGCTTACCGATACGATCGATCGTAGCTAGCTAGCATCGAT"])
+
+
+if __name__ == "__main__":
+    os.nice(10)  # behind the server and the tests that run beside it
+    warm_up()
