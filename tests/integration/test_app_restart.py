@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from dashboard.db import Database
 from dashboard.models import DeviceRow, Experiment, ExperimentArm, utcnow
@@ -33,8 +34,11 @@ def _free_port() -> int:
 def _wait(condition: Callable[[], bool], timeout_s: float, what: str) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
-        if condition():
-            return time.monotonic() - start
+        try:
+            if condition():
+                return time.monotonic() - start
+        except OperationalError:  # the file exists before the migrations have committed
+            pass
         time.sleep(0.2)
     raise AssertionError(f"{what}: not within {timeout_s} s")
 
