@@ -93,18 +93,20 @@ def _sort_keys(values: np.ndarray, ids: np.ndarray, out: np.ndarray, mask: np.in
 def _full_scan(
     dm: np.ndarray, sums: np.ndarray, m: int, coef: float
 ) -> tuple[float, int, int]:  # pragma: no cover - compiled
-    """The smallest Q over every living pair, the first in row-major order on ties (the same
-    arithmetic as the bounded scan, so both pick the same pair). One thread: numba's default
-    threading layer aborts when two web threads run a parallel kernel at once."""
+    """The smallest Q over every living pair, the first in row-major order on ties, computed
+    as scikit-bio's scan computes it. One thread: numba's default threading layer aborts
+    when two web threads run a parallel kernel at once."""
     best = np.inf
     bi = -1
     bj = -1
     for r in range(m - 1):
         s_r = sums[r]
+        best_plus = best + s_r  # scikit-bio's hoisting: one subtraction less a pair
         for s in range(r + 1, m):
-            q = (coef * dm[r, s] - s_r) - sums[s]
-            if q < best:
-                best = q
+            q = coef * dm[r, s] - sums[s]
+            if q < best_plus:
+                best_plus = q
+                best = q - s_r
                 bi = r
                 bj = s
     return best, bi, bj
@@ -281,16 +283,17 @@ def _nj_linkage(dm: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
             slot_of[cid[j]] = j
             row_of[j] = row_of[last]
         m = last
-        # The new cluster's row: every other living cluster, sorted by distance.
-        w = 0
-        for k in range(m):
-            if k != i:
-                values[w] = dm[i, k]
-                ids[w] = cid[k]
-                w += 1
-        _sort_keys(values[:w], ids[:w], keys[row_i, :w], mask)
-        start[row_i] = 0
-        length[row_i] = w
+        if not full:  # the sorted rows serve only the bounded scan
+            # The new cluster's row: every other living cluster, sorted by distance.
+            w = 0
+            for k in range(m):
+                if k != i:
+                    values[w] = dm[i, k]
+                    ids[w] = cid[k]
+                    w += 1
+            _sort_keys(values[:w], ids[:w], keys[row_i, :w], mask)
+            start[row_i] = 0
+            length[row_i] = w
     # The last three clusters meet at the (unrooted) root, as in scikit-bio.
     l0 = (dm[0, 1] + dm[0, 2] - dm[1, 2]) / 2
     lm[n - 3, 0] = cid[1]
