@@ -737,9 +737,7 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
                 f"{dataset_id}; delete them first, so no lineage points at nothing."
             )
         trees = list(
-            s.scalars(
-                select(TreeInput.tree_id).where(TreeInput.dataset_id == dataset_id).limit(10)
-            )
+            s.scalars(select(TreeInput.tree_id).where(TreeInput.dataset_id == dataset_id).limit(10))
         )
         if trees:
             raise Conflict(
