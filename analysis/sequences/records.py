@@ -40,7 +40,8 @@ class Feature:
     ``is_3prime_partial`` say the biological start or end is fuzzy (``<``/``>``) or a part
     lies on another record (such parts are left out of ``parts`` and both flags are set);
     ``is_pseudo`` for ``/pseudo`` or ``/pseudogene``; ``exception`` is ``/exception`` (e.g.
-    "RNA editing"); ``transl_except`` the raw ``/transl_except`` values.
+    "RNA editing"); ``transl_except`` the raw ``/transl_except`` values; ``mobile_element``
+    the ``/mobile_element`` or ``/mobile_element_type`` value (e.g. "insertion sequence:IS1").
     """
 
     type: str
@@ -61,6 +62,7 @@ class Feature:
     is_pseudo: bool = False
     exception: str = ""
     transl_except: tuple[str, ...] = ()
+    mobile_element: str = ""
 
     @property
     def is_partial(self) -> bool:
@@ -196,4 +198,6 @@ def _feature(seq_feature: SeqFeature) -> Feature | None:
         is_pseudo="pseudo" in qualifiers or "pseudogene" in qualifiers,
         exception="; ".join(str(v).strip() for v in qualifiers.get("exception", [])),
         transl_except=tuple(str(v).strip() for v in qualifiers.get("transl_except", [])),
+        mobile_element=_first(qualifiers, "mobile_element")
+        or _first(qualifiers, "mobile_element_type"),
     )
