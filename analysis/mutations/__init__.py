@@ -1,0 +1,1 @@
+"""Mutation detection: calling, formats (GenomeDiff, VCF) and scoring of mutations."""
