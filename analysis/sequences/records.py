@@ -88,6 +88,7 @@ class Record:
     sequence: str
     features: tuple[Feature, ...]
     topology: str
+    name: str = ""  # GenBank's LOCUS name (what breseq and GenomeDiff files call the record)
 
     @property
     def length(self) -> int:
@@ -140,7 +141,8 @@ def _record(seq_record: SeqRecord, format: str) -> Record:
         for feature in map(_feature, seq_record.features)
         if feature is not None and feature.type != "source"
     )
-    return Record(record_id, description, sequence, features, topology)
+    name = seq_record.name if format != "fasta" and seq_record.name != "<unknown name>" else ""
+    return Record(record_id, description, sequence, features, topology, name or record_id)
 
 
 def _first(qualifiers: dict[str, list[str]], key: str) -> str:
