@@ -29,6 +29,17 @@ if ! command -v mash >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v bcftools >/dev/null 2>&1; then
+  echo "== installing Debian's bcftools (the judge of the VCF the mutation caller writes)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bcftools >/dev/null
+  else
+    echo "error: bcftools is missing; run: sudo apt-get install -y bcftools" >&2
+    exit 1
+  fi
+fi
+
 # axe-core for the accessibility tests, pinned in package.json / package-lock.json.
 if ! command -v npm >/dev/null 2>&1; then
   echo "== installing Debian's nodejs and npm for the accessibility tests"
