@@ -3,7 +3,6 @@ converts to its four mutations and, placed on the reference, writes breseq's pos
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -21,22 +20,11 @@ from analysis.mutations.genomediff import (
 )
 from analysis.mutations.model import Evidence, Kind, Mutation, Unresolved
 from analysis.sequences.records import load_records
-
-
-def peers() -> Path:
-    """breseq's peer cases: $MICROSPACEGEN_PEERS, else beside the repository, else /work."""
-    here = Path(__file__).resolve().parents[4]
-    for candidate in (os.environ.get("MICROSPACEGEN_PEERS"), here.parent / "shared" / "peers"):
-        if candidate and Path(candidate, "breseq").is_dir():
-            return Path(candidate, "breseq")
-    fallback = Path("/work/shared/peers/breseq")
-    if not fallback.is_dir():
-        pytest.skip("breseq peer cases not found (set MICROSPACEGEN_PEERS)")
-    return fallback
+from tests import peers
 
 
 def peer_file(name: str) -> Path:
-    return peers() / "tests" / name
+    return peers.breseq() / "tests" / name
 
 
 def sequence_of(name: str) -> str:

@@ -3,10 +3,8 @@ indels, and a brute-force search of every equivalent placement."""
 
 from __future__ import annotations
 
-import os
 import random
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +12,7 @@ from analysis.mutations.errors import MutationInputError
 from analysis.mutations.model import Kind, Mutation
 from analysis.mutations.normalise import left_normalised, right_normalised, same_event
 from analysis.sequences.records import load_records
-
-
-def peers() -> Path:
-    """breseq's peer cases: $MICROSPACEGEN_PEERS, else beside the repository, else /work."""
-    here = Path(__file__).resolve().parents[4]
-    for candidate in (os.environ.get("MICROSPACEGEN_PEERS"), here.parent / "shared" / "peers"):
-        if candidate and Path(candidate, "breseq").is_dir():
-            return Path(candidate, "breseq")
-    fallback = Path("/work/shared/peers/breseq")
-    if not fallback.is_dir():
-        pytest.skip("breseq peer cases not found (set MICROSPACEGEN_PEERS)")
-    return fallback
+from tests import peers
 
 
 def ins(position: int, new_seq: str, seq_id: str = "c") -> Mutation:
@@ -183,7 +170,9 @@ def test_extremes_of_every_equivalent_placement() -> None:
 def lambda_sequence() -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Biopython dislikes the file's short LOCUS line
-        (record,) = load_records(peers() / "tests/data/lambda/lambda.5.gbk", "genbank", "none")
+        (record,) = load_records(
+            peers.breseq() / "tests/data/lambda/lambda.5.gbk", "genbank", "none"
+        )
     return record.sequence
 
 
