@@ -281,6 +281,17 @@ def _parser() -> argparse.ArgumentParser:
         "(after its records are checked; audited)",
     )
     reanchor.add_argument("batch", type=int, help="the batch id (see the Provenance page)")
+    call = commands.add_parser(
+        "call",
+        help="call one sample's mutations from files, without the app (writes output.vcf "
+        "and output.gd)",
+    )
+    call.add_argument("--reference", type=Path, required=True, help="FASTA or GenBank")
+    call.add_argument(
+        "--reads", type=Path, nargs="+", required=True, metavar="R1 [R2]", help="FASTQ file(s)"
+    )
+    call.add_argument("--mode", choices=("consensus", "polymorphism"), default="consensus")
+    call.add_argument("--out", type=Path, required=True, help="folder for the results")
     database = commands.add_parser("db", help="database maintenance").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
@@ -448,10 +459,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(settings, args.processes, args.exit_with)
         if args.command == "controller":
             return _controller(settings, args.exit_with)
+        if args.command == "call":
+            return _call(args)
         return _command(args, settings)
     except (ConfigError, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _call(args: argparse.Namespace) -> int:
+    from analysis.mutations.call import Mode
+    from analysis.mutations.errors import MutationInputError
+    from analysis.mutations.headless import call_to_folder
+
+    last = [""]
+
+    def progress(stage: str, fraction: float) -> None:
+        line = f"{stage} {fraction:.0%}"
+        if line != last[0]:
+            last[0] = line
+            print(line, file=sys.stderr, flush=True)
+
+    try:
+        result = call_to_folder(
+            args.reference, args.reads, Mode(args.mode), args.out, progress=progress
+        )
+    except MutationInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for note in result.skipped:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{len(result.mutations)} mutations, {len(result.unresolved)} unresolved stretches "
+        f"({result.mapped} of {result.reads} reads aligned): {args.out / 'output.vcf'}, "
+        f"{args.out / 'output.gd'}",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:

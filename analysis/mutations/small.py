@@ -29,6 +29,7 @@ MIN_POLYMORPHISM_FREQUENCY = 0.05
 MIN_POLYMORPHISM_STRAND = 1  # supporting reads on each strand in polymorphism mode
 STRAND_BIAS_P = 0.001
 ALPHA = 0.05  # family-wise error over the genome, polymorphism mode
+INDEL_ERROR = 0.01  # per read and site
 CONSENSUS_QUALITY = 20.0  # Phred: at most a 1 % chance that the call is sequencing error
 
 
@@ -176,6 +177,9 @@ def _indel_call(
     reads = sum(support)
     depth = max(informative, reads)
     frequency = reads / depth
+    # How unlikely this many reads show the indel if each read had a 1 % chance of one
+    # here by error (454 and Ion reads in homopolymers; Illumina's rate is far lower).
+    p_error = float(stats.poisson.sf(reads - 1, depth * INDEL_ERROR))
     if settings.polymorphism:
         if frequency < MIN_POLYMORPHISM_FREQUENCY or min(support) < MIN_POLYMORPHISM_STRAND:
             return None
@@ -191,8 +195,7 @@ def _indel_call(
         evidence=Evidence(
             depth=depth,
             supporting=support,
-            reference=(depth - reads, 0),
-            quality=float(reads),
+            quality=_phred(p_error),
         ),
     )
 
