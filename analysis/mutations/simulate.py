@@ -381,6 +381,10 @@ def plant(reference: Sequence[Record], plan: PlantPlan = PlantPlan(), seed: int 
         record = circular[int(rng.integers(0, len(circular)))]
         truth.append(_origin_deletion(rng, record, layouts[record.id], plan))
     by_length = sorted(reference, key=lambda r: -r.length)
+    has_repeat_indels = plan.repeat_indel_fraction > 0 and (
+        plan.small_insertions or plan.small_deletions
+    )
+    repeats = {r.id: tandem_repeats(r.sequence) if has_repeat_indels else [] for r in reference}
     lengths = np.array([r.length for r in reference], dtype=np.float64)
     weights = lengths / lengths.sum()
     steps: list[tuple[int, str]] = [
@@ -396,7 +400,8 @@ def plant(reference: Sequence[Record], plan: PlantPlan = PlantPlan(), seed: int 
     for count, what in steps:
         for _ in range(count):
             chosen = reference[int(rng.choice(len(reference), p=weights))]
-            truth.append(_plant_one(rng, [chosen, *by_length], layouts, plan, elements, what))
+            records = [chosen, *by_length]
+            truth.append(_plant_one(rng, records, layouts, repeats, plan, elements, what))
     truth = [_with_frequency(rng, m, plan) for m in truth]
     truth.sort(key=lambda m: ([r.id for r in reference].index(m.seq_id), m.position))
     sequences: dict[str, str] = {}
@@ -413,18 +418,22 @@ def _plant_one(
     rng: np.random.Generator,
     records: Sequence[Record],
     layouts: Mapping[str, _Layout],
+    repeats: Mapping[str, Sequence[tuple[int, int, int]]],
     plan: PlantPlan,
     elements: Mapping[str, str],
     what: str,
 ) -> Mutation:
     """Plant on the first record with room (a full plasmid passes it on)."""
+
+    def site(record: Record) -> _Site:
+        return _Site(rng, record, layouts[record.id], plan, elements, repeats[record.id])
+
     for record in records[:-1]:
         try:
-            return _PLANTERS[what](_Site(rng, record, layouts[record.id], plan, elements))
+            return _PLANTERS[what](site(record))
         except _NoRoom:
             continue
-    last = records[-1]
-    return _PLANTERS[what](_Site(rng, last, layouts[last.id], plan, elements))
+    return _PLANTERS[what](site(records[-1]))
 
 
 def _new_layout(record: Record, plan: PlantPlan) -> _Layout:
@@ -488,13 +497,15 @@ def _origin_deletion(
 
 @dataclass(frozen=True)
 class _Site:
-    """What every planter needs: the generator, the record, its layout, plan, elements."""
+    """What every planter needs: the generator, the record and its layout and repeats, the
+    plan, the elements."""
 
     rng: np.random.Generator
     record: Record
     layout: _Layout
     plan: PlantPlan
     elements: Mapping[str, str]
+    repeats: Sequence[tuple[int, int, int]]  # tandem_repeats of the record
 
     def place(self, size: int, spacing: int, what: str) -> int:
         return _place(self.rng, self.layout, size, spacing, what)
@@ -567,7 +578,7 @@ def tandem_repeats(sequence: str, min_length: int = 5) -> list[tuple[int, int, i
 def _repeat_indel(site: _Site, is_insertion: bool) -> Mutation | None:
     """An indel of whole repeat units, placed at a random phase inside the repeat."""
     rng, plan, sequence = site.rng, site.plan, site.record.sequence
-    repeats = _repeats_of(site.record)
+    repeats = site.repeats
     for _ in range(50 if repeats else 0):
         start, end, unit = repeats[int(rng.integers(0, len(repeats)))]
         copies = (end - start) // unit
@@ -585,18 +596,6 @@ def _repeat_indel(site: _Site, is_insertion: bool) -> Mutation | None:
         first = int(rng.integers(start, end - units * unit + 1))
         return Mutation(Kind.DEL, site.record.id, first + 1, size=units * unit)
     return None
-
-
-_REPEAT_CACHE: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
-
-
-def _repeats_of(record: Record) -> list[tuple[int, int, int]]:
-    # Planting many indels scans each record once, not once per indel.
-    key = (record.id, hash(record.sequence))
-    if key not in _REPEAT_CACHE:
-        _REPEAT_CACHE.clear()
-        _REPEAT_CACHE[key] = tandem_repeats(record.sequence)
-    return _REPEAT_CACHE[key]
 
 
 def _large_deletion(site: _Site) -> Mutation:
