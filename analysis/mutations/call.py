@@ -115,7 +115,9 @@ def call_mutations(
     calls = small.snps(pileup, settings) + small.indels(pileup, settings)
     report("calling", 0.5)
     events, unresolved = large.events(pileup, settings)
-    calls = small.merge_substitutions(calls, genome) + events
+    calls = small.merge_clusters(calls, genome)
+    events = large.not_called_already(events, calls)
+    calls += events
     calls = large.without_inside(calls, events)
     unresolved = large.explained(unresolved, calls, genome.sequences())
     report("calling", 1.0)

@@ -82,6 +82,202 @@ def _junction_votes(
     return Counter({k: v for k, v in votes.items() if k[1] > 0})
 
 
+_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+MAX_DUPLICATION = 20  # target-site duplications longer than this are not a MOB's
+
+
+def _revcomp(bases: str) -> str:
+    return bases.translate(_COMPLEMENT)[::-1]
+
+
+def mobile_elements(contig: Contig) -> dict[str, str]:
+    """Name -> sequence (on its own strand) of the record's annotated mobile elements
+    (``/mobile_element`` qualifiers, or mobile_element features), first copy per name."""
+    found: dict[str, str] = {}
+    for feature in contig.features:
+        label = feature.mobile_element or (
+            feature.gene or feature.locus_tag if feature.type == "mobile_element" else ""
+        )
+        if not label:
+            continue
+        name = label.rsplit(":", 1)[-1].strip() or label
+        bases = "".join(contig.sequence[a:b] for a, b, _ in feature.parts)
+        if name not in found and len(bases) >= 2 * KEY:
+            found[name] = _revcomp(bases) if feature.strand < 0 else bases
+    return found
+
+
+def _element_start(bases: str, elements: dict[str, str]) -> tuple[str, int, int] | None:
+    """The element, strand and offset whose copy begins with ``bases`` (a read's unaligned
+    end past its flank); offset ``r`` > 0 when the first ``r`` bases of the element aligned
+    by chance to the reference past the flank."""
+    key = bases[:KEY]
+    for name, element in elements.items():
+        for strand, copy in ((1, element), (-1, _revcomp(element))):
+            at = copy.find(key, 0, SLACK + len(key))
+            if at != -1:
+                return name, strand, at
+    return None
+
+
+def _element_end(bases: str, elements: dict[str, str]) -> tuple[str, int, int] | None:
+    """The element, strand and offset whose copy ends with ``bases`` (a read's unaligned
+    start before its flank); offset as in :func:`_element_start`, at the element's end."""
+    key = bases[-KEY:]
+    for name, element in elements.items():
+        for strand, copy in ((1, element), (-1, _revcomp(element))):
+            at = copy.rfind(key, len(copy) - SLACK - len(key))
+            if at != -1:
+                return name, strand, len(copy) - (at + len(key))
+    return None
+
+
+def _element_sites(
+    clips: dict[tuple[str, int], list[str]], elements: dict[str, str]
+) -> tuple[dict[int, Counter[tuple[str, int]]], dict[int, Counter[tuple[str, int]]]]:
+    """Per clip position, how many reads run into each element: (ends of left flanks,
+    starts of right flanks)."""
+    before: dict[int, Counter[tuple[str, int]]] = defaultdict(Counter)
+    after: dict[int, Counter[tuple[str, int]]] = defaultdict(Counter)
+    for (side, position), reads in clips.items():
+        for bases in reads:
+            hit = (_element_start if side == "right" else _element_end)(bases, elements)
+            if hit is None:
+                continue
+            name, strand, chance = hit  # bases of the element that aligned past the flank
+            if side == "right":
+                before[position - chance][(name, strand)] += 1
+            else:
+                after[position + chance][(name, strand)] += 1
+    return before, after
+
+
+def _mob(
+    contig: Contig,
+    before: dict[int, Counter[tuple[str, int]]],
+    after: dict[int, Counter[tuple[str, int]]],
+) -> list[Mutation]:
+    """Insertions of an annotated element: reads of the left flank run into its start and
+    reads of the right flank out of its end, on one strand; where they overlap is the
+    target-site duplication (position = its first base, as breseq writes MOB)."""
+    calls = []
+    for end, elements in sorted(before.items()):
+        (name, strand), left_reads = elements.most_common(1)[0]
+        for duplication in range(0, MAX_DUPLICATION + 1):
+            start = end - duplication  # 0-based first base of the right flank
+            right_reads = after.get(start, Counter()).get((name, strand), 0)
+            if left_reads + right_reads >= MIN_JUNCTION_READS and right_reads and left_reads:
+                calls.append(
+                    Mutation(
+                        kind=Kind.MOB,
+                        seq_id=contig.id,
+                        position=_folded(contig, start) + 1,
+                        repeat_name=name,
+                        strand=strand,
+                        duplication_size=duplication,
+                        evidence=Evidence(junction_reads=left_reads + right_reads),
+                    )
+                )
+                break
+    return calls
+
+
+def _mob_with_deletion(
+    contig: Contig,
+    first: int,
+    last: int,
+    before: dict[int, Counter[tuple[str, int]]],
+    after: dict[int, Counter[tuple[str, int]]],
+) -> list[Mutation]:
+    """An element inserted where a stretch was lost: reads end at the gap's left edge and
+    run into the element, reads start at its right edge coming out of it. Written as breseq
+    does: MOB after the last kept base with no duplication, then the DEL."""
+    # A few bases past either edge may align by chance before the reads clip.
+    best: tuple[int, int, int, str, int] | None = None
+    for end in range(first - SLACK, first + 1):
+        for start in range(last + 1, last + 2 + SLACK):
+            into = before.get(end, Counter())
+            out_of = after.get(_folded(contig, start), Counter())
+            for key in into:
+                if out_of.get(key):
+                    reads = into[key] + out_of[key]
+                    if best is None or reads > best[0]:
+                        best = (reads, end, start, key[0], key[1])
+    if best is None or best[0] < MIN_JUNCTION_READS:
+        return []
+    reads, end, start, name, strand = best
+    evidence = Evidence(junction_reads=reads)
+    return [
+        Mutation(Kind.MOB, contig.id, end, repeat_name=name, strand=strand, evidence=evidence),
+        Mutation(Kind.DEL, contig.id, end + 1, size=start - end, evidence=evidence),
+    ]
+
+
+MAX_AMPLIFICATION = 100_000  # bases: longest tandem amplification searched for
+MIN_COPY_RATIO = 1.5  # coverage inside over outside that an extra copy must show
+MIN_FLANK_DEPTH = 3  # reads beside an amplification, for its ratio to mean anything
+
+
+def _amplifications(
+    contig: Contig,
+    depth: npt.NDArray[np.int32],
+    clips: dict[tuple[str, int], list[str]],
+    elements: dict[str, str],
+) -> list[Mutation]:
+    """Tandem copies: reads reach the copy's end and run on into its own start (found
+    upstream), and the stretch between is covered more than its sides."""
+    text = contig.sequence
+    repeats = [
+        (f.start, f.end) for f in contig.features if f.mobile_element or f.type == "mobile_element"
+    ]
+    found: dict[tuple[int, int], Mutation] = {}
+    for (side, end), reads in clips.items():
+        if side != "right" or len(reads) < MIN_JUNCTION_READS or end > len(text):
+            continue
+        if any(lo <= end <= hi for lo, hi in repeats):
+            continue  # reads in a repeat's copies are placed at random: no junction here
+        votes: Counter[int] = Counter()
+        for bases in reads:
+            if _element_start(bases, elements) is not None:
+                continue  # a read running into a mobile element, not into a copy
+            key = bases[:KEY]
+            for at in _occurrences(text, key, end - MAX_AMPLIFICATION, end - len(key) - 1):
+                votes[at] += 1
+        if not votes:
+            continue
+        start, reads_for = votes.most_common(1)[0]
+        if reads_for < MIN_JUNCTION_READS:
+            continue
+        stop = end
+        while start > 0 and text[start - 1] == text[stop - 1]:
+            start, stop = start - 1, stop - 1
+        # Medians: a short amplification inside a long stretch must not lift all of it.
+        inside = _median(depth, start, stop)
+        outside = (_median(depth, start - FLANK, start) + _median(depth, stop, stop + FLANK)) / 2
+        if outside < MIN_FLANK_DEPTH or inside / outside < MIN_COPY_RATIO:
+            continue
+        ratio = inside / outside
+        span = (start, stop)
+        if span in found and found[span].evidence.junction_reads >= reads_for:
+            continue
+        found[span] = Mutation(
+            Kind.AMP,
+            contig.id,
+            start + 1,
+            size=stop - start,
+            copy_number=max(2, round(ratio)),
+            evidence=Evidence(
+                depth=round(outside), junction_reads=reads_for, coverage_ratio=round(ratio, 2)
+            ),
+        )
+    return list(found.values())
+
+
+def _median(depth: npt.NDArray[np.int32], lo: int, hi: int) -> float:
+    lo, hi = max(0, lo), min(depth.size, hi)
+    return float(np.median(depth[lo:hi])) if hi > lo else 0.0
+
+
 def _mean(depth: npt.NDArray[np.int32], lo: int, hi: int) -> float:
     lo, hi = max(0, lo), min(depth.size, hi)
     return float(depth[lo:hi].mean()) if hi > lo else 0.0
@@ -99,14 +295,28 @@ def events(pileup: Pileup, settings: Settings) -> tuple[list[Mutation], list[Unr
     unresolved: list[Unresolved] = []
     for contig in reference.contigs:
         depth = pileup.depth[contig.offset : contig.offset + contig.length]
+        clips = clips_by[contig.index]
+        before, after = _element_sites(clips, mobile_elements(contig))
+        explained_here: list[Mutation] = []
         for first, last in _zero_runs(depth, contig.circular):
-            call = _deletion(contig, depth, first, last, clips_by[contig.index])
-            if call is not None:
-                calls.append(call)
+            call = _deletion(contig, depth, first, last, clips)
+            found = [call] if call is not None else []
+            found = found or _mob_with_deletion(contig, first, last, before, after)
+            if found:
+                explained_here += found
             else:
                 end = last % contig.length if contig.circular else last
                 unresolved.append(Unresolved(contig.id, first + 1, end + 1))
-    return calls, unresolved
+        taken = {m.position for m in explained_here if m.kind is Kind.MOB}
+        mobs = [m for m in _mob(contig, before, after) if not _near(m, taken)]
+        copies = _amplifications(contig, depth, clips, mobile_elements(contig))
+        calls += explained_here + mobs + copies
+    unique = {(m.kind, m.seq_id, m.position, m.size, m.repeat_name): m for m in calls}
+    return list(unique.values()), unresolved
+
+
+def _near(mob: Mutation, positions: set[int]) -> bool:
+    return any(abs(mob.position - p) <= MAX_DUPLICATION + 1 for p in positions)
 
 
 def _folded(contig: Contig, position: int) -> int:
@@ -143,6 +353,22 @@ def _deletion(
             coverage_ratio=0.0,
         ),
     )
+
+
+def not_called_already(events: list[Mutation], calls: list[Mutation]) -> list[Mutation]:
+    """Deletions short enough for reads to span are called from the reads' gaps; the
+    coverage gap they leave gives the same deletion again (placed by its junction): keep
+    the read-level call."""
+    deletions = [c for c in calls if c.kind is Kind.DEL]
+    return [
+        e
+        for e in events
+        if e.kind is not Kind.DEL
+        or not any(
+            d.seq_id == e.seq_id and d.size == e.size and abs(d.position - e.position) <= e.size
+            for d in deletions
+        )
+    ]
 
 
 def without_inside(calls: list[Mutation], events: list[Mutation]) -> list[Mutation]:

@@ -3,8 +3,10 @@
 The walk over CIGARs runs in numba (compiled once, cached on disk): a 4.6 Mb genome at 40x
 is ~190 million aligned bases. Only uniquely placed reads count as evidence for a base or an
 indel; every aligned read counts towards ``depth``, so a repeat is covered, not "missing".
-Indels are placed leftmost in their repeat as each read is walked, so reads that show one
-event at different places in a homopolymer agree.
+Each read's indels, with the mismatches and other indels within a few bases of them, are
+kept as one event (the reference stretch and the read's bases for it): an aligner may show
+one change as a 2 bp deletion in some reads and as two 1 bp deletions around a mismatch in
+others, and events compare equal once trimmed and placed leftmost (``small``).
 """
 
 from __future__ import annotations
@@ -23,16 +25,23 @@ MIN_QUALITY = 13  # bases below this Phred quality are not evidence (bcftools' d
 _ERROR_OF = (10.0 ** (-np.arange(94) / 10.0)).astype(np.float32)  # Phred -> P(error)
 _MAX_EVENTS_PER_READ = 8  # room reserved per alignment for indel events
 
-# Columns of the indel event tables.
-DEL_COLUMNS = ("contig", "position", "length", "strand")  # position: first deleted base
-INS_COLUMNS = ("contig", "position", "length", "read_index", "rotation", "strand")
+CLUSTER_GAP = 3  # reference bases between changes one read carries as one event
+# Columns of the event table: reference[start, start + length) reads as the event's bases.
+EVENT_COLUMNS = ("contig", "start", "length", "read_index", "read_length", "strand")
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _ref_base(ref, offset, length, circular, position):  # type: ignore[no-untyped-def]
-    if circular:
-        position %= length
-    return ref[offset + position]
+@numba.njit(cache=True, nogil=True)
+def _emit(events, n_events, contig, ref_start, ref_end, read_start, read_end, strand, clen):  # type: ignore[no-untyped-def]
+    if n_events < events.shape[0]:
+        row = events[n_events]
+        row[0] = contig
+        row[1] = ref_start % clen
+        row[2] = ref_end - ref_start
+        row[3] = read_start
+        row[4] = read_end - read_start
+        row[5] = strand
+        return n_events + 1
+    return n_events
 
 
 @numba.njit(cache=True, nogil=True)
@@ -55,14 +64,13 @@ def _walk(  # type: ignore[no-untyped-def]
     cigar_op,
     min_quality,
     error_of,
+    gap,
     counts,
     errors,
     depth,
-    deletions,
-    insertions,
+    events,
 ):
-    n_del = 0
-    n_ins = 0
+    n_events = 0
     for i in range(contig.size):
         c = contig[i]
         off = contig_offset[c]
@@ -71,6 +79,13 @@ def _walk(  # type: ignore[no-untyped-def]
         rp = ref_start[i]
         qp = read_offset[i] + query_start[i]
         s = 0 if strand[i] > 0 else 1
+        # The open cluster of changes (mismatches and indels no more than ``gap`` reference
+        # bases apart): reference [c_rs, c_re) read as read [c_qs, c_qe).
+        c_rs = -1
+        c_re = -1
+        c_qs = -1
+        c_qe = -1
+        has_indel = False
         for j in range(cigar_offset[i], cigar_offset[i] + cigar_count[i]):
             n = cigar_length[j]
             op = cigar_op[j]
@@ -81,50 +96,43 @@ def _walk(  # type: ignore[no-untyped-def]
                         lp %= clen
                     g = off + lp
                     depth[g] += 1
+                    b = codes[qp + k]
                     if unique[i]:
                         q = qualities[qp + k]
                         if q >= min_quality:
-                            b = codes[qp + k]
                             counts[g, b, s] += 1
                             errors[g, b] += error_of[q]
+                        if b != ref[g]:
+                            if c_rs >= 0 and rp + k - c_re <= gap:
+                                c_re = rp + k + 1
+                                c_qe = qp + k + 1
+                            else:
+                                if c_rs >= 0 and has_indel:
+                                    n_events = _emit(
+                                        events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen
+                                    )
+                                c_rs, c_re, c_qs, c_qe = rp + k, rp + k + 1, qp + k, qp + k + 1
+                                has_indel = False
                 rp += n
                 qp += n
-            elif op == 1:  # insertion of read bases qp..qp+n after rp reference bases
-                if unique[i] and n_ins < insertions.shape[0]:
-                    ip = rp % clen if circ and rp > clen else rp
-                    rotation = 0
-                    while (
-                        ip > 0
-                        and _ref_base(ref, off, clen, circ, ip - 1)
-                        == codes[qp + (n - 1 - rotation % n)]
-                    ):
-                        ip -= 1
-                        rotation += 1
-                    row = insertions[n_ins]
-                    row[0] = c
-                    row[1] = ip
-                    row[2] = n
-                    row[3] = qp
-                    row[4] = rotation % n
-                    row[5] = s
-                    n_ins += 1
-                qp += n
-            elif op == 2:  # deletion of reference bases rp..rp+n
-                if unique[i] and n_del < deletions.shape[0]:
-                    dp = rp % clen if circ else rp
-                    while dp > 0 and _ref_base(ref, off, clen, circ, dp - 1) == _ref_base(
-                        ref, off, clen, circ, dp + n - 1
-                    ):
-                        dp -= 1
-                    row = deletions[n_del]
-                    row[0] = c
-                    row[1] = dp
-                    row[2] = n
-                    row[3] = s
-                    n_del += 1
-                rp += n
+            elif op == 1 or op == 2:  # insertion of read bases / deletion of reference bases
+                r_end = rp + (n if op == 2 else 0)
+                q_end = qp + (n if op == 1 else 0)
+                if unique[i]:
+                    if c_rs >= 0 and rp - c_re <= gap:
+                        c_re = r_end
+                        c_qe = q_end
+                    else:
+                        if c_rs >= 0 and has_indel:
+                            n_events = _emit(events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen)
+                        c_rs, c_re, c_qs, c_qe = rp, r_end, qp, q_end
+                    has_indel = True
+                rp = r_end
+                qp = q_end
             # N (3) and clips never appear inside mappy's CIGARs
-    return n_del, n_ins
+        if c_rs >= 0 and has_indel:
+            n_events = _emit(events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen)
+    return n_events
 
 
 @dataclass(frozen=True)
@@ -153,9 +161,9 @@ class Pileup:
     ``counts[g, base, strand]``: bases of quality >= ``min_quality`` from uniquely placed
     reads at global position ``g`` (base codes A C G T N; strand 0 forward, 1 reverse);
     ``errors[g, base]`` the summed error probabilities of those bases (their expected number
-    of sequencing errors); ``depth[g]`` every aligned read base. ``deletions``/``insertions``
-    are per-read events (columns DEL_COLUMNS / INS_COLUMNS); ``inserted`` holds the inserted
-    bases as text, aligned with ``insertions`` rows. ``spans`` holds (contig, start, end)
+    of sequencing errors); ``depth[g]`` every aligned read base. ``events`` are each read's
+    indels with the changes beside them (columns EVENT_COLUMNS); ``event_bases`` holds the
+    read's bases for each, as text. ``spans`` holds (contig, start, end)
     of every uniquely placed alignment (0-based half-open, on the indexed sequence).
     """
 
@@ -164,9 +172,8 @@ class Pileup:
     counts: npt.NDArray[np.int32] = field(init=False)
     errors: npt.NDArray[np.float32] = field(init=False)
     depth: npt.NDArray[np.int32] = field(init=False)
-    deletions: list[I64] = field(default_factory=list)
-    insertions: list[I64] = field(default_factory=list)
-    inserted: list[str] = field(default_factory=list)
+    events: list[I64] = field(default_factory=list)
+    event_bases: list[str] = field(default_factory=list)
     spans: list[I64] = field(default_factory=list)
     clips: list[Clip] = field(default_factory=list)
     reads: int = 0
@@ -189,9 +196,8 @@ class Pileup:
         if not batch.size:
             return
         room = batch.size * _MAX_EVENTS_PER_READ
-        deletions = np.zeros((room, len(DEL_COLUMNS)), dtype=np.int64)
-        insertions = np.zeros((room, len(INS_COLUMNS)), dtype=np.int64)
-        n_del, n_ins = _walk(
+        events = np.zeros((room, len(EVENT_COLUMNS)), dtype=np.int64)
+        n_events = _walk(
             self.reference.codes,
             self._offsets,
             self._lengths,
@@ -210,18 +216,16 @@ class Pileup:
             batch.cigar_op,
             self.min_quality,
             _ERROR_OF,
+            CLUSTER_GAP,
             self.counts,
             self.errors,
             self.depth,
-            deletions,
-            insertions,
+            events,
         )
-        self.deletions.append(deletions[:n_del])
-        found = insertions[:n_ins]
-        self.insertions.append(found)
-        for _, _, length, start, rotation, _ in found:
-            bases = batch.codes[start : start + length]
-            self.inserted.append(_text(np.roll(bases, rotation)))
+        found = events[:n_events]
+        self.events.append(found)
+        for row in found.tolist():
+            self.event_bases.append(_text(batch.codes[row[3] : row[3] + row[4]]))
         self._clips(batch)
         unique = batch.unique
         self.spans.append(
@@ -244,11 +248,9 @@ class Pileup:
                 bases = _text(batch.codes[start + q_end : start + length])
                 self.clips.append(Clip(contig, int(batch.ref_end[i]), "right", bases))
 
-    def deletion_events(self) -> I64:
-        return _stacked(self.deletions, len(DEL_COLUMNS))
-
-    def insertion_events(self) -> I64:
-        return _stacked(self.insertions, len(INS_COLUMNS))
+    def event_table(self) -> I64:
+        """Every read's indel events (EVENT_COLUMNS), aligned with ``event_bases``."""
+        return _stacked(self.events, len(EVENT_COLUMNS))
 
     def span_table(self) -> I64:
         return _stacked(self.spans, 3)

@@ -24,7 +24,7 @@ from analysis.mutations.pileup import Pileup
 from analysis.mutations.reference import BASES, Reference
 
 CONSENSUS_FREQUENCY = 0.6  # majority allele; breseq calls real 454 sites at 0.68
-MIN_SUPPORT = 2  # reads for any call
+MIN_SUPPORT = 3  # reads for any call
 MIN_POLYMORPHISM_FREQUENCY = 0.05
 MIN_POLYMORPHISM_STRAND = 1  # supporting reads on each strand in polymorphism mode
 STRAND_BIAS_P = 0.001
@@ -113,55 +113,74 @@ def _span_counts(spans: npt.NDArray[np.int64], contig: int, start: int, end: int
     return int(np.count_nonzero(on & (spans[:, 1] <= start) & (spans[:, 2] >= end)))
 
 
-def _right_shift_deletion(seq: str, start: int, length: int) -> int:
-    while start + length < len(seq) and seq[start] == seq[start + length]:
-        start += 1
-    return start
+def _right_end(sequence: str, kind: Kind, start: int, ref_length: int, alt: str) -> int:
+    """0-based end (exclusive) of the stretch a read must span to show this event: through
+    the repeat the event could equally be placed anywhere in."""
+    if kind is Kind.DEL:
+        while (
+            start + ref_length < len(sequence) and sequence[start] == sequence[start + ref_length]
+        ):
+            start += 1
+        return start + ref_length
+    if kind is Kind.INS:
+        while start < len(sequence) and sequence[start] == alt[0]:
+            alt = alt[1:] + alt[0]
+            start += 1
+        return start
+    return start + ref_length
 
 
-def _right_shift_insertion(seq: str, position: int, bases: str) -> tuple[int, str]:
-    while position < len(seq) and seq[position] == bases[0]:
-        bases = bases[1:] + bases[0]
-        position += 1
-    return position, bases
+def normalised_event(
+    sequence: str, start: int, ref_length: int, alt: str
+) -> tuple[Kind, int, int, str] | None:
+    """(kind, 0-based start, reference length, new bases) of reference[start : start +
+    ref_length] read as ``alt``: shared ends trimmed, a pure indel placed leftmost."""
+    ref = sequence[start : start + ref_length]
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, start = ref[1:], alt[1:], start + 1
+    if not ref and not alt:
+        return None
+    if not alt:
+        size = len(ref)
+        while start > 0 and sequence[start - 1] == sequence[start + size - 1]:
+            start -= 1
+        return Kind.DEL, start, size, ""
+    if not ref:
+        while start > 0 and sequence[start - 1] == alt[-1]:
+            alt = alt[-1] + alt[:-1]
+            start -= 1
+        return Kind.INS, start, 0, alt
+    if len(ref) == len(alt) == 1:
+        return Kind.SNP, start, 1, alt
+    return Kind.SUB, start, len(ref), alt
 
 
 def indels(pileup: Pileup, settings: Settings) -> list[Mutation]:
-    """Small deletions and insertions seen in enough reads of the site."""
-    calls = []
+    """Indels (and substitutions next to them) seen in enough reads of the site."""
     spans = pileup.span_table()
-    spans = spans[np.argsort(spans[:, 1], kind="stable")] if spans.size else spans
-    deletions = pileup.deletion_events()
-    keys, inverse = np.unique(deletions[:, :3], axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    for row, (contig_index, start, length) in enumerate(keys):
-        strands = deletions[inverse == row, 3]
-        support = (int(np.count_nonzero(strands == 0)), int(np.count_nonzero(strands == 1)))
-        if sum(support) < MIN_SUPPORT:
+    events = pileup.event_table()
+    grouped: dict[tuple[int, Kind, int, int, str], list[int]] = {}
+    contigs = pileup.reference.contigs
+    for row, bases in zip(events.tolist(), pileup.event_bases, strict=True):
+        contig_index, start, ref_length, _, _, strand = row
+        if "N" in bases:
             continue
-        contig = pileup.reference.contigs[int(contig_index)]
-        right = _right_shift_deletion(contig.sequence, int(start), int(length))
-        informative = _span_counts(spans, int(contig_index), int(start) - 1, right + length + 1)
-        call = _indel_call(
-            Mutation(Kind.DEL, contig.id, int(start) + 1, size=int(length)),
-            support,
-            informative,
-            settings,
-        )
-        if call is not None:
-            calls.append(call)
-    insertions = pileup.insertion_events()
-    grouped: dict[tuple[int, int, str], list[int]] = {}
-    for row, bases in zip(insertions, pileup.inserted, strict=True):
-        grouped.setdefault((int(row[0]), int(row[1]), bases), [0, 0])[int(row[5])] += 1
-    for (contig_index, position, bases), (forward, reverse) in sorted(grouped.items()):
-        if forward + reverse < MIN_SUPPORT or "N" in bases:
+        event = normalised_event(contigs[contig_index].sequence, start, ref_length, bases)
+        if event is not None:
+            grouped.setdefault((contig_index, *event), [0, 0])[strand] += 1
+    calls = []
+    for (contig_index, kind, start, ref_length, alt), (forward, reverse) in sorted(grouped.items()):
+        if forward + reverse < MIN_SUPPORT:
             continue
-        contig = pileup.reference.contigs[contig_index]
-        right, _ = _right_shift_insertion(contig.sequence, position, bases)
-        informative = _span_counts(spans, contig_index, position - 1, right + 1)
+        contig = contigs[contig_index]
+        end = _right_end(contig.sequence, kind, start, ref_length, alt)
+        informative = _span_counts(spans, contig_index, start - 1, end + 1)
+        position = start if kind is Kind.INS else start + 1
+        size = 0 if kind in (Kind.INS, Kind.SNP) else ref_length
         call = _indel_call(
-            Mutation(Kind.INS, contig.id, position, new_seq=bases),
+            Mutation(kind, contig.id, position, size=size, new_seq=alt),
             (forward, reverse),
             informative,
             settings,
@@ -200,29 +219,86 @@ def _indel_call(
     )
 
 
-def merge_substitutions(calls: list[Mutation], reference: Reference) -> list[Mutation]:
-    """Adjacent SNPs of one record (consensus) become one multi-base SUB, as breseq writes."""
-    merged: list[Mutation] = []
-    for call in sorted(calls, key=lambda m: (m.seq_id, m.position, m.kind)):
-        last = merged[-1] if merged else None
+CLUSTER_GAP = 3  # reference bases between changes that are read as one event
+
+
+def _span(m: Mutation) -> tuple[int, int]:
+    """0-based half-open reference bases a small call replaces (empty for INS)."""
+    if m.kind is Kind.INS:
+        return m.position, m.position
+    return m.position - 1, m.position - 1 + max(m.size, 1)
+
+
+def _replacement(m: Mutation) -> str:
+    return "" if m.kind is Kind.DEL else m.new_seq
+
+
+def _merged(group: list[Mutation], sequence: str) -> Mutation | None:
+    """One event for changes so close that reads carry them together (a multi-base
+    substitution aligned as a deletion beside a SNP beside an insertion, say): the
+    reference stretch they span and what replaces it, trimmed of shared ends."""
+    lo = _span(group[0])[0]
+    cursor, pieces = lo, []
+    for call in group:
+        start, end = _span(call)
+        if start < cursor:
+            return None  # overlapping alleles: not one haplotype
+        pieces.append(sequence[cursor:start] + _replacement(call))
+        cursor = end
+    ref, alt = sequence[lo:cursor], "".join(pieces)
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, lo = ref[1:], alt[1:], lo + 1
+    first = max(group, key=lambda m: sum(m.evidence.supporting))
+    common = {
+        "seq_id": first.seq_id,
+        "frequency": min(m.frequency for m in group),
+        "evidence": first.evidence,
+    }
+    if not ref and not alt:
+        return None
+    if not alt:
+        return Mutation(Kind.DEL, position=lo + 1, size=len(ref), **common)  # type: ignore[arg-type]
+    if not ref:
+        return Mutation(Kind.INS, position=lo, new_seq=alt, **common)  # type: ignore[arg-type]
+    if len(ref) == len(alt) == 1:
+        return Mutation(Kind.SNP, position=lo + 1, new_seq=alt, **common)  # type: ignore[arg-type]
+    return Mutation(Kind.SUB, position=lo + 1, size=len(ref), new_seq=alt, **common)  # type: ignore[arg-type]
+
+
+def merge_clusters(calls: list[Mutation], reference: Reference) -> list[Mutation]:
+    """Calls of one record within CLUSTER_GAP bases of each other and of like frequency
+    become one event (adjacent SNPs a SUB, as breseq writes them); duplicates go."""
+    unique = list({(m.kind, m.seq_id, m.position, m.size, m.new_seq): m for m in calls}.values())
+    # A SNP inside a substitution or deletion some reads show whole is part of it.
+    wide = [m for m in unique if m.kind in (Kind.SUB, Kind.DEL)]
+    unique = [
+        m
+        for m in unique
+        if m.kind is not Kind.SNP
+        or not any(
+            w.seq_id == m.seq_id
+            and w.position <= m.position <= w.end
+            and abs(w.frequency - m.frequency) < 0.1
+            for w in wide
+        )
+    ]
+    ordered = sorted(unique, key=lambda m: (m.seq_id, _span(m), m.kind is not Kind.INS))
+    groups: list[list[Mutation]] = []
+    for call in ordered:
+        last = groups[-1][-1] if groups else None
         if (
             last is not None
-            and call.kind is Kind.SNP
-            and last.kind in (Kind.SNP, Kind.SUB)
             and last.seq_id == call.seq_id
-            and last.end + 1 == call.position
+            and _span(call)[0] - _span(last)[1] <= CLUSTER_GAP
             and abs(last.frequency - call.frequency) < 0.1
         ):
-            size = (last.size or 1) + 1
-            merged[-1] = Mutation(
-                kind=Kind.SUB,
-                seq_id=call.seq_id,
-                position=last.position,
-                size=size,
-                new_seq=last.new_seq + call.new_seq,
-                frequency=min(last.frequency, call.frequency),
-                evidence=last.evidence,
-            )
-            continue
-        merged.append(call)
+            groups[-1].append(call)
+        else:
+            groups.append([call])
+    merged: list[Mutation] = []
+    for group in groups:
+        one = _merged(group, reference.by_id(group[0].seq_id).sequence) if len(group) > 1 else None
+        merged.extend([one] if one is not None else group)
     return merged

@@ -57,18 +57,21 @@ def test_indels_in_short_repeats_match_the_planted_truth_exactly() -> None:
         assert sum(call.evidence.supporting) >= 10
 
 
-def test_is_mediated_deletions_are_called_with_exact_boundaries() -> None:
-    _, result, _ = _case(
+def test_is_mediated_deletions_and_an_is1_insertion_match_the_planted_truth() -> None:
+    records, result, case = _case(
         "REL606_fragment_is_mediated_dels",
         "REL606/REL606.fragment.gbk",
         "REL606/REL606.fragment.3.fastq.gz",
     )
-    deletions = {(m.position, m.size) for m in result.mutations if m.kind is Kind.DEL}
-    # breseq's expected.gd (= the planted truth): DEL 10535 15342 and DEL 28183 3119.
-    assert {(10535, 15342), (28183, 3119)} <= deletions
-    # The IS1 insertion with the 5,000 bp deletion beside it (MOB 34999 + DEL 35000 5000)
-    # is not called yet: its stretch is reported, not dropped.
-    assert any(u.start <= 35002 and u.end >= 39999 for u in result.unresolved)
+    # input.gd (= breseq's expected.gd): DEL 10535 15342 and DEL 28183 3119 beside IS1
+    # copies, and IS1 inserted after 34999 where 35000..39999 were lost (MOB + DEL).
+    planted = mutations_from(parse((case / "input.gd").read_text(), "input.gd"))
+    assert [m.kind for m in planted] == [Kind.DEL, Kind.DEL, Kind.MOB, Kind.DEL]
+    extra, missed = _unmatched(result.mutations, planted, records[0].sequence)
+    assert (extra, missed) == ([], [])
+    mob = next(m for m in result.mutations if m.kind is Kind.MOB)
+    assert (mob.position, mob.repeat_name, mob.strand, mob.duplication_size) == (34999, "IS1", 1, 0)
+    assert mob.evidence.junction_reads >= 4
     assert result.mapped / result.reads > 0.99  # 36 bp reads align
 
 
