@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
-from analysis.mutations.model import Evidence, Kind, Mutation, Unresolved
-from analysis.mutations.pileup import Pileup
+from analysis.mutations.model import LARGE, Evidence, Kind, Mutation, Unresolved
+from analysis.mutations.pileup import MIN_CLIP, Pileup
 from analysis.mutations.reference import Contig
 from analysis.mutations.small import Settings
 
@@ -84,6 +85,9 @@ def _junction_votes(
 
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 MAX_DUPLICATION = 20  # target-site duplications longer than this are not a MOB's
+# Element bases a flank read may align past the insertion site by chance (through a
+# sequencing error or a 1 bp gap) before it clips.
+CHANCE = 16
 
 
 def _revcomp(bases: str) -> str:
@@ -114,7 +118,7 @@ def _element_start(bases: str, elements: dict[str, str]) -> tuple[str, int, int]
     key = bases[:KEY]
     for name, element in elements.items():
         for strand, copy in ((1, element), (-1, _revcomp(element))):
-            at = copy.find(key, 0, SLACK + len(key))
+            at = copy.find(key, 0, CHANCE + len(key))
             if at != -1:
                 return name, strand, at
     return None
@@ -126,7 +130,7 @@ def _element_end(bases: str, elements: dict[str, str]) -> tuple[str, int, int] |
     key = bases[-KEY:]
     for name, element in elements.items():
         for strand, copy in ((1, element), (-1, _revcomp(element))):
-            at = copy.rfind(key, len(copy) - SLACK - len(key))
+            at = copy.rfind(key, len(copy) - CHANCE - len(key))
             if at != -1:
                 return name, strand, len(copy) - (at + len(key))
     return None
@@ -214,7 +218,9 @@ def _mob_with_deletion(
 
 
 MAX_AMPLIFICATION = 100_000  # bases: longest tandem amplification searched for
+MIN_AMPLIFICATION_READS = 4  # junction reads: fewer come from reads beside other events
 MIN_COPY_RATIO = 1.5  # coverage inside over outside that an extra copy must show
+MIN_MIXED_COPY_RATIO = 1.2  # in polymorphism mode: a duplication in a fifth of the cells
 MIN_FLANK_DEPTH = 3  # reads beside an amplification, for its ratio to mean anything
 
 
@@ -223,6 +229,7 @@ def _amplifications(
     depth: npt.NDArray[np.int32],
     clips: dict[tuple[str, int], list[str]],
     elements: dict[str, str],
+    polymorphism: bool,
 ) -> list[Mutation]:
     """Tandem copies: reads reach the copy's end and run on into its own start (found
     upstream), and the stretch between is covered more than its sides."""
@@ -246,17 +253,24 @@ def _amplifications(
         if not votes:
             continue
         start, reads_for = votes.most_common(1)[0]
-        if reads_for < MIN_JUNCTION_READS:
-            continue
+        if reads_for < MIN_AMPLIFICATION_READS or end - start > len(text) // 2:
+            continue  # (half a record or more "amplified" is a record's copy number)
         stop = end
         while start > 0 and text[start - 1] == text[stop - 1]:
             start, stop = start - 1, stop - 1
         # Medians: a short amplification inside a long stretch must not lift all of it.
         inside = _median(depth, start, stop)
         outside = (_median(depth, start - FLANK, start) + _median(depth, stop, stop + FLANK)) / 2
-        if outside < MIN_FLANK_DEPTH or inside / outside < MIN_COPY_RATIO:
+        floor = MIN_MIXED_COPY_RATIO if polymorphism else MIN_COPY_RATIO
+        if outside < MIN_FLANK_DEPTH or inside / outside < floor:
             continue
         ratio = inside / outside
+        if stop - start < LARGE:
+            continue  # shorter copies are reads' insertions (small indels)
+        # Coverage gives 1 + f (copies - 1) only: in a population, the fewest extra copies
+        # that explain it, carried by the share f that makes up the rest.
+        copies = max(2, round(ratio))
+        frequency = round(min(1.0, (ratio - 1) / (copies - 1)), 4)
         span = (start, stop)
         if span in found and found[span].evidence.junction_reads >= reads_for:
             continue
@@ -265,12 +279,42 @@ def _amplifications(
             contig.id,
             start + 1,
             size=stop - start,
-            copy_number=max(2, round(ratio)),
+            copy_number=copies,
+            frequency=frequency if polymorphism else 1.0,
             evidence=Evidence(
                 depth=round(outside), junction_reads=reads_for, coverage_ratio=round(ratio, 2)
             ),
         )
-    return list(found.values())
+    kept: list[Mutation] = []
+    for amp in sorted(found.values(), key=lambda m: -m.evidence.junction_reads):
+        if not any(_overlaps(k, amp.position - 1, amp.position - 1 + amp.size) for k in kept):
+            kept.append(amp)
+    return kept
+
+
+ANCHOR = 20  # aligned bases a read needs on its own side of a junction to count as spanning it
+
+
+class _Spans:
+    """Uniquely placed alignments of one record, to count reads that run straight through a
+    junction's place (the reference allele of a large event)."""
+
+    def __init__(self, table: npt.NDArray[np.int64], contig: int) -> None:
+        mine = table[table[:, 0] == contig] if table.size else table
+        self.starts = mine[:, 1] if mine.size else np.zeros(0, dtype=np.int64)
+        self.ends = mine[:, 2] if mine.size else np.zeros(0, dtype=np.int64)
+
+    def spanning(self, left: int, right: int) -> int:
+        """Reads aligned from ANCHOR bases before ``left`` to MIN_CLIP bases past ``right``
+        (the two sides of an event's place on the reference): they show no junction."""
+        return int(
+            np.count_nonzero((self.starts <= left - ANCHOR) & (self.ends >= right + MIN_CLIP))
+        )
+
+
+def _frequency(junction_reads: int, spanning_reads: int) -> float:
+    total = junction_reads + spanning_reads
+    return round(junction_reads / total, 4) if total else 1.0
 
 
 def _median(depth: npt.NDArray[np.int32], lo: int, hi: int) -> float:
@@ -293,10 +337,13 @@ def events(pileup: Pileup, settings: Settings) -> tuple[list[Mutation], list[Unr
         where.setdefault((clip.side, position), []).append(clip.bases)
     calls: list[Mutation] = []
     unresolved: list[Unresolved] = []
+    table = pileup.span_table()
     for contig in reference.contigs:
         depth = pileup.depth[contig.offset : contig.offset + contig.length]
         clips = clips_by[contig.index]
-        before, after = _element_sites(clips, mobile_elements(contig))
+        spans = _Spans(table, contig.index)
+        elements = mobile_elements(contig)
+        before, after = _element_sites(clips, elements)
         explained_here: list[Mutation] = []
         for first, last in _zero_runs(depth, contig.circular):
             call = _deletion(contig, depth, first, last, clips)
@@ -309,10 +356,104 @@ def events(pileup: Pileup, settings: Settings) -> tuple[list[Mutation], list[Unr
                 unresolved.append(Unresolved(contig.id, first + 1, end + 1))
         taken = {m.position for m in explained_here if m.kind is Kind.MOB}
         mobs = [m for m in _mob(contig, before, after) if not _near(m, taken)]
-        copies = _amplifications(contig, depth, clips, mobile_elements(contig))
-        calls += explained_here + mobs + copies
+        copies = _amplifications(contig, depth, clips, elements, settings.polymorphism)
+        partial = (  # in a clonal isolate a deletion leaves no coverage at all
+            _partial_deletions(contig, depth, clips, elements, spans, explained_here + copies)
+            if settings.polymorphism
+            else []
+        )
+        found_here = explained_here + mobs + partial
+        if settings.polymorphism:
+            found_here = [_with_frequency(m, spans) for m in found_here]
+        calls += found_here + copies
     unique = {(m.kind, m.seq_id, m.position, m.size, m.repeat_name): m for m in calls}
     return list(unique.values()), unresolved
+
+
+def _with_frequency(m: Mutation, spans: _Spans) -> Mutation:
+    """A large event's share of the population: its junction reads against the reads that
+    run straight through the same places."""
+    if m.kind is Kind.DEL:
+        through = spans.spanning(m.position - 1, m.position - 1) + spans.spanning(
+            m.position + m.size - 1, m.position + m.size - 1
+        )
+        reads = m.evidence.junction_reads
+    elif m.kind is Kind.MOB:
+        left, right = m.position - 1, m.position - 1 + m.duplication_size
+        through = spans.spanning(left, right)
+        reads = m.evidence.junction_reads
+    else:
+        return m
+    return replace(m, frequency=_frequency(reads, through))
+
+
+MAX_DELETION = 200_000  # bases: the longest deletion searched for across a junction
+MAX_PARTIAL_COVERAGE = 0.9  # inside over outside: a deletion in part of the population
+
+
+def _partial_deletions(
+    contig: Contig,
+    depth: npt.NDArray[np.int32],
+    clips: dict[tuple[str, int], list[str]],
+    elements: dict[str, str],
+    spans: _Spans,
+    called: list[Mutation],
+) -> list[Mutation]:
+    """Deletions that only part of a population carries (their stretch is covered, by the
+    rest): reads reach the deletion's start and run on into the sequence after it."""
+    text = contig.sequence
+    length = len(text)
+    if contig.circular:  # a deletion may run across the origin
+        text += text[: min(length, MAX_DELETION)]
+    repeats = [(f.start, f.end) for f in contig.features if f.mobile_element]
+    found: dict[tuple[int, int], Mutation] = {}
+    for (side, end), reads in clips.items():
+        if side != "right" or len(reads) < MIN_JUNCTION_READS or end > len(text):
+            continue
+        if any(lo <= end <= hi for lo, hi in repeats):
+            continue
+        votes: Counter[int] = Counter()
+        for bases in reads:
+            if _element_start(bases, elements) is not None:
+                continue
+            key = bases[:KEY]
+            for at in _occurrences(text, key, end + 1, end + MAX_DELETION):
+                votes[at] += 1
+        if not votes:
+            continue
+        far, reads_for = votes.most_common(1)[0]
+        if reads_for < MIN_JUNCTION_READS:
+            continue
+        start = _leftmost(text, end, far - end)
+        size = far - end
+        if size < LARGE or size > length // 2 or any(_overlaps(m, start, far) for m in called):
+            continue
+        if far <= length:
+            inside = _median(depth, start, far)
+        else:  # across the origin
+            inside = _median(np.concatenate([depth[start:], depth[: far - length]]), 0, size)
+        after = far % length
+        outside = (_median(depth, start - FLANK, start) + _median(depth, after, after + FLANK)) / 2
+        if outside < MIN_FLANK_DEPTH or inside > MAX_PARTIAL_COVERAGE * outside:
+            continue
+        found[(start, size)] = Mutation(
+            Kind.DEL,
+            contig.id,
+            start + 1,
+            size=size,
+            evidence=Evidence(
+                depth=round(outside),
+                junction_reads=reads_for,
+                coverage_ratio=round(inside / outside, 2),
+            ),
+        )
+    return list(found.values())
+
+
+def _overlaps(m: Mutation, start: int, stop: int) -> bool:
+    first = m.position - 1
+    last = first + max(m.size, 1)
+    return first < stop and start < last
 
 
 def _near(mob: Mutation, positions: set[int]) -> bool:

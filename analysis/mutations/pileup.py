@@ -45,6 +45,49 @@ def _emit(events, n_events, contig, ref_start, ref_end, read_start, read_end, st
 
 
 @numba.njit(cache=True, nogil=True)
+def _kept(ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, cigar_op):  # type: ignore[no-untyped-def]
+    """The reference stretch [start, end) of an alignment's best-scoring part: +1 a match,
+    -3 a mismatch, -(4 + up to 4) a gap. A read that crosses a junction is aligned on past
+    it with clustered mismatches until the aligner gives up; those ends score below zero
+    and are left out (and so are changes in a read's last three bases: breseq, too, does
+    not trust read ends)."""
+    score = 0
+    low = 0
+    low_rp = rp
+    best = -1
+    start = rp
+    end = rp
+    for j in range(first_op, last_op):
+        n = cigar_length[j]
+        op = cigar_op[j]
+        if op == 0 or op == 7 or op == 8:
+            for k in range(n):
+                lp = rp + k
+                if circ:
+                    lp %= clen
+                score += 1 if codes[qp + k] == ref[off + lp] else -3
+                if score - low > best:
+                    best = score - low
+                    start = low_rp
+                    end = rp + k + 1
+                if score < low:
+                    low = score
+                    low_rp = rp + k + 1
+            rp += n
+            qp += n
+        elif op == 1 or op == 2:
+            score -= 4 + min(n, 4)
+            if op == 2:
+                rp += n
+            else:
+                qp += n
+            if score < low:
+                low = score
+                low_rp = rp
+    return start, end
+
+
+@numba.njit(cache=True, nogil=True)
 def _walk(  # type: ignore[no-untyped-def]
     ref,
     contig_offset,
@@ -79,14 +122,19 @@ def _walk(  # type: ignore[no-untyped-def]
         rp = ref_start[i]
         qp = read_offset[i] + query_start[i]
         s = 0 if strand[i] > 0 else 1
+        first_op = cigar_offset[i]
+        last_op = first_op + cigar_count[i]
+        keep_start, keep_end = _kept(
+            ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, cigar_op
+        )
         # The open cluster of changes (mismatches and indels no more than ``gap`` reference
         # bases apart): reference [c_rs, c_re) read as read [c_qs, c_qe).
         c_rs = -1
         c_re = -1
         c_qs = -1
         c_qe = -1
-        has_indel = False
-        for j in range(cigar_offset[i], cigar_offset[i] + cigar_count[i]):
+        has_indel = False  # or more than one change: a cluster worth an event
+        for j in range(first_op, last_op):
             n = cigar_length[j]
             op = cigar_op[j]
             if op == 0 or op == 7 or op == 8:  # M, =, X
@@ -97,7 +145,7 @@ def _walk(  # type: ignore[no-untyped-def]
                     g = off + lp
                     depth[g] += 1
                     b = codes[qp + k]
-                    if unique[i]:
+                    if unique[i] and keep_start <= rp + k < keep_end:
                         q = qualities[qp + k]
                         if q >= min_quality:
                             counts[g, b, s] += 1
@@ -106,6 +154,7 @@ def _walk(  # type: ignore[no-untyped-def]
                             if c_rs >= 0 and rp + k - c_re <= gap:
                                 c_re = rp + k + 1
                                 c_qe = qp + k + 1
+                                has_indel = True  # two changes: a multi-base substitution
                             else:
                                 if c_rs >= 0 and has_indel:
                                     n_events = _emit(
@@ -118,7 +167,7 @@ def _walk(  # type: ignore[no-untyped-def]
             elif op == 1 or op == 2:  # insertion of read bases / deletion of reference bases
                 r_end = rp + (n if op == 2 else 0)
                 q_end = qp + (n if op == 1 else 0)
-                if unique[i]:
+                if unique[i] and keep_start < rp and r_end < keep_end:
                     if c_rs >= 0 and rp - c_re <= gap:
                         c_re = r_end
                         c_qe = q_end

@@ -267,23 +267,25 @@ def _merged(group: list[Mutation], sequence: str) -> Mutation | None:
     return Mutation(Kind.SUB, position=lo + 1, size=len(ref), new_seq=alt, **common)  # type: ignore[arg-type]
 
 
+def _part_of(snp: Mutation, wide: Mutation) -> bool:
+    """Whether ``snp`` is one base of ``wide``'s change (same record, inside it, and for a
+    same-length SUB the same new base there)."""
+    if snp.seq_id != wide.seq_id or not wide.position <= snp.position <= wide.end:
+        return False
+    if abs(wide.frequency - snp.frequency) < 0.1:
+        return True
+    if wide.kind is Kind.SUB and len(wide.new_seq) == wide.size:
+        return wide.new_seq[snp.position - wide.position] == snp.new_seq
+    return False
+
+
 def merge_clusters(calls: list[Mutation], reference: Reference) -> list[Mutation]:
     """Calls of one record within CLUSTER_GAP bases of each other and of like frequency
     become one event (adjacent SNPs a SUB, as breseq writes them); duplicates go."""
     unique = list({(m.kind, m.seq_id, m.position, m.size, m.new_seq): m for m in calls}.values())
-    # A SNP inside a substitution or deletion some reads show whole is part of it.
+    # A SNP inside a substitution or deletion that reads show whole is part of it.
     wide = [m for m in unique if m.kind in (Kind.SUB, Kind.DEL)]
-    unique = [
-        m
-        for m in unique
-        if m.kind is not Kind.SNP
-        or not any(
-            w.seq_id == m.seq_id
-            and w.position <= m.position <= w.end
-            and abs(w.frequency - m.frequency) < 0.1
-            for w in wide
-        )
-    ]
+    unique = [m for m in unique if m.kind is not Kind.SNP or not any(_part_of(m, w) for w in wide)]
     ordered = sorted(unique, key=lambda m: (m.seq_id, _span(m), m.kind is not Kind.INS))
     groups: list[list[Mutation]] = []
     for call in ordered:
