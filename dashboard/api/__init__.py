@@ -15,6 +15,7 @@ from dashboard.auth import current_principal
 from .datasets import blp as datasets_blueprint
 from .errors import API_PREFIX, register_error_handlers
 from .jobs import blp as jobs_blueprint
+from .mutations import blp as mutations_blueprint
 from .preferences import blp as preferences_blueprint
 from .provenance import blp as provenance_blueprint
 from .reference import allow_same_origin_framing
@@ -32,6 +33,7 @@ ALL_BLUEPRINTS = (
     provenance_blueprint,
     runs_blueprint,
     trees_blueprint,
+    mutations_blueprint,
 )
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL

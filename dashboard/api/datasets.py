@@ -82,7 +82,7 @@ class DatasetSchema(Schema):
     experiment_id = fields.Integer()
     experiment_name = fields.String()
     sample = fields.Nested(SampleSchema)
-    material = fields.String(validate=validate.OneOf(datasets.MATERIALS))
+    material = fields.String(validate=validate.OneOf(datasets.ALL_MATERIALS))
     instrument = fields.String()
     filename = fields.String()
     format = fields.String(validate=validate.OneOf(datasets.FORMATS))
@@ -102,7 +102,7 @@ class DatasetSchema(Schema):
 class DatasetQuerySchema(Schema):
     experiment_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     format = fields.String(validate=validate.OneOf(datasets.FORMATS))
-    material = fields.String(validate=validate.OneOf(datasets.MATERIALS))
+    material = fields.String(validate=validate.OneOf(datasets.ALL_MATERIALS))
     spaceflight = fields.String(
         validate=validate.OneOf(samples.SPACEFLIGHT_VALUES),
         metadata={"description": "Factor Value[Spaceflight] of the sample"},

@@ -32,7 +32,13 @@ SPACEFLIGHT_BADGES: dict[str, Status] = {
     str(value): replace(status_of("arm", ARM_KIND[value]), label=str(value))
     for value in SPACEFLIGHT_VALUES
 }
-FORMAT_LABELS = {"fastq": "FASTQ", "fasta": "FASTA", "genbank": "GenBank", "embl": "EMBL"}
+FORMAT_LABELS = {
+    "fastq": "FASTQ",
+    "fasta": "FASTA",
+    "genbank": "GenBank",
+    "embl": "EMBL",
+    "genomediff": "GenomeDiff",
+}
 
 
 def _formatted(field: str, header: str, shown: str, width: int) -> Column:
@@ -92,7 +98,7 @@ def format_label(view: DatasetView, *, short: bool = False) -> str:
 
 def count_label(view: DatasetView) -> str:
     """``12,000 reads`` or ``3 records``."""
-    noun = "read" if view.is_reads else "record"
+    noun = "read" if view.is_reads else "record" if view.is_sequence else "mutation"
     return f"{view.record_count:,} {noun}{'' if view.record_count == 1 else 's'}"
 
 

@@ -17,6 +17,7 @@ from .mission import (
     RunProfileStep,
     TelemetryChunk,
 )
+from .mutations import MutationResult
 from .trees import Tree, TreeInput
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "JobWorker",
     "LedgerBatch",
     "LedgerLease",
+    "MutationResult",
     "ProvenanceRecord",
     "Role",
     "Run",

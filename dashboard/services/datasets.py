@@ -20,6 +20,8 @@ from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from analysis.mutations import genomediff
+from analysis.mutations.errors import MutationInputError
 from analysis.sequences import Format, Inventory, SequenceFormatError, validate
 from dashboard.db import Database
 from dashboard.models import (
@@ -27,6 +29,7 @@ from dashboard.models import (
     DatasetParent,
     DatasetRecord,
     Experiment,
+    MutationResult,
     Sample,
     TreeInput,
     utcnow,
@@ -65,7 +68,24 @@ DEFAULT_MATERIAL = {
     Format.EMBL: Material.GENOME,
     Format.FASTA: Material.ASSEMBLY,
 }
-FORMATS: tuple[str, ...] = tuple(Format)
+SEQUENCE_FORMATS: tuple[str, ...] = tuple(Format)
+
+
+class DerivedFormat(StrEnum):
+    """Files the app makes from datasets and keeps as datasets (never imported)."""
+
+    GENOMEDIFF = "genomediff"  # mutation calls (breseq's GenomeDiff 1.0)
+
+
+class DerivedMaterial(StrEnum):
+    """What a derived dataset holds."""
+
+    MUTATIONS = "mutations"
+
+
+FORMATS: tuple[str, ...] = (*SEQUENCE_FORMATS, *DerivedFormat)
+# Every material a dataset may hold; MATERIALS are those an importer may name.
+ALL_MATERIALS: tuple[str, ...] = (*MATERIALS, *DerivedMaterial)
 
 
 @dataclass(frozen=True)
@@ -123,6 +143,11 @@ class DatasetView:
     def is_reads(self) -> bool:
         """Whether it holds reads (FASTQ) rather than assembled sequences."""
         return self.format == Format.FASTQ
+
+    @property
+    def is_sequence(self) -> bool:
+        """Whether it is a sequence file (reads or sequences), not a derived result."""
+        return self.format in SEQUENCE_FORMATS
 
 
 @dataclass(frozen=True)
@@ -580,6 +605,103 @@ def import_path(
     )
 
 
+# --- derived datasets ----------------------------------------------------------------------
+
+
+def check_derived(content: bytes, format: str, filename: str) -> int:
+    """Check a derived file's bytes as its format's reader does; return its record count
+    (GenomeDiff: mutation entries). :class:`ValidationFailed` names the problem."""
+    if format != DerivedFormat.GENOMEDIFF:
+        raise ValidationFailed(
+            f"{format!r} is not a derived format; use one of {', '.join(DerivedFormat)}.",
+            field="format",
+        )
+    try:
+        parsed = genomediff.parse(content, filename)
+    except MutationInputError as exc:
+        raise ValidationFailed(str(exc), field="file") from None
+    return sum(1 for e in parsed.entries if e.type in genomediff.MUTATION_TYPES)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A file an analysis made, already checked and in the store under ``sha256``."""
+
+    filename: str
+    format: str
+    material: str
+    sha256: str
+    size: int
+    record_count: int
+    stats: dict[str, object]
+    parents: tuple[int, ...]  # the datasets it was made from
+    activity: str  # what made it, for the provenance record (e.g. "mutation calling")
+    parameters: dict[str, object]
+
+
+def add_derived(
+    s: Session, actor: Actor, sample: Sample, derived: Derived, started_at: datetime
+) -> Dataset:
+    """Record ``derived`` as a dataset of ``sample``, derived from its parents, with its
+    provenance record and audit event, in the caller's transaction (so it exists only if
+    the caller's other rows do)."""
+    if derived.material not in ALL_MATERIALS or derived.format not in tuple(DerivedFormat):
+        raise ValidationFailed(f"Unknown derived dataset {derived.format}/{derived.material}.")
+    _check_parents(s, derived.parents)
+    dataset = Dataset(
+        id=provenance.unused_dataset_id(s),
+        sample_id=sample.id,
+        experiment_id=sample.experiment_id,
+        material=str(derived.material),  # plain text, whether given as an enum or not
+        instrument="",
+        filename=derived.filename,
+        format=str(derived.format),
+        compression="none",
+        sha256=derived.sha256,
+        size=derived.size,
+        record_count=derived.record_count,
+        total_length=0,
+        stats=derived.stats,
+        source_run="",
+        imported_by_id=actor.user_id,
+        imported_by_name=actor.username[:64],
+        imported_at=utcnow(),
+    )
+    s.add(dataset)
+    s.flush()
+    for parent in derived.parents:
+        s.add(DatasetParent(dataset_id=dataset.id, parent_id=parent))
+    provenance.record_dataset(
+        s,
+        dataset,
+        agent_id=actor.user_id,
+        agent_username=actor.username[:64],
+        experiment=sample.experiment.name,
+        sample=sample.name,
+        parent_ids=list(derived.parents),
+        started_at=started_at,
+        ended_at=utcnow(),
+        activity_type="analysis",
+        parameters={"activity": derived.activity, **derived.parameters},
+    )
+    audit.add(
+        s,
+        actor,
+        "dataset.derive",
+        target_type="dataset",
+        target_id=dataset.id,
+        detail={
+            "filename": derived.filename,
+            "sha256": derived.sha256,
+            "format": derived.format,
+            "sample": sample.name,
+            "derived_from": list(derived.parents),
+            "activity": derived.activity,
+        },
+    )
+    return dataset
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -743,6 +865,16 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
             raise Conflict(
                 f"Trees {', '.join(map(str, trees))} were built from dataset {dataset_id}; "
                 "a tree keeps its inputs, so the dataset stays."
+            )
+        results = list(
+            s.scalars(
+                select(MutationResult.id).where(MutationResult.dataset_id == dataset_id).limit(1)
+            )
+        )
+        if results:
+            raise Conflict(
+                f"Dataset {dataset_id} is the GenomeDiff of mutation result {results[0]}; "
+                "delete the result instead (it takes its files with it)."
             )
         sha256, filename = dataset.sha256, dataset.filename
         s.execute(delete(DatasetParent).where(DatasetParent.dataset_id == dataset_id))

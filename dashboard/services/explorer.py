@@ -146,7 +146,7 @@ def _cached(files: DataFiles, key: str, compute: Callable[[], T]) -> T:
 
 def can_explore(dataset: datasets.DatasetView) -> bool:
     """Whether the explorer opens this dataset (a genome or assembly it can hold)."""
-    return not dataset.is_reads and dataset.total_length <= EXPLORER_MAX_BP
+    return dataset.is_sequence and not dataset.is_reads and dataset.total_length <= EXPLORER_MAX_BP
 
 
 def _annotated(db: Database, dataset_id: int) -> datasets.DatasetView:
@@ -155,6 +155,12 @@ def _annotated(db: Database, dataset_id: int) -> datasets.DatasetView:
         raise ValidationFailed(
             f"Dataset {dataset_id} holds reads (FASTQ): see its read statistics; the explorer "
             "shows genomes and assemblies.",
+            field="dataset",
+        )
+    if not dataset.is_sequence:
+        raise ValidationFailed(
+            f"Dataset {dataset_id} holds {dataset.material} ({dataset.format}), not sequences; "
+            "the explorer shows genomes and assemblies.",
             field="dataset",
         )
     if dataset.total_length > EXPLORER_MAX_BP:

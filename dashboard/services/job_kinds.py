@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from dashboard.config import load_settings
 from dashboard.db import Database
 
-from . import audit, uploads
+from . import audit, mutation_inputs, uploads
 from .actor import Actor
 from .blobs import BlobStore
 from .errors import ValidationFailed
@@ -39,6 +39,7 @@ class Context(Protocol):
     db: Database
     actor: Actor
     params: Mapping[str, object]
+    job_id: int
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report how far the job is (0–1); raises ``JobCancelled`` once cancel was asked."""
@@ -410,6 +411,49 @@ TREE_BUILD = JobKind(
     summarize=lambda result: f"Built tree {result.get('tree_id')} ({result.get('tips')} tips).",
 )
 
+
+def _call_mutations(ctx: Context) -> JobResult:
+    from . import mutations  # the aligner and numba load only in workers that call
+    from .explorer import DataFiles
+
+    files = DataFiles.in_data_dir(ctx.data_dir)
+    return mutations.run_job(ctx.db, ctx.actor, files, ctx.job_id, ctx.params, ctx.progress)
+
+
+def _calling_summary(result: JobResult) -> str:
+    ids = result.get("result_ids") or []
+    failed = result.get("failed") or []
+    text = f"Called {len(ids)} sample(s): {result.get('mutations')} mutations."  # type: ignore[arg-type]
+    return f"{text} Not called: {'; '.join(failed)}" if failed else text  # type: ignore[arg-type]
+
+
+MUTATION_CALL = JobKind(
+    "mutations.call",
+    "Call mutations",
+    _call_mutations,
+    action=Action.MUTATION_CALL,
+    # Saved whole at the end; not retried, since a worker lost after the save would save the
+    # results a second time.
+    params=(
+        Param("reference", "number", "The reference genome's dataset id", 1, 2**31 - 1),
+        Param(
+            "samples",
+            "text",
+            "The read datasets (FASTQ), comma-separated; one result a sample",
+            max_length=mutation_inputs.IDS_TEXT_MAX,
+            pattern=mutation_inputs.IDS_PATTERN,
+            pattern_hint="dataset ids separated by commas, e.g. 3,4,7",
+        ),
+        Param(
+            "mode",
+            "text",
+            "consensus (clonal isolates) or polymorphism (mixed populations)",
+            choices=mutation_inputs.MODES,
+        ),
+    ),
+    summarize=_calling_summary,
+)
+
 KINDS: Mapping[str, JobKind] = {
     kind.name: kind
     for kind in (
@@ -420,5 +464,6 @@ KINDS: Mapping[str, JobKind] = {
         PROVENANCE_VERIFY,
         PROVENANCE_SWEEP,
         TREE_BUILD,
+        MUTATION_CALL,
     )
 }

@@ -56,6 +56,7 @@ class Action(StrEnum):
     LIMITS_SET = "run.limits"  # change a parameter's alarm limits
     ALARM_ACK = "alarm.ack"  # acknowledge or shelve an alarm
     TREE_BUILD = "tree.build"  # build, upload or re-root a phylogenetic tree
+    MUTATION_CALL = "mutation.call"  # call mutations of samples' reads against a reference
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.LIMITS_SET: _holders(Role.OPERATOR),
     Action.ALARM_ACK: _holders(Role.OPERATOR),
     Action.TREE_BUILD: _holders(Role.SCIENTIST),
+    Action.MUTATION_CALL: _holders(Role.SCIENTIST),
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is

@@ -53,6 +53,7 @@ from dashboard.models.base import utcnow
 from . import audit, provenance
 from .actor import Actor
 from .blobs import BlobStore
+from .datasets import SEQUENCE_FORMATS
 from .errors import NotFound, ValidationFailed
 from .explorer import DataFiles
 from .jobs import Enqueue, JobView
@@ -455,6 +456,12 @@ def _resolve(db: Database, request: BuildRequest) -> _Inputs:
                 select(Experiment.name).where(Experiment.id == inputs.experiment_id)
             )
     for d in ordered:
+        if d.format not in SEQUENCE_FORMATS:
+            raise ValidationFailed(
+                f"Dataset {d.id} ({d.filename}) holds {d.material}, not sequences; trees are "
+                "built from genomes, assemblies or aligned sequences.",
+                field="datasets",
+            )
         if d.format == "fastq":
             raise ValidationFailed(
                 f"Dataset {d.id} ({d.filename}) holds reads; trees are built from genomes, "
@@ -997,7 +1004,9 @@ def _tip_names(newick: str) -> list[str]:
 # --- metadata ---------------------------------------------------------------------------------
 
 
-def _factors(sample: Sample, dataset: Dataset | None, experiment: str) -> dict[str, str]:
+def sample_factors(sample: Sample, dataset: Dataset | None, experiment: str) -> dict[str, str]:
+    """A sample's factors by :data:`FACTORS` key, as text ("" when not recorded)."""
+
     def number(value: float | None) -> str:
         return "" if value is None else f"{value:g}"
 
@@ -1039,7 +1048,7 @@ def tip_info(db: Database, tree: TreeView) -> dict[str, TipInfo]:
                 else (matches[0] if len(matches) == 1 else None)
             )
             factors = (
-                _factors(sample, dataset, names.get(sample.experiment_id, ""))
+                sample_factors(sample, dataset, names.get(sample.experiment_id, ""))
                 if sample is not None
                 else {key: "" for key, _label in FACTORS}
             )

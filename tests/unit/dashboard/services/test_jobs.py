@@ -119,6 +119,12 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         jobs.start(db, admin, Recorder(), "provenance.verify", {"dataset_id": 0})
     with pytest.raises(ValidationFailed, match="SHA-256 in 64 lowercase hex"):
         jobs.start(db, admin, Recorder(), "tree.build", {"request": "../../etc/passwd"})
+    with pytest.raises(ValidationFailed, match="dataset ids separated by commas"):
+        jobs.start(db, admin, Recorder(), "mutations.call", {"reference": 1, "samples": "1;2"})
+    with pytest.raises(ValidationFailed, match="mode must be one of"):
+        jobs.start(
+            db, admin, Recorder(), "mutations.call", {"reference": 1, "samples": "1", "mode": "x"}
+        )
     assert set(KINDS) == {
         "audit.verify",
         "audit.export",
@@ -127,6 +133,7 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         "provenance.verify",
         "provenance.sweep",
         "tree.build",
+        "mutations.call",
     }
 
 
