@@ -343,7 +343,7 @@ def _serve(settings: Settings) -> None:
         workers = WorkerProcesses(settings, settings.workers, str(ROOT / "app.py"))
         workers.start()
         print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
-    _warm_phylogenetics()
+    _warm_kernels()
     try:
         serve(
             app.server,
@@ -370,21 +370,27 @@ def _serve(settings: Settings) -> None:
             controller.stop()
 
 
-def _warm_phylogenetics() -> None:
-    """Compile the tree builders' numba kernels into numba's on-disk cache, in a separate
-    low-priority process: compiling holds the GIL for seconds, which in this process would
-    stall every request; done there, the first tree anyone builds loads the cache instead."""
-    try:
-        subprocess.Popen(
-            [sys.executable, "-m", "analysis.phylo.warm"],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError:  # only an optimisation: the first build compiles instead
-        logging.getLogger("microspacegen").exception("could not warm the tree builders")
+# Modules whose ``python -m`` run compiles numba kernels into numba's on-disk cache.
+WARM_MODULES = ("analysis.phylo.warm", "analysis.mutations.warm")
+
+
+def _warm_kernels() -> None:
+    """Compile the tree builders' and the mutation caller's numba kernels into numba's
+    on-disk cache, in separate low-priority processes: compiling holds the GIL for seconds,
+    which in this process would stall every request (and in a job worker, its heartbeat);
+    done there, the first tree or calling anyone starts loads the cache instead."""
+    for module in WARM_MODULES:
+        try:
+            subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                [sys.executable, "-m", module],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:  # only an optimisation: the first build or calling compiles instead
+            logging.getLogger("microspacegen").exception("could not run %s", module)
 
 
 def _spool_in_data_dir(settings: Settings) -> None:
