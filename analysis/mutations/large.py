@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.mutations.model import LARGE, Evidence, Kind, Mutation, Unresolved
-from analysis.mutations.pileup import MIN_CLIP, Pileup
+from analysis.mutations.pileup import END_SKIP, MIN_CLIP, Pileup
 from analysis.mutations.reference import Contig
 from analysis.mutations.small import Settings
 
@@ -285,14 +285,20 @@ def _amplifications(
                 depth=round(outside), junction_reads=reads_for, coverage_ratio=round(ratio, 2)
             ),
         )
+    return _strongest(list(found.values()))
+
+
+def _strongest(candidates: list[Mutation]) -> list[Mutation]:
+    """Of overlapping candidates for one event (reads clipped a few bases apart), the one
+    most junction reads support."""
     kept: list[Mutation] = []
-    for amp in sorted(found.values(), key=lambda m: -m.evidence.junction_reads):
-        if not any(_overlaps(k, amp.position - 1, amp.position - 1 + amp.size) for k in kept):
-            kept.append(amp)
+    for m in sorted(candidates, key=lambda m: -m.evidence.junction_reads):
+        if not any(_overlaps(k, m.position - 1, m.position - 1 + m.size) for k in kept):
+            kept.append(m)
     return kept
 
 
-ANCHOR = 20  # aligned bases a read needs on its own side of a junction to count as spanning it
+ANCHOR = 30  # aligned bases a read needs on its own side of a junction to count as spanning it
 
 
 class _Spans:
@@ -308,8 +314,20 @@ class _Spans:
         """Reads aligned from ANCHOR bases before ``left`` to MIN_CLIP bases past ``right``
         (the two sides of an event's place on the reference): they show no junction."""
         return int(
-            np.count_nonzero((self.starts <= left - ANCHOR) & (self.ends >= right + MIN_CLIP))
+            np.count_nonzero(
+                (self.starts <= left - ANCHOR + END_SKIP)
+                & (self.ends >= right + MIN_CLIP - END_SKIP)
+            )
         )
+
+
+def _mostly_before(spans: _Spans, at: int) -> int:
+    """Reads through ``at`` with more of their length before it than after (and at least
+    MIN_CLIP after): the reference-allele twins of reads that map on a flank and run into
+    an inserted element (a read with more of its length in the element maps there)."""
+    before = at - spans.starts
+    after = spans.ends - at
+    return int(np.count_nonzero((after >= MIN_CLIP - END_SKIP) & (before >= after)))
 
 
 def _frequency(junction_reads: int, spanning_reads: int) -> float:
@@ -364,30 +382,36 @@ def events(pileup: Pileup, settings: Settings) -> tuple[list[Mutation], list[Unr
         )
         found_here = explained_here + mobs + partial
         if settings.polymorphism:
-            found_here = [_with_frequency(m, spans) for m in found_here]
+            found_here = [_with_frequency(m, spans, depth, before) for m in found_here]
         calls += found_here + copies
     unique = {(m.kind, m.seq_id, m.position, m.size, m.repeat_name): m for m in calls}
     return list(unique.values()), unresolved
 
 
-def _with_frequency(m: Mutation, spans: _Spans) -> Mutation:
-    """A large event's share of the population: its junction reads against the reads that
-    run straight through the same places."""
+def _with_frequency(
+    m: Mutation,
+    spans: _Spans,
+    depth: npt.NDArray[np.int32],
+    before: dict[int, Counter[tuple[str, int]]],
+) -> Mutation:
+    """A large event's share of the population. A deletion: the coverage it leaves, over
+    the coverage beside it. An insertion: reads that run from the left flank into the
+    element against reads that run on through the same place (both anchored alike)."""
     if m.kind is Kind.DEL:
-        through = spans.spanning(m.position - 1, m.position - 1) + spans.spanning(
-            m.position + m.size - 1, m.position + m.size - 1
-        )
-        reads = m.evidence.junction_reads
-    elif m.kind is Kind.MOB:
-        left, right = m.position - 1, m.position - 1 + m.duplication_size
-        through = spans.spanning(left, right)
-        reads = m.evidence.junction_reads
-    else:
-        return m
-    return replace(m, frequency=_frequency(reads, through))
+        first, stop = m.position - 1, m.position - 1 + m.size
+        outside = (_median(depth, first - FLANK, first) + _median(depth, stop, stop + FLANK)) / 2
+        inside = _median(depth, first, min(stop, depth.size))
+        share = 1.0 - inside / outside if outside > 0 else 1.0
+        return replace(m, frequency=round(min(1.0, max(0.0, share)), 4))
+    if m.kind is Kind.MOB:
+        end = m.position - 1 + m.duplication_size  # where the left flank stops
+        into = before.get(end, Counter()).get((m.repeat_name, m.strand), 0)
+        return replace(m, frequency=_frequency(into, _mostly_before(spans, end)))
+    return m
 
 
 MAX_DELETION = 200_000  # bases: the longest deletion searched for across a junction
+MIN_PARTIAL_READS = 3  # junction reads for a deletion in part of a population
 MAX_PARTIAL_COVERAGE = 0.9  # inside over outside: a deletion in part of the population
 
 
@@ -422,7 +446,7 @@ def _partial_deletions(
         if not votes:
             continue
         far, reads_for = votes.most_common(1)[0]
-        if reads_for < MIN_JUNCTION_READS:
+        if reads_for < MIN_PARTIAL_READS:
             continue
         start = _leftmost(text, end, far - end)
         size = far - end
@@ -447,7 +471,7 @@ def _partial_deletions(
                 coverage_ratio=round(inside / outside, 2),
             ),
         )
-    return list(found.values())
+    return _strongest(list(found.values()))
 
 
 def _overlaps(m: Mutation, start: int, stop: int) -> bool:

@@ -25,6 +25,7 @@ MIN_QUALITY = 13  # bases below this Phred quality are not evidence (bcftools' d
 _ERROR_OF = (10.0 ** (-np.arange(94) / 10.0)).astype(np.float32)  # Phred -> P(error)
 _MAX_EVENTS_PER_READ = 8  # room reserved per alignment for indel events
 
+END_SKIP = 4  # bases at each end of an alignment that are no evidence
 CLUSTER_GAP = 3  # reference bases between changes one read carries as one event
 # Columns of the event table: reference[start, start + length) reads as the event's bases.
 EVENT_COLUMNS = ("contig", "start", "length", "read_index", "read_length", "strand")
@@ -49,14 +50,18 @@ def _kept(ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, 
     """The reference stretch [start, end) of an alignment's best-scoring part: +1 a match,
     -3 a mismatch, -(4 + up to 4) a gap. A read that crosses a junction is aligned on past
     it with clustered mismatches until the aligner gives up; those ends score below zero
-    and are left out (and so are changes in a read's last three bases: breseq, too, does
-    not trust read ends)."""
+    and are left out (and so are a read's last bases: breseq, too, does not trust read
+    ends)."""
+    first_rp = rp
     score = 0
     low = 0
     low_rp = rp
+    low_qp = qp
     best = -1
     start = rp
     end = rp
+    q_start = qp
+    q_end = qp
     for j in range(first_op, last_op):
         n = cigar_length[j]
         op = cigar_op[j]
@@ -70,9 +75,12 @@ def _kept(ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, 
                     best = score - low
                     start = low_rp
                     end = rp + k + 1
+                    q_start = low_qp
+                    q_end = qp + k + 1
                 if score < low:
                     low = score
                     low_rp = rp + k + 1
+                    low_qp = qp + k + 1
             rp += n
             qp += n
         elif op == 1 or op == 2:
@@ -84,7 +92,10 @@ def _kept(ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, 
             if score < low:
                 low = score
                 low_rp = rp
-    return start, end
+                low_qp = qp
+    # A change in a read's last END_SKIP bases never beats the matches after it, so those
+    # bases are dropped from every read alike (else carriers would be undercounted).
+    return max(start, first_rp + END_SKIP), min(end, rp - END_SKIP), start, end, q_start, q_end
 
 
 @numba.njit(cache=True, nogil=True)
@@ -112,6 +123,7 @@ def _walk(  # type: ignore[no-untyped-def]
     errors,
     depth,
     events,
+    kept,
 ):
     n_events = 0
     for i in range(contig.size):
@@ -124,9 +136,15 @@ def _walk(  # type: ignore[no-untyped-def]
         s = 0 if strand[i] > 0 else 1
         first_op = cigar_offset[i]
         last_op = first_op + cigar_count[i]
-        keep_start, keep_end = _kept(
+        keep_start, keep_end, best_start, best_end, q_best_start, q_best_end = _kept(
             ref, off, clen, circ, codes, qp, rp, first_op, last_op, cigar_length, cigar_op
         )
+        kept[i, 0] = keep_start
+        kept[i, 1] = keep_end
+        kept[i, 2] = best_start
+        kept[i, 3] = best_end
+        kept[i, 4] = q_best_start
+        kept[i, 5] = q_best_end
         # The open cluster of changes (mismatches and indels no more than ``gap`` reference
         # bases apart): reference [c_rs, c_re) read as read [c_qs, c_qe).
         c_rs = -1
@@ -213,7 +231,8 @@ class Pileup:
     of sequencing errors); ``depth[g]`` every aligned read base. ``events`` are each read's
     indels with the changes beside them (columns EVENT_COLUMNS); ``event_bases`` holds the
     read's bases for each, as text. ``spans`` holds (contig, start, end)
-    of every uniquely placed alignment (0-based half-open, on the indexed sequence).
+    of the kept stretch of every uniquely placed alignment (0-based half-open, on the indexed
+    sequence): what the read is evidence for.
     """
 
     reference: Reference
@@ -246,6 +265,7 @@ class Pileup:
             return
         room = batch.size * _MAX_EVENTS_PER_READ
         events = np.zeros((room, len(EVENT_COLUMNS)), dtype=np.int64)
+        kept = np.zeros((batch.size, 6), dtype=np.int64)
         n_events = _walk(
             self.reference.codes,
             self._offsets,
@@ -270,32 +290,30 @@ class Pileup:
             self.errors,
             self.depth,
             events,
+            kept,
         )
         found = events[:n_events]
         self.events.append(found)
         for row in found.tolist():
             self.event_bases.append(_text(batch.codes[row[3] : row[3] + row[4]]))
-        self._clips(batch)
+        self._clips(batch, kept)
         unique = batch.unique
-        self.spans.append(
-            np.stack([batch.contig[unique], batch.ref_start[unique], batch.ref_end[unique]], 1)
-        )
+        # What each read is evidence for: its kept stretch (for an indel's informative reads).
+        self.spans.append(np.stack([batch.contig[unique], kept[unique, 0], kept[unique, 1]], 1))
 
-    def _clips(self, batch: Batch) -> None:
-        clipped = np.flatnonzero(batch.clipped_left | batch.clipped_right)
-        for i in clipped.tolist():
-            start = int(batch.read_offset[i])
-            q_start = int(batch.query_start[i])
-            aligned = int(batch.cigar_length[_query_ops(batch, i)].sum())
-            q_end = q_start + aligned
-            length = int(batch.read_length[i])
-            contig = int(batch.contig[i])
-            if q_start >= MIN_CLIP:
-                bases = _text(batch.codes[start : start + q_start])
-                self.clips.append(Clip(contig, int(batch.ref_start[i]), "left", bases))
-            if length - q_end >= MIN_CLIP:
-                bases = _text(batch.codes[start + q_end : start + length])
-                self.clips.append(Clip(contig, int(batch.ref_end[i]), "right", bases))
+    def _clips(self, batch: Batch, kept: I64) -> None:
+        """Reads whose best-scoring part stops short of their ends (clipped by the aligner,
+        or aligned on through a junction with mismatches the best part leaves out)."""
+        starts, lengths = batch.read_offset, batch.read_length.astype(np.int64)
+        q_first, q_last = kept[:, 4] - starts, kept[:, 5] - starts
+        left = np.flatnonzero(q_first >= MIN_CLIP)
+        right = np.flatnonzero(lengths - q_last >= MIN_CLIP)
+        for i in left.tolist():
+            bases = _text(batch.codes[starts[i] : kept[i, 4]])
+            self.clips.append(Clip(int(batch.contig[i]), int(kept[i, 2]), "left", bases))
+        for i in right.tolist():
+            bases = _text(batch.codes[kept[i, 5] : starts[i] + lengths[i]])
+            self.clips.append(Clip(int(batch.contig[i]), int(kept[i, 3]), "right", bases))
 
     def event_table(self) -> I64:
         """Every read's indel events (EVENT_COLUMNS), aligned with ``event_bases``."""
@@ -303,13 +321,6 @@ class Pileup:
 
     def span_table(self) -> I64:
         return _stacked(self.spans, 3)
-
-
-def _query_ops(batch: Batch, i: int) -> npt.NDArray[np.intp]:
-    """Indices of alignment ``i``'s CIGAR entries that consume read bases (M, I, =, X)."""
-    first = int(batch.cigar_offset[i])
-    ops = batch.cigar_op[first : first + int(batch.cigar_count[i])]
-    return first + np.flatnonzero((ops == 0) | (ops == 1) | (ops == 7) | (ops == 8))
 
 
 def _stacked(parts: list[I64], width: int) -> I64:

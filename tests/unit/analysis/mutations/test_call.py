@@ -14,6 +14,7 @@ from analysis.mutations.errors import MutationInputError
 from analysis.mutations.genomediff import mutations_from, parse
 from analysis.mutations.model import Kind, Mutation
 from analysis.mutations.normalise import same_event
+from analysis.mutations.pileup import END_SKIP
 from analysis.sequences.records import Record, load_records
 from tests import peers
 
@@ -168,10 +169,14 @@ def test_polymorphism_mode_estimates_a_mixed_sites_frequency(
     result = call_mutations(lambda_reference, [ReadSet("mixed", (path,))], Mode.POLYMORPHISM)
     (call,) = [m for m in result.mutations if m.kind is Kind.SNP]
     assert (call.position, call.new_seq) == (site + 1, new)
-    covering = sum(1 for i in range(200) if 900 + (i * 7) % 120 <= site < 1000 + (i * 7) % 120)
-    carrying = sum(
-        1 for i in range(200) if i % 10 < 3 and 900 + (i * 7) % 120 <= site < 1000 + (i * 7) % 120
-    )
+
+    # Reads are evidence for a site at least END_SKIP (4) bases from both of their ends.
+    def counts(i: int) -> bool:
+        start = 900 + (i * 7) % 120
+        return start + END_SKIP <= site < start + 100 - END_SKIP
+
+    covering = sum(1 for i in range(200) if counts(i))
+    carrying = sum(1 for i in range(200) if i % 10 < 3 and counts(i))
     assert call.frequency == pytest.approx(carrying / covering, abs=1e-3)
     consensus = call_mutations(lambda_reference, [ReadSet("mixed", (path,))])
     assert not [m for m in consensus.mutations if m.kind is Kind.SNP]
