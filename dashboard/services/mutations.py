@@ -43,6 +43,7 @@ from .errors import Conflict, NotFound, ValidationFailed
 from .explorer import DataFiles
 from .jobs import Enqueue, JobView
 from .jobs import start as start_job
+from .mutation_inputs import REFERENCE_MAX_BP as REF_MAX
 from .mutation_inputs import CallRequest, Inputs, SampleReads, parse_call_request, resolve
 from .mutation_outputs import CallRow, Outputs
 from .policy import Action, allows, authorize
@@ -282,6 +283,17 @@ def export(db: Database, files: DataFiles, result_id: int, fmt: str) -> tuple[by
         body = _read(mutation_store(files), sha, row.id)
     mimetype, extension = EXPORTS[fmt]
     return body, mimetype, f"mutations-{row.id}.{extension}"
+
+
+def reference_choices(db: Database) -> list[datasets.DatasetView]:
+    """Datasets a calling can take as its reference: genomes and assemblies, newest first."""
+    found = datasets.list_datasets(db)
+    return [d for d in found if d.is_sequence and not d.is_reads and d.total_length <= REF_MAX]
+
+
+def read_choices(db: Database) -> list[datasets.DatasetView]:
+    """Datasets a calling can take as samples' reads (FASTQ), newest first."""
+    return datasets.list_datasets(db, datasets.DatasetFilter(format="fastq"))
 
 
 def may_call(actor: Actor) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from dashboard.models import Dataset, DatasetParent, Job, MutationResult, Proven
 from dashboard.services import job_runner, mutations
 from dashboard.services.explorer import DataFiles
 from tests import peers
-from tests.integration.conftest import Site
+from tests.integration.conftest import Site, call_callback
 
 PLAN = PlantPlan(
     snps=5,
@@ -78,6 +79,13 @@ def _import(client: Any, path: Path, experiment: int, sample: str, arm: int, **e
         client.post("/api/v1/datasets", data=form, content_type="multipart/form-data"), 201
     )
     return int(made["id"])
+
+
+def _layout(client: Any, path: str) -> str:
+    values = {"_pages_location.pathname": path, "_pages_location.search": ""}
+    response = call_callback(client, "_pages_content.children", values)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return json.dumps(response.get_json(), ensure_ascii=False)
 
 
 def _run(site: Site, job_id: int) -> str | None:
@@ -178,9 +186,25 @@ def test_a_calling_job_saves_one_result_per_sample_with_lineage(
         )
         assert record is not None
         assert '"mutation calling"' in record.record_json
-    # Datasets list and filter it like any other.
+    # Datasets list and filter it like any other; its pages open (no explorer: no sequence).
     listed = _json(site.client("rev").get("/api/v1/datasets?format=genomediff"), 200)
     assert fl1["dataset_id"] in {d["id"] for d in listed}
+    rev = site.client("rev")
+    page = _layout(rev, f"/datasets/{fl1['dataset_id']}")
+    assert "GenomeDiff" in page
+    assert "dataset-explorer-link" not in page
+    assert "GenomeDiff" in _layout(rev, "/datasets")
+    assert _json(rev.get(f"/api/v1/datasets/{fl1['dataset_id']}/features"), 422)
+    # What a form offers: genomes as references, FASTQ as reads, never a GenomeDiff.
+    references = {d.id for d in mutations.reference_choices(site.db)}
+    reads = {d.id for d in mutations.read_choices(site.db)}
+    assert lines["reference"] in references
+    assert set(lines["fl1"]) <= reads
+    assert fl1["dataset_id"] not in references | reads
+    assert not references & reads
+    # Deleting the GenomeDiff under its result is refused (the result would point at nothing).
+    refused = site.client("boss").delete(f"/api/v1/datasets/{fl1['dataset_id']}")
+    assert _json(refused, 409)["error"]["message"].startswith(f"Dataset {fl1['dataset_id']} is")
 
 
 def test_downloads_coverage_and_the_csv_is_inert(site: Site, called: dict[str, Any]) -> None:
