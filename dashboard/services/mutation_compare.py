@@ -8,8 +8,9 @@ table matches events on its sequence and annotates them from its genes).
 How samples count:
 
 * a sample's condition is its Spaceflight factor (Ancestor, Ground Control, Space Flight);
-  its line is its ``replicate`` factor, or the sample itself when that is empty. Samples of
-  one line share history, so the spectrum and parallelism count a line's mutation once;
+  its line is its condition with its ``replicate`` factor, or the sample itself when that is
+  empty. Samples of one line (time points of one replicate) share history, so the spectrum
+  and parallelism count a line's mutation once;
 * with ``subtract_ancestor`` every event an Ancestor sample has is removed first (and with
   ``subtract_ground`` every event a ground control has); events a sample cannot resolve are
   kept, so missing coverage never hides a new mutation;
@@ -231,7 +232,9 @@ def _samples(
             gd = parse(text, dataset.filename)
         except MutationInputError as exc:
             raise ValidationFailed(str(exc), field="results") from None
-        line = v.factors.get("replicate") or name
+        # Replicate labels repeat across arms ("1", "2"...): a line is one within a condition.
+        replicate = v.factors.get("replicate")
+        line = f"{v.condition or 'no condition'}, replicate {replicate}" if replicate else name
         samples.append(genome_diff_sample(gd, name, v.condition, generations.get(v.id), line))
     return views, samples
 
