@@ -135,6 +135,7 @@ PAGES: Mapping[str, Grant] = {
     "dashboard.pages.dataset_import": ACTIONS[Action.DATASET_IMPORT],
     "dashboard.pages.explorer": ANY_USER,
     "dashboard.pages.trees": ANY_USER,
+    "dashboard.pages.mutations": ANY_USER,
     "dashboard.pages.api_docs": ANY_USER,
     "dashboard.pages.jobs": ANY_USER,
     "dashboard.pages.account": ANY_USER,
