@@ -9,10 +9,15 @@ touches Python objects.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import os
+import queue
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,21 @@ SHORT_READS = 70  # bases: below this median length the short-read index is used
 CIRCULAR_OVERHANG = 1_000
 DEFAULT_QUALITY = 30  # for reads given as FASTA (no qualities)
 _COMPLEMENT = bytes.maketrans(b"ACGTNacgtn", b"TGCANtgcan")
+_COLUMNS = (
+    "read_offset",
+    "read_length",
+    "query_start",
+    "contig",
+    "ref_start",
+    "ref_end",
+    "strand",
+    "unique",
+    "cigar_offset",
+    "cigar_count",
+    "clipped_left",
+    "clipped_right",
+)
+CHUNK = 2_000  # reads (or pairs) a mapping thread takes at a time
 _MATE_SUFFIX = re.compile(r"/[12]$")
 
 
@@ -90,47 +110,48 @@ class Batch:
         return int(self.contig.size)
 
 
+# One aligned read, as a mapping thread hands it over: its bases and qualities turned to
+# the reference strand, and where and how it aligned.
+_Aligned = tuple[bytes, bytes, int, int, int, int, bool, int, list[list[int]]]
+
+
 @dataclass
 class _Collector:
     """Grows one batch's columns in Python lists, then freezes them into arrays."""
 
     seqs: list[bytes] = field(default_factory=list)
     quals: list[bytes] = field(default_factory=list)
-    columns: dict[str, list[int]] = field(default_factory=dict)
+    columns: dict[str, list[int]] = field(default_factory=lambda: {name: [] for name in _COLUMNS})
     cigar_length: list[int] = field(default_factory=list)
     cigar_op: list[int] = field(default_factory=list)
     read_bases: int = 0
     reads: int = 0
 
-    def add(self, seq: str, qual: str | None, hit: Any, unique: bool) -> None:
-        raw = seq.encode("ascii", "replace")
-        quality = (
-            qual.encode("ascii", "replace") if qual else bytes([DEFAULT_QUALITY + 33]) * len(raw)
-        )
+    def add(self, aligned: _Aligned) -> None:
+        raw, quality, contig, r_st, r_en, strand, unique, q_start, cigar = aligned
         length = len(raw)
-        if hit.strand < 0:  # turn the read to the reference strand
-            raw = raw.translate(_COMPLEMENT)[::-1]
-            quality = quality[::-1]
-            q_start, q_end = length - hit.q_en, length - hit.q_st
-        else:
-            q_start, q_end = hit.q_st, hit.q_en
         cols = self.columns
-        for key, value in (
-            ("read_offset", self.read_bases),
-            ("read_length", length),
-            ("query_start", q_start),
-            ("contig", int(hit.ctg[1:])),
-            ("ref_start", hit.r_st),
-            ("ref_end", hit.r_en),
-            ("strand", hit.strand),
-            ("unique", unique),
-            ("cigar_offset", len(self.cigar_op)),
-            ("cigar_count", len(hit.cigar)),
-            ("clipped_left", q_start > 0),
-            ("clipped_right", q_end < length),
+        q_end = q_start + sum(n for n, op in cigar if op != 2)
+        for name, value in zip(
+            _COLUMNS,
+            (
+                self.read_bases,
+                length,
+                q_start,
+                contig,
+                r_st,
+                r_en,
+                strand,
+                unique,
+                len(self.cigar_op),
+                len(cigar),
+                q_start > 0,
+                q_end < length,
+            ),
+            strict=True,
         ):
-            cols.setdefault(key, []).append(int(value))
-        for count, op in hit.cigar:
+            cols[name].append(value)
+        for count, op in cigar:
             self.cigar_length.append(count)
             self.cigar_op.append(op)
         self.seqs.append(raw)
@@ -209,26 +230,82 @@ class ReferenceIndex:
                 return False
         return True
 
+    def _map_chunk(self, chunk: list[tuple[tuple[str, str | None], ...]]) -> list[_Aligned]:
+        """Align a run of reads (in a worker thread: minimap2 releases the GIL)."""
+        buffer = self._buffers.get()
+        try:
+            out: list[_Aligned] = []
+            for mates in chunk:
+                hits = list(self.aligner.map(*(seq for seq, _ in mates), buf=buffer))
+                for number, (seq, qual) in enumerate(mates, start=1):
+                    own = hits if len(mates) == 1 else [h for h in hits if h.read_num == number]
+                    primary = next((h for h in own if h.is_primary), None)
+                    if primary is not None and primary.cigar:
+                        out.append(self._aligned(seq, qual, primary, self._unique(primary, own)))
+            return out
+        finally:
+            self._buffers.put(buffer)
+
+    @staticmethod
+    def _aligned(seq: str, qual: str | None, hit: Any, unique: bool) -> _Aligned:
+        raw = seq.encode("ascii", "replace")
+        length = len(raw)
+        quality = qual.encode("ascii", "replace") if qual else _default_quality(length)
+        if hit.strand < 0:  # turn the read to the reference strand
+            raw = raw.translate(_COMPLEMENT)[::-1]
+            quality = quality[::-1]
+            q_start = length - hit.q_en
+        else:
+            q_start = hit.q_st
+        contig = int(hit.ctg[1:])
+        return raw, quality, contig, hit.r_st, hit.r_en, hit.strand, unique, q_start, hit.cigar
+
     def batches(
-        self, reads: Iterator[tuple[tuple[str, str | None], ...]], batch_size: int = 20_000
+        self,
+        reads: Iterator[tuple[tuple[str, str | None], ...]],
+        batch_size: int = 20_000,
+        threads: int = 0,
     ) -> Iterator[Batch]:
-        """Align reads (single: 1-tuples of (seq, qual); paired: 2-tuples) in batches."""
-        buffer = mappy.ThreadBuffer()
+        """Align reads (single: 1-tuples of (seq, qual); paired: 2-tuples) in batches,
+        ``threads`` at a time (default: the machine's cores, at most 4), in read order."""
+        workers = threads or min(4, os.cpu_count() or 1)
+        self._buffers: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(workers):
+            self._buffers.put(mappy.ThreadBuffer())
         collector = _Collector()
-        for mates in reads:
-            collector.reads += len(mates)
-            seqs = [seq for seq, _ in mates]
-            hits = list(self.aligner.map(*seqs, buf=buffer))
-            for number, (seq, qual) in enumerate(mates, start=1):
-                own = [h for h in hits if len(mates) == 1 or h.read_num == number]
-                primary = next((h for h in own if h.is_primary), None)
-                if primary is not None and primary.cigar:
-                    collector.add(seq, qual, primary, self._unique(primary, own))
-            if collector.reads >= batch_size:
-                yield collector.freeze()
-                collector = _Collector()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[tuple[int, Future[list[_Aligned]]]] = deque()
+            chunks = _chunks(reads, CHUNK)
+            for chunk in itertools.islice(chunks, 2 * workers):
+                pending.append((_count(chunk), pool.submit(self._map_chunk, chunk)))
+            while pending:
+                count, future = pending.popleft()
+                for chunk in itertools.islice(chunks, 1):  # keep the workers busy
+                    pending.append((_count(chunk), pool.submit(self._map_chunk, chunk)))
+                collector.reads += count
+                for aligned in future.result():
+                    collector.add(aligned)
+                if collector.reads >= batch_size:
+                    yield collector.freeze()
+                    collector = _Collector()
         if collector.reads:
             yield collector.freeze()
+
+
+def _chunks(
+    reads: Iterator[tuple[tuple[str, str | None], ...]], size: int
+) -> Iterator[list[tuple[tuple[str, str | None], ...]]]:
+    while chunk := list(itertools.islice(reads, size)):
+        yield chunk
+
+
+def _count(chunk: list[tuple[tuple[str, str | None], ...]]) -> int:
+    return sum(len(mates) for mates in chunk)
+
+
+@functools.lru_cache(maxsize=64)
+def _default_quality(length: int) -> bytes:
+    return bytes([DEFAULT_QUALITY + 33]) * length
 
 
 def read_records(paths: tuple[Path, ...]) -> Iterator[tuple[tuple[str, str | None], ...]]:
