@@ -11,7 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .theme import themed
+from .theme import PLOT_PALETTES, scheme_or_light, themed
 
 # Okabe–Ito colours (as the other figures), each type with its own symbol too, so the map
 # reads without telling colours apart. Yellow and black are left out (one vanishes on white,
@@ -37,6 +37,20 @@ OTHER_CONDITION = "#8C6D31"
 TRACK_PX, LANE_PX = 180, 130  # heights of one record's coverage track and mutation lane
 GENES_SHOWN = 25  # parallel genes drawn (most significant first)
 MAP_MODEBAR_REMOVE = ["lasso2d", "select2d", "autoScale2d"]
+
+
+def _themed(figure: go.Figure, scheme: str) -> go.Figure:
+    """``figure`` in ``scheme``, every subplot's axes too (the shared look sets the first
+    pair only, and Plotly's template draws white grid lines on the others)."""
+    colours = PLOT_PALETTES[scheme_or_light(scheme)]
+    axis = {
+        "gridcolor": colours["grid"],
+        "linecolor": colours["line"],
+        "zerolinecolor": colours["line"],
+    }
+    figure.update_xaxes(**axis)
+    figure.update_yaxes(**axis)
+    return themed(figure, scheme)
 
 
 def graph_config(filename: str) -> dict[str, Any]:
@@ -85,6 +99,7 @@ def _lane_ticks() -> dict[str, Any]:
         "range": [-0.7, len(KIND_ORDER) - 0.3],
         "fixedrange": True,
         "showgrid": False,
+        "zeroline": False,
     }
 
 
@@ -143,7 +158,7 @@ def genome_map(
                 fillcolor="rgba(134,142,150,0.35)",
                 line={"color": COVERAGE_COLOUR, "width": 0.5},
                 hoverinfo="skip",
-                name="Depth (min–max)",
+                name="Depth range",
                 legendgroup="coverage",
                 showlegend=index == 0,
             ),
@@ -213,18 +228,19 @@ def genome_map(
         figure.update_xaxes(showticklabels=False, row=top, col=1)
         figure.update_xaxes(title_text="Position (bp)", title_standoff=4, row=bottom, col=1)
         figure.update_yaxes(title_text="Depth", rangemode="tozero", row=top, col=1)
+        figure.update_xaxes(showgrid=False, row=bottom, col=1)
         figure.update_yaxes(**_lane_ticks(), row=bottom, col=1)
     figure.update_annotations(font={"size": 13}, xanchor="left", x=0)
     figure.update_layout(
         height=sum(heights) + 60 * len(records) + 60,
-        margin={"l": 56, "r": 12, "t": 72, "b": 40},
+        margin={"l": 56, "r": 12, "t": 96, "b": 40},
         # The legend in the top margin, above the first record's title.
         legend={"orientation": "h", "y": 1.0, "yanchor": "top", "x": 0, "yref": "container"},
         hovermode="closest",
         clickmode="event",
         dragmode="zoom",
     )
-    return themed(figure, scheme)
+    return _themed(figure, scheme)
 
 
 def empty_figure(message: str, scheme: str, height: int = 200) -> go.Figure:

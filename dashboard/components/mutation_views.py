@@ -401,8 +401,17 @@ def parallel_facts(parallel: Mapping[str, Any]) -> html.Div:
     )
 
 
+def bound(value: object) -> str:
+    """A statistic or a bound of its interval (the service gives an infinite one as None).
+
+    >>> bound(0.00325), bound(None)
+    ('0.00325', '∞')
+    """
+    return f"{float(value):.3g}" if isinstance(value, int | float) else "∞"
+
+
 def _rate(r: Mapping[str, Any]) -> str:
-    return f"{float(r['rate']):.3g} ({float(r['lower']):.3g}–{float(r['upper']):.3g})"
+    return f"{bound(r['rate'])} ({bound(r['lower'])}–{bound(r['upper'])})"
 
 
 def rates_view(rates: Sequence[Mapping[str, Any]], ratio: Mapping[str, Any]) -> html.Div:
@@ -445,11 +454,11 @@ def rates_view(rates: Sequence[Mapping[str, Any]], ratio: Mapping[str, Any]) -> 
         parts.append(_note(ratio["note"]))
     else:
         value = ratio.get("ratio")
-        shown = f"{float(value):.3g}" if isinstance(value, int | float) else "—"
+        shown = bound(value) if value is not None else "—"
         parts += [
             html.P(
-                f"Rate ratio {shown} (95 % CI {float(ratio['lower']):.3g}–"
-                f"{float(ratio['upper']):.3g}), p = {p_text(ratio.get('p_value'))}; "
+                f"Rate ratio {shown} (95 % CI {bound(ratio.get('lower'))}–"
+                f"{bound(ratio.get('upper'))}), p = {p_text(ratio.get('p_value'))}; "
                 f"{ratio.get('method')}.",
                 className="small mb-1",
                 id="mutations-rate-ratio",
