@@ -260,7 +260,8 @@ def _amplifications(
             start, stop = start - 1, stop - 1
         # Medians: a short amplification inside a long stretch must not lift all of it.
         inside = _median(depth, start, stop)
-        outside = (_median(depth, start - FLANK, start) + _median(depth, stop, stop + FLANK)) / 2
+        # The higher side: paired reads thin out on one side of a tandem copy's edge.
+        outside = max(_median(depth, start - FLANK, start), _median(depth, stop, stop + FLANK))
         floor = MIN_MIXED_COPY_RATIO if polymorphism else MIN_COPY_RATIO
         if outside < MIN_FLANK_DEPTH or inside / outside < floor:
             continue
@@ -399,8 +400,13 @@ def _with_frequency(
     element against reads that run on through the same place (both anchored alike)."""
     if m.kind is Kind.DEL:
         first, stop = m.position - 1, m.position - 1 + m.size
-        outside = (_median(depth, first - FLANK, first) + _median(depth, stop, stop + FLANK)) / 2
-        inside = _median(depth, first, min(stop, depth.size))
+        length = depth.size
+        after = stop % length  # a deletion across a circular record's origin wraps
+        outside = (_median(depth, first - FLANK, first) + _median(depth, after, after + FLANK)) / 2
+        if stop <= length:
+            inside = _median(depth, first, stop)
+        else:
+            inside = float(np.median(np.concatenate([depth[first:], depth[:after]])))
         share = 1.0 - inside / outside if outside > 0 else 1.0
         return replace(m, frequency=round(min(1.0, max(0.0, share)), 4))
     if m.kind is Kind.MOB:

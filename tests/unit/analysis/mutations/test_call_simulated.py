@@ -1,0 +1,74 @@
+"""The caller on simulated reads with planted mutations of every class, scored per class
+against the planted truth (clonal and mixed, single and paired, a circular plasmid)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.mutations.call import Mode, ReadSet, call_mutations
+from analysis.mutations.model import Category
+from analysis.mutations.score import frequency_error, score
+from analysis.mutations.simulate import PlantPlan, plant, simulate_reads, simulated_reference
+from analysis.sequences.records import Record
+
+# Small enough to run in seconds, with room for every class on both records.
+PLAN = PlantPlan(
+    snps=15,
+    substitutions=4,
+    small_insertions=6,
+    small_deletions=6,
+    large_deletions=3,
+    duplications=2,
+    triplications=1,
+    mobile_insertions=3,
+    origin_deletions=1,
+    large_deletion_size=(300, 3_000),
+    amplification_size=(400, 2_000),
+)
+
+
+@pytest.fixture(scope="module")
+def reference() -> list[Record]:
+    return simulated_reference(200_000, 30_000, element_copies=3, seed=5)
+
+
+def _sequences(reference: list[Record]) -> tuple[dict[str, str], set[str]]:
+    return {r.id: r.sequence for r in reference}, {
+        r.id for r in reference if r.topology == "circular"
+    }
+
+
+@pytest.mark.parametrize("paired", [True, False], ids=["paired", "single"])
+def test_a_clonal_isolate_gives_every_planted_class_and_nothing_else(
+    reference: list[Record], tmp_path: Path, paired: bool
+) -> None:
+    planted = plant(reference, PLAN, seed=11)
+    paths = [tmp_path / "r1.fastq.gz", tmp_path / "r2.fastq.gz"][: 2 if paired else 1]
+    simulate_reads(planted.haplotypes, paths, coverage=40, read_length=150, seed=12)
+    result = call_mutations(reference, [ReadSet("clonal", tuple(paths))])
+    sequences, circular = _sequences(reference)
+    counts = score(result.mutations, planted.truth, sequences, circular=circular)
+    assert {c: (k.false_positives, k.false_negatives) for c, k in counts.items()} == dict.fromkeys(
+        Category, (0, 0)
+    )
+    assert all(counts[c].true_positives > 0 for c in Category)
+
+
+def test_a_mixed_population_gives_small_changes_at_their_frequencies(
+    reference: list[Record], tmp_path: Path
+) -> None:
+    planted = plant(reference, PlantPlan(**{**PLAN.__dict__, "frequency": (0.2, 1.0)}), seed=21)
+    paths = [tmp_path / "r1.fastq", tmp_path / "r2.fastq"]
+    simulate_reads(planted.haplotypes, paths, coverage=100, read_length=150, seed=22)
+    result = call_mutations(reference, [ReadSet("mixed", tuple(paths))], Mode.POLYMORPHISM)
+    sequences, circular = _sequences(reference)
+    counts = score(result.mutations, planted.truth, sequences, circular=circular)
+    for category in (Category.SNP, Category.SMALL_INDEL):
+        assert counts[category].f1 >= 0.95, (category, counts[category])
+    assert counts[Category.LARGE_DELETION].recall >= 0.75
+    small = [m for m in planted.truth if m.category in (Category.SNP, Category.SMALL_INDEL)]
+    calls = [m for m in result.mutations if m.category in (Category.SNP, Category.SMALL_INDEL)]
+    # 100 reads give a frequency to about +-0.05 (binomial): the mean error stays below that.
+    assert frequency_error(calls, small, sequences, circular=circular) <= 0.05
