@@ -10,6 +10,7 @@ touches Python objects.
 from __future__ import annotations
 
 import functools
+import gzip
 import itertools
 import os
 import queue
@@ -344,6 +345,30 @@ def read_records(paths: tuple[Path, ...]) -> Iterator[tuple[tuple[str, str | Non
 
 def _mate_name(name: str) -> str:
     return _MATE_SUFFIX.sub("", name.split()[0] if name else name)
+
+
+def estimated_reads(path: Path, sample: int = 4 << 20) -> int:
+    """About how many reads a FASTQ (plain or gzip) holds, from its first few megabytes:
+    for progress, without reading the whole file twice."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        if raw.read(2) != b"\x1f\x8b":
+            raw.seek(0)
+            head, used = raw.read(sample), 0
+        else:
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) as unzipped:
+                try:
+                    head = unzipped.read(sample)
+                except (OSError, EOFError):
+                    return 0
+                used = raw.tell()
+    records = head.count(b"\n") // 4
+    if not records:
+        return 0
+    if used:  # compressed: scale by how far into the file the sample reached
+        return max(records, round(records * size / used))
+    return max(records, round(records * size / max(len(head), 1)))
 
 
 def median_read_length(paths: tuple[Path, ...], sample: int = 2_000) -> int:

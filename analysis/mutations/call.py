@@ -16,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.mutations import large, small
-from analysis.mutations.align import IndexSettings, ReferenceIndex, median_read_length, read_records
+from analysis.mutations.align import (
+    IndexSettings,
+    ReferenceIndex,
+    estimated_reads,
+    median_read_length,
+    read_records,
+)
 from analysis.mutations.errors import MutationInputError
 from analysis.mutations.model import Mutation, Unresolved
 from analysis.mutations.pileup import Pileup
@@ -82,7 +88,8 @@ def call_mutations(
             )
     pileup = Pileup(genome)
     skipped: list[str] = []
-    total_bases = sum(p.stat().st_size for r in reads for p in r.paths) or 1
+    expected = {r.name: sum(map(estimated_reads, r.paths)) for r in reads}
+    total = sum(expected.values()) or 1
     done = 0
     for read_set in reads:
         length = median_read_length(read_set.paths)
@@ -91,12 +98,11 @@ def call_mutations(
             continue
         index = ReferenceIndex(genome, IndexSettings.for_length(length))
         before = pileup.reads
-        set_bytes = sum(p.stat().st_size for p in read_set.paths)
         for batch in index.batches(read_records(read_set.paths)):
             pileup.add(batch)
-            seen = (pileup.reads - before) * length * 2.2  # bytes per read in a FASTQ, about
-            report("aligning", min(0.99, (done + min(seen, set_bytes)) / total_bases))
-        done += set_bytes
+            seen = min(pileup.reads - before, expected[read_set.name])
+            report("aligning", min(0.99, (done + seen) / total))
+        done += expected[read_set.name]
         if pileup.reads == before:
             skipped.append(f"{read_set.name}: no readable reads; skipped")
     if pileup.reads == 0:
