@@ -320,8 +320,8 @@ def p_text(value: object) -> str:
 
 def spectrum_figure(spectra: Mapping[str, Mapping[str, Any]], scheme: str) -> go.Figure:
     """The six substitution classes as shares of each condition's SNPs (counts on hover)."""
-    if not spectra:
-        return empty_figure("No SNPs to count.", scheme)
+    if not any(int(s.get("snps") or 0) for s in spectra.values()):
+        return empty_figure("No SNPs to count: the spectrum needs single-base changes.", scheme)
     figure = go.Figure()
     for condition, s in spectra.items():
         counts: Mapping[str, int] = s.get("counts") or {}

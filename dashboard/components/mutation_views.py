@@ -148,7 +148,7 @@ def summary(view: Any, stretches: Sequence[tuple[str, int, int]], dataset_href: 
     mapped = f"{view.mapped:,} of {view.reads:,} ({view.mapped_fraction:.1%})"
     unresolved: Any
     if stretches:
-        items = [html.Li(f"{seq}: {a:,}–{b:,} ({b - a + 1:,} bp)") for seq, a, b in stretches[:20]]
+        items = [html.Li(f"{seq}: {stretch(a, b)}") for seq, a, b in stretches[:20]]
         if len(stretches) > 20:
             items.append(html.Li(f"… and {len(stretches) - 20:,} more (see the GenomeDiff)"))
         unresolved = html.Ul(items, className="mb-0 ps-3 small")
@@ -175,6 +175,16 @@ def summary(view: Any, stretches: Sequence[tuple[str, int, int]], dataset_href: 
         )
     )
     return html.Dl(facts, className="msg-mut-facts mb-0")
+
+
+def stretch(first: int, last: int) -> str:
+    """A stretch of bases for people.
+
+    >>> stretch(1, 1), stretch(9700, 9701)
+    ('1 (1 bp)', '9,700–9,701 (2 bp)')
+    """
+    where = f"{first:,}" if last == first else f"{first:,}–{last:,}"
+    return f"{where} ({last - first + 1:,} bp)"
 
 
 def _condition_badge(condition: str) -> Any:
@@ -292,7 +302,8 @@ def compare_columns(samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
         ]
         groups.append({"headerName": condition or "No condition", "children": children})
     flags = text_column("flags", "Seen in", min_width=130, flex=0.6)
-    return [*fixed, *groups, flags]
+    # The samples right after the change (as gdtools COMPARE), the annotation after them.
+    return [*fixed[:4], *groups, *fixed[4:], flags]
 
 
 def compare_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
