@@ -36,7 +36,7 @@ import numpy.typing as npt
 from analysis.mutations.errors import MutationInputError
 from analysis.mutations.model import LARGE, Category, Kind, Mutation
 from analysis.sequences._codes import genetic_code, reverse_complement, translate
-from analysis.sequences.features import feature_sequence
+from analysis.sequences.features import feature_sequence, genome_to_offset
 from analysis.sequences.records import Feature, Record
 
 __all__ = ["PROMOTER_DISTANCE", "Annotation", "Effect", "Flank", "Gene", "annotate", "as_fields"]
@@ -228,16 +228,6 @@ def _is_inside(gene: _Gene, start: int, end: int, genes: _Genes) -> bool:
     return all(any(a <= s and e <= b for a, b in stretches) for s, e, _ in gene.feature.parts)
 
 
-def _offset(feature: Feature, position: int) -> int | None:
-    """0-based offset of 0-based record ``position`` in the spliced gene, None outside."""
-    offset = 0
-    for start, end, strand in feature.parts:
-        if start <= position < end:
-            return offset + (end - 1 - position if strand == -1 else position - start)
-        offset += end - start
-    return None
-
-
 def _part_strand(feature: Feature, position: int) -> int:
     return next(s for a, b, s in feature.parts if a <= position < b)
 
@@ -254,7 +244,9 @@ def _kind_of_gene(feature: Feature) -> str:
 def _gene_position(feature: Feature, start: int, end: int, record_length: int) -> str:
     """breseq's "coding (521-523/873 nt)" for 1-based ``start..end`` (clipped to the gene)."""
     found = [
-        o for p in range(start - 1, end) if (o := _offset(feature, p % record_length)) is not None
+        o
+        for p in range(start - 1, end)
+        if (o := genome_to_offset(feature, p % record_length)) is not None
     ]
     first, last = min(found) + 1, max(found) + 1
     where = f"{first}" if first == last else f"{first}-{last}"
@@ -298,7 +290,7 @@ def _codons(record: Record, feature: Feature, changes: dict[int, str]) -> _Codon
     new = list(coding)
     changed = []
     for position, base in changes.items():
-        offset = _offset(feature, position)
+        offset = genome_to_offset(feature, position)
         if offset is None:
             continue
         c = offset - (feature.codon_start - 1)
@@ -398,7 +390,7 @@ def _coding_change(
         return replace(base, effect=Effect.NONCODING, category=_category(m, Effect.NONCODING))
     gene_position = base.gene_position
     if m.kind is Kind.SNP:  # breseq writes a coding SNP's place as the bare number
-        gene_position = str((_offset(feature, (m.position - 1) % length) or 0) + 1)
+        gene_position = str((genome_to_offset(feature, (m.position - 1) % length) or 0) + 1)
     return replace(
         base,
         effect=codons.effect,

@@ -124,7 +124,7 @@ _AMINO_ACIDS = {
 }
 
 
-def _genome_to_offset(feature: Feature, position: int) -> int | None:
+def genome_to_offset(feature: Feature, position: int) -> int | None:
     """Offset of 0-based genome ``position`` in the spliced feature, None when outside."""
     offset = 0
     for start, end, strand in feature.parts:
@@ -150,7 +150,7 @@ def _apply_transl_except(
             continue
         is_minus = bool(match["complement"])
         first = int(match["last"] or match["first"]) if is_minus else int(match["first"])
-        offset = _genome_to_offset(feature, first - 1)
+        offset = genome_to_offset(feature, first - 1)
         if offset is None or (offset - (feature.codon_start - 1)) % 3:
             problems.append(f"/transl_except {text} is not at a codon of this CDS")
             continue

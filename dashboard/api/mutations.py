@@ -29,7 +29,7 @@ from dashboard.services.errors import ValidationFailed
 from dashboard.services.policy import Action, authorize
 
 from .jobs import JobSchema
-from .schemas import error_responses
+from .schemas import error_responses, unique
 
 PREFIX = "/api/v1"
 ID_MAX = 2**31 - 1
@@ -53,16 +53,11 @@ def _doc(text: str, **extra: object) -> dict[str, object]:
     return {"description": text, **extra}
 
 
-def _unique(values: list[Any]) -> None:
-    if len(set(values)) != len(values):
-        raise ValidationError("An id is listed twice; give each once.")
-
-
 def _ids(limit: int, what: str, example: list[int]) -> fields.List[int]:
     return fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX)),
         required=True,
-        validate=[validate.Length(min=1, max=limit), _unique],
+        validate=[validate.Length(min=1, max=limit), unique],
         metadata=_doc(what, uniqueItems=True, example=example),
     )
 

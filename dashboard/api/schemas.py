@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from dashboard.services import accounts, audit, experiments
 from dashboard.services.actor import ALL_ROLES
@@ -343,6 +343,15 @@ class ChainReportSchema(Schema):
     head_seq = fields.Integer(metadata={"description": "events the chain head says exist"})
     first_bad_seq = fields.Integer(allow_none=True)
     reason = fields.String()
+
+
+def unique(values: list[Any]) -> None:
+    """A list field's validator: each value once (a repeated id is a mistake to name)."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValidationError(f"{str(value)[:60]!r} is listed twice; give each once.")
+        seen.add(value)
 
 
 def error_responses(blp: Any, *statuses: int) -> Any:

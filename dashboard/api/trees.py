@@ -39,7 +39,7 @@ from dashboard.services.policy import Action, authorize
 
 from .jobs import JobSchema
 from .provenance import StatusSchema
-from .schemas import error_responses, one_line
+from .schemas import error_responses, one_line, unique
 
 PREFIX = "/api/v1"
 ID_MAX = 2**31 - 1
@@ -75,14 +75,6 @@ def _doc(text: str, **extra: object) -> dict[str, object]:
 
 
 # --- fields ----------------------------------------------------------------------------------
-
-
-def _unique(values: list[Any]) -> None:
-    seen: set[Any] = set()
-    for value in values:
-        if value in seen:
-            raise ValidationError(f"{str(value)[:60]!r} is listed twice; give each once.")
-        seen.add(value)
 
 
 MATRIX_OPENAPI = {
@@ -159,7 +151,7 @@ class TreeFromDatasetsSchema(Schema):
     datasets = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX)),
         required=True,
-        validate=[validate.Length(min=1, max=trees.DATASETS_MAX), _unique],
+        validate=[validate.Length(min=1, max=trees.DATASETS_MAX), unique],
         metadata=_doc(
             "Dataset ids; each becomes a tip named after its sample (one aligned "
             "multi-FASTA: its records are the tips)",
@@ -198,7 +190,7 @@ class InlineMatrixSchema(Schema):
     labels = fields.List(
         fields.String(validate=validate.Length(min=1, max=LABEL_MAX)),
         required=True,
-        validate=[validate.Length(min=2, max=trees.TAXA_MAX), _unique],
+        validate=[validate.Length(min=2, max=trees.TAXA_MAX), unique],
         metadata=_doc("Taxon names, unique", uniqueItems=True, example=["A", "B", "C"]),
     )
     matrix = MatrixRows(
