@@ -268,9 +268,12 @@ def compare_spectra(
     names = tuple(categories[i] for i in kept)
     table = (tuple(rows[0][i] for i in kept), tuple(rows[1][i] for i in kept))
     if len(kept) < 2 or not sum(table[0]) or not sum(table[1]):
+        seen = ", ".join(
+            f"{n} {x}+{y}" for n, (x, y) in zip(names, zip(*table, strict=True), strict=True)
+        )
         raise MutationInputError(
             "spectra cannot be compared: each needs SNPs, and together at least two classes "
-            f"(counts {dict(zip(names, zip(*table, strict=True), strict=True))})"
+            f"({f'counts {seen}' if seen else 'no SNPs in either'})"
         )
     observed = np.array(table)
     expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
