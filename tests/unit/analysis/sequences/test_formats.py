@@ -97,12 +97,15 @@ def test_sniff_reads_content_not_the_name(tmp_path: Path) -> None:
         (random.Random(1).randbytes(4096), "binary data"),
         (bz2.compress(b">a\nACGT\n"), "bzip2"),
         (b"PK\x03\x04" + bytes(40), "ZIP archive"),
-        (gzip.compress(b"reads.fq".ljust(257, b"\x00") + b"ustar\x0000" + bytes(240)), "tar"),
-        (gzip.compress(b"BAM\x01" + bytes(60)), "BAM alignment"),
+        (
+            gzip.compress(b"reads.fq".ljust(257, b"\x00") + b"ustar\x0000" + bytes(240), mtime=0),
+            "tar",
+        ),
+        (gzip.compress(b"BAM\x01" + bytes(60), mtime=0), "BAM alignment"),
         (b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:10\n", "SAM alignment"),
         (b"\xef\xbb\xbf>a\nACGT\n", "byte-order mark"),
         (b"sample\tsequence\nA\tACGT\n", "'sample\tsequence', which is not FASTA"),
-        (gzip.compress(b"hello\n"), "inside the gzip starts with 'hello'"),
+        (gzip.compress(b"hello\n", mtime=0), "inside the gzip starts with 'hello'"),
         (b"\x1f\x8b\x08\x00" + bytes(30), "gzip data is corrupt"),
     ],
 )
