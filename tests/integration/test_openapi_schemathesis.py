@@ -23,8 +23,10 @@ from schemathesis.config import SchemathesisConfig
 from app import create_app
 from dashboard.auth import app_state
 from dashboard.config import load_settings
+from dashboard.db import Database
 from dashboard.services import accounts, experiments, provenance
 from dashboard.services.actor import Role, cli_actor
+from dashboard.services.errors import NotFound
 from dashboard.services.text import name_key
 from tests.conftest import PASSWORD
 
@@ -38,7 +40,7 @@ CONFIG = {
 }
 
 
-def _site() -> tuple[Any, dict[str, str], int, int]:
+def _site() -> tuple[Any, Database, dict[str, str], int, int, int]:
     # Loaded at import: Schemathesis parametrizes tests while pytest collects them (its lazy
     # fixture loader does not run on pytest 9).
     data_dir = Path(tempfile.mkdtemp(prefix="msg-schemathesis-"))
@@ -55,10 +57,12 @@ def _site() -> tuple[Any, dict[str, str], int, int]:
         headers=headers,
     )
     decoy = accounts.create_user(db, cli_actor("test"), "decoy", PASSWORD, [])
-    return loaded, headers, user.id, decoy.id
+    spec = {"name": "Schemathesis imports", "organism": "x", "arms": experiments.default_arms()}
+    experiment = experiments.create_experiment(db, cli_actor("test"), spec)
+    return loaded, db, headers, user.id, decoy.id, experiment.id
 
 
-schema, AUTH, FUZZER_ID, DECOY_ID = _site()
+schema, DB, AUTH, FUZZER_ID, DECOY_ID, EXPERIMENT_ID = _site()
 
 # What JSON Schema cannot say, the schema says in words; generated data honours it here:
 # passwords pass the strength rule (several unrelated words), arm names differ, and the run
@@ -157,6 +161,53 @@ def _tame_trees(case: Any) -> None:
         case.body = {"midpoint": True}
 
 
+def _experiment_exists(experiment_id: object) -> bool:
+    if not isinstance(experiment_id, int) or isinstance(experiment_id, bool):
+        return True  # not an id: the request is refused for its type, as it should be
+    if not 1 <= experiment_id < 2**31:
+        return False  # no row has it (and SQLite cannot even be asked past 2**63)
+    try:
+        experiments.get_experiment(DB, experiment_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _tame_imports(case: Any) -> None:
+    """Point valid imports that name a missing experiment at one that exists.
+
+    That the experiment named in an upload or import exists (and an arm is one of its) is
+    the service's check (a 422 naming ``experiment_id``), not what JSON Schema can state; a
+    valid case drawing an id no experiment has (hypothesis drew 2752 once) is pointed at the
+    experiment made for the run, with no arm.
+    """
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive or case.method != "POST":
+        return
+    body = case.body if isinstance(case.body, dict) else None
+    if body is None or "experiment_id" not in body:
+        return
+    if _experiment_exists(body["experiment_id"]):
+        return
+    body["experiment_id"] = EXPERIMENT_ID
+    if body.get("arm_id") is not None:
+        body["arm_id"] = None
+
+
+def _sends_mutations(case: Any) -> bool:
+    """Whether to send a mutation calling or comparison request.
+
+    That the reference, the read datasets and the results named exist is the service's
+    check (a 422 naming them), not what JSON Schema can state, and the run has no sequence
+    datasets or calling results to point valid cases at: those are not sent as valid data
+    (invalid ones are, and must be refused).
+    """
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive or case.method != "POST":
+        return True
+    return case.operation.path not in ("/api/v1/mutations/jobs", "/api/v1/mutations/compare")
+
+
 def _tame(case: Any) -> bool:
     """Point edits of the user the run acts as at a decoy; say whether to send ``case``.
 
@@ -168,6 +219,9 @@ def _tame(case: Any) -> bool:
     """
     _tame_mission(case)
     _tame_trees(case)
+    if not _sends_mutations(case):
+        return False
+    _tame_imports(case)
     reason = case.body.get("reason") if isinstance(case.body, dict) else None
     if (
         isinstance(reason, str)
@@ -210,7 +264,7 @@ def test_stateful_links_hold() -> None:
             return {"headers": AUTH}
 
         def before_call(self, case: Any) -> None:
-            if not _tame(case):
+            if not _tame(case) and isinstance(case.body, dict) and "arms" in case.body:
                 for arm_number, arm in enumerate(case.body["arms"]):
                     arm["name"] = f"arm {arm_number}"
                 case.body[CONFIRM] = True
