@@ -73,4 +73,11 @@ echo "== mypy"
 python -m mypy
 
 echo "== pytest"
+# Byte-compiled once here: the suite starts `python app.py` (servers, workers, the CLI) dozens
+# of times, and where PYTHONDONTWRITEBYTECODE is set each start compiled every module again.
+python -m compileall -q -j 0 app.py analysis dashboard hardware ledger tests >/dev/null
+# Numba's kernels compiled into its cache once, before the workers start; otherwise each
+# worker's live server compiles them (about 10 s of a core) at the same moment.
+python -m analysis.phylo.warm
+python -m analysis.mutations.warm
 python -m pytest "$@"

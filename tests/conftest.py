@@ -1,7 +1,10 @@
-"""Shared fixtures: throwaway databases on SQLite and on the machine's PostgreSQL."""
+"""Shared fixtures: throwaway databases on SQLite and on the machine's PostgreSQL; and, under
+pytest-xdist, tests marked ``alone`` run while no other test of the run does."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -100,3 +103,44 @@ def scientist(db: Database) -> Actor:
 @pytest.fixture
 def operator(db: Database) -> Actor:
     return make_user(db, "oper", Role.OPERATOR)
+
+
+# --- tests that time the machine run alone ------------------------------------------------
+#
+# The suite runs on pytest-xdist workers (pyproject.toml's addopts). A test whose assertion
+# is a wall-clock bound (a redraw in 5 s, a cancel in 2 s) is marked ``alone``: it waits until
+# the other workers' tests have ended and holds theirs back until it is done, so a browser
+# test running beside it never eats its time. Every other test holds a shared lock while it
+# runs (setup, call and teardown); an ``alone`` test takes it exclusively. A gate in front
+# lets the exclusive one in ahead of later shared ones, so it is never starved. Without
+# xdist, nothing is locked.
+
+
+@contextlib.contextmanager
+def _turn(where: Path, *, alone: bool) -> Iterator[None]:
+    with (
+        (where / "alone.gate").open("a+b") as gate,
+        (where / "alone.lock").open("a+b") as lock,
+    ):
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            if not alone:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    basetemp = item.config.option.basetemp
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not basetemp:
+        return (yield)
+    # A worker's basetemp is <the run's basetemp>/popen-gwN: the parent is the run's own.
+    with _turn(Path(basetemp).parent, alone=item.get_closest_marker("alone") is not None):
+        return (yield)

@@ -263,6 +263,7 @@ def _big_newick(tips: int, seed: int = 7) -> str:
 
 
 @pytest.mark.browser
+@pytest.mark.alone  # times a redraw: no other test's browser or server beside it
 def test_a_2500_tip_upload_stays_responsive(
     new_page: PageFactory, live_server: LiveServer, tmp_path: Path
 ) -> None:

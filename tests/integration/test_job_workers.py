@@ -157,6 +157,7 @@ def test_kill_9_of_a_worker_mid_job_gives_interrupted_and_leaves_nothing(
     wait_for(lambda: _state(cluster, boss, after) == "succeeded", 30, "worker not replaced")
 
 
+@pytest.mark.alone  # times the cancel: no other test's processes beside it
 @pytest.mark.parametrize(
     ("progress_every_s", "how"),
     [(0.05, "at a progress point"), (120.0, "by ending its worker process")],
