@@ -191,11 +191,14 @@ def test_bad_model_and_weights() -> None:
         alignment_distances(al, "p", [1, -1, 1, 1])
 
 
+@pytest.mark.alone  # times a computation: no other test beside it
 def test_fast_enough() -> None:
     # Issue target: 200 x 10,000 well under a second (about 0.05 s here); the bound is loose
     # so a busy machine does not fail it, but a per-character loop (minutes) would.
     labels, seqs = random_alignment(200, 10_000, rate=0.1, gaps=0.01, seed=1)
     al = alignment_from_records(labels, seqs, "big")
+    small = alignment_from_records(labels[:3], [s[:50] for s in seqs[:3]], "small")
+    alignment_distances(small, "k2p")  # compiled code loaded (a fresh clone compiles it)
     start = time.perf_counter()
     dm = alignment_distances(al, "k2p")
     assert time.perf_counter() - start < 1.0
