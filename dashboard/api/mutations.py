@@ -53,9 +53,10 @@ def _doc(text: str, **extra: object) -> dict[str, object]:
     return {"description": text, **extra}
 
 
-def _ids(limit: int, what: str, example: list[int]) -> fields.List[int]:
+def _ids(limit: int, what: str, example: list[int], *, strict: bool = True) -> fields.List[int]:
+    """A list of ids; ``strict=False`` for a query string (its values are text)."""
     return fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX)),
+        fields.Integer(strict=strict, validate=validate.Range(min=1, max=ID_MAX)),
         required=True,
         validate=[validate.Length(min=1, max=limit), unique],
         metadata=_doc(what, uniqueItems=True, example=example),
@@ -242,6 +243,19 @@ class ComparisonSchema(Schema):
     notes = fields.List(fields.String())
 
 
+class CompareTableQuerySchema(Schema):
+    """Which results' table to download (``?results=1&results=2``)."""
+
+    results = _ids(mutation_compare.RESULTS_MAX, "Mutation result ids", [1, 2, 3], strict=False)
+    subtract_ancestor = fields.Boolean(
+        load_default=True, metadata=_doc("Remove events an Ancestor sample has (default true)")
+    )
+    subtract_ground = fields.Boolean(
+        load_default=False,
+        metadata=_doc("Remove events a Ground Control sample has too (default false)"),
+    )
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 
@@ -392,6 +406,13 @@ class ResultById(MethodView):
         calls = mutations.calls(db, current_files(), result_id)
         return {**_result_json(view), "calls": calls}
 
+    @blp.response(204)
+    @_errors(403, 404, 409)
+    def delete(self, result_id: int) -> None:
+        """Delete a result with its GenomeDiff dataset and files (admins; refused while
+        datasets are derived from the GenomeDiff)."""
+        mutations.delete_result(current_db(), current_actor(), current_files(), result_id)
+
 
 @blp.route("/mutations/<int:result_id>.<any(vcf, gd, csv):fmt>")
 class ResultFile(MethodView):
@@ -427,6 +448,34 @@ class ResultCoverage(MethodView):
             max_points=query["max_points"],
         )
         return {"result_id": result_id, "records": tracks}
+
+
+@blp.route("/mutations/compare.<any(gd, csv):fmt>")
+class CompareTable(MethodView):
+    @blp.arguments(CompareTableQuerySchema, location="query")
+    @blp.response(200, description="The table", content_type="text/plain")
+    @blp.doc(
+        responses={
+            200: {
+                "content": {
+                    mimetype: {"schema": {"type": "string"}}
+                    for mimetype, _ext in mutation_compare.TABLE_EXPORTS.values()
+                }
+            }
+        }
+    )
+    @_errors(404, 422)
+    def get(self, query: dict[str, Any], fmt: str) -> Response:
+        """The comparison's table: `.gd` as `gdtools COMPARE` writes it (one line per event
+        with `frequency_<sample>=` a frequency, `?` unresolved or `D` deleted), `.csv` one
+        row per event with its annotation and a column per sample."""
+        current_actor()
+        body, mimetype, filename = mutation_compare.export_table(
+            current_db(), current_files(), query, fmt
+        )
+        response = Response(body, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 @blp.route("/mutations/compare")

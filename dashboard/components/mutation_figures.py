@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from scipy.cluster import hierarchy
 
 from .theme import PLOT_PALETTES, scheme_or_light, themed
 
@@ -354,14 +356,21 @@ def _snps(count: int) -> str:
 
 
 def profiles_figure(profiles: Mapping[str, Any], scheme: str) -> go.Figure:
-    """Samples on the first two principal components of their mutated-gene profiles."""
+    """Samples on the first two principal components of their mutated-gene profiles (left)
+    and their clustering as a dendrogram (right: Jaccard distance, average linkage)."""
     coordinates = profiles.get("coordinates") or []
     if profiles.get("note") and not coordinates:
         return empty_figure(str(profiles["note"]), scheme)
     samples = list(profiles.get("samples") or [])
     conditions = list(profiles.get("conditions") or [""] * len(samples))
     explained = list(profiles.get("explained") or [0.0, 0.0])
-    figure = go.Figure()
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.55, 0.45],
+        horizontal_spacing=0.1,
+        subplot_titles=("PCA", "Clustering (Jaccard, average linkage)"),
+    )
     for condition in dict.fromkeys(conditions):
         picked = [i for i, c in enumerate(conditions) if c == condition]
         figure.add_trace(
@@ -373,18 +382,85 @@ def profiles_figure(profiles: Mapping[str, Any], scheme: str) -> go.Figure:
                 textposition="top center",
                 marker={"color": condition_colour(condition), "size": 12},
                 name=condition or "not known",
+                legendgroup=condition or "not known",
                 hovertemplate="%{text}<extra>" + (condition or "") + "</extra>",
-            )
+            ),
+            row=1,
+            col=1,
         )
+    _dendrogram(figure, profiles.get("linkage") or [], samples, conditions)
     figure.update_layout(
-        height=340,
-        margin={"l": 8, "r": 8, "t": 48, "b": 40},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        xaxis={"title": {"text": f"PC1 ({explained[0]:.0%})"}, "zeroline": True},
-        yaxis={"title": {"text": f"PC2 ({explained[1]:.0%})"}, "zeroline": True},
+        height=360,
+        margin={"l": 8, "r": 8, "t": 64, "b": 40},
+        legend={"orientation": "h", "y": 1.1, "yanchor": "bottom", "x": 0},
     )
+    figure.update_xaxes(title={"text": f"PC1 ({explained[0]:.0%})"}, zeroline=True, row=1, col=1)
+    figure.update_yaxes(title={"text": f"PC2 ({explained[1]:.0%})"}, zeroline=True, row=1, col=1)
     if profiles.get("note"):
         figure.add_annotation(
             text=str(profiles["note"]), showarrow=False, x=0, y=0, xref="paper", yref="paper"
         )
-    return themed(figure, scheme)
+    return _themed(figure, scheme)
+
+
+def _dendrogram(
+    figure: go.Figure,
+    linkage: Sequence[Sequence[float]],
+    samples: Sequence[str],
+    conditions: Sequence[str],
+) -> None:
+    """SciPy's dendrogram of ``linkage`` drawn in the second panel: the merges as one line
+    trace, the leaves as markers in their condition's colour, named on the axis."""
+    if not linkage:
+        figure.add_annotation(
+            text="One sample: nothing to cluster.",
+            showarrow=False,
+            xref="x2 domain",
+            yref="y2 domain",
+            x=0.5,
+            y=0.5,
+        )
+        return
+    tree = hierarchy.dendrogram(np.asarray(linkage, dtype=float), no_plot=True)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for icoord, dcoord in zip(tree["icoord"], tree["dcoord"], strict=True):
+        xs += [*icoord, None]
+        ys += [*dcoord, None]
+    figure.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            line={"color": COVERAGE_COLOUR, "width": 1.5},
+            hoverinfo="skip",
+            showlegend=False,
+        ),
+        row=1,
+        col=2,
+    )
+    leaves = [int(i) for i in tree["leaves"]]
+    positions = [5.0 + 10.0 * k for k in range(len(leaves))]
+    figure.add_trace(
+        go.Scatter(
+            x=positions,
+            y=[0.0] * len(leaves),
+            mode="markers",
+            marker={"color": [condition_colour(conditions[i]) for i in leaves], "size": 10},
+            text=[samples[i] for i in leaves],
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        ),
+        row=1,
+        col=2,
+    )
+    figure.update_xaxes(
+        tickvals=positions,
+        ticktext=[samples[i] for i in leaves],
+        tickangle=-30,
+        zeroline=False,
+        showgrid=False,
+        row=1,
+        col=2,
+    )
+    figure.update_yaxes(title={"text": "Jaccard distance"}, rangemode="tozero", row=1, col=2)

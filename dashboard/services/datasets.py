@@ -847,25 +847,6 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
     """Delete a dataset and its file (admins; audited). Refused while others derive from it."""
     authorize(db, actor, Action.DATASET_DELETE, target=("dataset", dataset_id))
     with db.begin() as s:
-        dataset = s.get(Dataset, dataset_id)
-        if dataset is None:
-            raise NotFound(f"No dataset with id {dataset_id}.")
-        children = list(
-            s.scalars(select(DatasetParent.dataset_id).where(DatasetParent.parent_id == dataset_id))
-        )
-        if children:
-            raise Conflict(
-                f"Datasets {', '.join(map(str, children))} were derived from dataset "
-                f"{dataset_id}; delete them first, so no lineage points at nothing."
-            )
-        trees = list(
-            s.scalars(select(TreeInput.tree_id).where(TreeInput.dataset_id == dataset_id).limit(10))
-        )
-        if trees:
-            raise Conflict(
-                f"Trees {', '.join(map(str, trees))} were built from dataset {dataset_id}; "
-                "a tree keeps its inputs, so the dataset stays."
-            )
         results = list(
             s.scalars(
                 select(MutationResult.id).where(MutationResult.dataset_id == dataset_id).limit(1)
@@ -876,10 +857,7 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
                 f"Dataset {dataset_id} is the GenomeDiff of mutation result {results[0]}; "
                 "delete the result instead (it takes its files with it)."
             )
-        sha256, filename = dataset.sha256, dataset.filename
-        s.execute(delete(DatasetParent).where(DatasetParent.dataset_id == dataset_id))
-        s.execute(delete(DatasetRecord).where(DatasetRecord.dataset_id == dataset_id))
-        s.delete(dataset)
+        sha256, filename = remove_dataset_rows(s, dataset_id)
         audit.add(
             s,
             actor,
@@ -889,6 +867,36 @@ def delete_dataset(db: Database, actor: Actor, store: BlobStore, dataset_id: int
             detail={"filename": filename, "sha256": sha256},
         )
     store.remove(sha256)
+
+
+def remove_dataset_rows(s: Session, dataset_id: int) -> tuple[str, str]:
+    """Delete a dataset's rows (not its file) in ``s``; returns its (SHA-256, filename).
+    :class:`NotFound`, or :class:`Conflict` while datasets derive from it or trees keep it."""
+    dataset = s.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id}.")
+    children = list(
+        s.scalars(select(DatasetParent.dataset_id).where(DatasetParent.parent_id == dataset_id))
+    )
+    if children:
+        raise Conflict(
+            f"Datasets {', '.join(map(str, children))} were derived from dataset "
+            f"{dataset_id}; delete them first, so no lineage points at nothing."
+        )
+    trees = list(
+        s.scalars(select(TreeInput.tree_id).where(TreeInput.dataset_id == dataset_id).limit(10))
+    )
+    if trees:
+        raise Conflict(
+            f"Trees {', '.join(map(str, trees))} were built from dataset {dataset_id}; "
+            "a tree keeps its inputs, so the dataset stays."
+        )
+    sha256, filename = dataset.sha256, dataset.filename
+    s.execute(delete(DatasetParent).where(DatasetParent.dataset_id == dataset_id))
+    s.execute(delete(DatasetRecord).where(DatasetRecord.dataset_id == dataset_id))
+    s.delete(dataset)
+    s.flush()
+    return sha256, filename
 
 
 def stats_csv(dataset: DatasetView) -> str:

@@ -23,6 +23,7 @@ ground samples, no generations) is given as a note saying why.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -42,9 +43,10 @@ from analysis.mutations.compare import (
     is_present,
     private,
     subtract,
+    to_genome_diff_compare,
 )
 from analysis.mutations.errors import MutationInputError
-from analysis.mutations.genomediff import parse
+from analysis.mutations.genomediff import parse, write
 from analysis.sequences.records import Record
 from dashboard.db import Database
 
@@ -52,6 +54,7 @@ from . import datasets, mutations
 from .errors import NotFound, ValidationFailed
 from .explorer import DataFiles
 from .mutation_outputs import call_row
+from .spreadsheet import SafeWriter
 
 RESULTS_MAX = 200
 GENERATIONS_MAX = 1e9
@@ -82,6 +85,11 @@ ROW_KEYS = (
     "aa_change",
     "genes",
 )
+# The table's downloads: (mimetype, file extension).
+TABLE_EXPORTS: Mapping[str, tuple[str, str]] = {
+    "gd": ("text/plain", "gd"),  # gdtools COMPARE's GenomeDiff
+    "csv": ("text/csv", "csv"),
+}
 
 
 @dataclass(frozen=True)
@@ -204,13 +212,17 @@ def _json_safe(value: Any) -> Any:
 
 
 def _samples(
-    db: Database, files: DataFiles, request: CompareRequest
+    db: Database, files: DataFiles, request: CompareRequest, *, in_body: bool
 ) -> tuple[list[mutations.ResultView], list[Sample]]:
+    """The results' samples; a missing result is an input problem when the body names it
+    and :class:`NotFound` when the URL does."""
     views = []
     for result_id in request.result_ids:
         try:
             views.append(mutations.get_result(db, result_id))
         except NotFound:
+            if not in_body:
+                raise
             raise ValidationFailed(
                 f"There is no mutation result {result_id}.", field="results"
             ) from None
@@ -258,19 +270,37 @@ def _cell(cell: float | Unknown) -> float | str:
     return cell.value if isinstance(cell, Unknown) else float(cell)
 
 
-def compare_results(db: Database, files: DataFiles, data: Mapping[str, object]) -> Comparison:
-    """The comparison of the results ``data`` names (see the module's docstring)."""
-    request = parse_compare_request(data)
-    views, samples = _samples(db, files, request)
-    reference_id = views[0].reference_id
-    records = mutations.reference_records(db, files, reference_id)
+@dataclass(frozen=True)
+class _Compared:
+    views: list[mutations.ResultView]
+    samples: list[Sample]  # as the results' GenomeDiffs say, in the request's order
+    table: Table  # grouped by condition, ancestor (and ground) subtracted as asked
+    subtracted: list[str]
+    records: list[Record]
+    sequences: dict[str, str]
+
+
+def _compared(
+    db: Database, files: DataFiles, request: CompareRequest, *, in_body: bool = True
+) -> _Compared:
+    views, samples = _samples(db, files, request, in_body=in_body)
+    records = mutations.reference_records(db, files, views[0].reference_id)
     sequences = {r.name or r.id: r.sequence for r in records}
-    notes: list[str] = []
     try:
         table = compare(samples, sequences)
     except MutationInputError as exc:
         raise ValidationFailed(str(exc), field="results") from None
     table, done = _subtracted(table, request)
+    return _Compared(views, samples, table, done, records, sequences)
+
+
+def compare_results(db: Database, files: DataFiles, data: Mapping[str, object]) -> Comparison:
+    """The comparison of the results ``data`` names (see the module's docstring)."""
+    request = parse_compare_request(data)
+    compared = _compared(db, files, request)
+    table, done = compared.table, compared.subtracted
+    records, sequences = compared.records, compared.sequences
+    notes: list[str] = []
     if request.subtract_ancestor and "ancestor" not in done:
         notes.append("No sample's Spaceflight factor is Ancestor: nothing was subtracted for it.")
     found = [r.mutation for r in table.rows]
@@ -290,13 +320,13 @@ def compare_results(db: Database, files: DataFiles, data: Mapping[str, object]) 
                 in_all=bool(evolved) and all(is_present(row.cells[i]) for i in evolved),
             )
         )
-    by_result = {s.name: v for s, v in zip(samples, views, strict=True)}
+    by_result = {s.name: v for s, v in zip(compared.samples, compared.views, strict=True)}
     present = _present(table)
     lines = _lines(table, present)
     by_line = _line_samples(lines, table)
     genome_length = sum(r.length for r in records)
     return Comparison(
-        reference_id=reference_id,
+        reference_id=compared.views[0].reference_id,
         samples=[
             ComparedSample(
                 result_id=by_result[s.name].id,
@@ -319,6 +349,49 @@ def compare_results(db: Database, files: DataFiles, data: Mapping[str, object]) 
         profiles=_profiles(table, present, genes),
         notes=notes,
     )
+
+
+def export_table(
+    db: Database, files: DataFiles, data: Mapping[str, object], fmt: str
+) -> tuple[bytes, str, str]:
+    """The comparison's table (as :func:`compare_results` makes it) for download: ``gd``, a
+    GenomeDiff in ``gdtools COMPARE``'s layout (``frequency_<sample>=`` on every line), or
+    ``csv``, one row per event with its annotation and a column per sample (a frequency,
+    ``?`` unresolved or ``D`` deleted). Returns (bytes, mimetype, filename); a result that
+    does not exist is :class:`NotFound` (the URL names it)."""
+    if fmt not in TABLE_EXPORTS:
+        raise ValidationFailed(f"format must be one of {', '.join(TABLE_EXPORTS)}.", field="format")
+    compared = _compared(db, files, parse_compare_request(data), in_body=False)
+    if fmt == "gd":
+        body = write(to_genome_diff_compare(compared.table, compared.sequences))
+    else:
+        body = _table_csv(compared)
+    mimetype, extension = TABLE_EXPORTS[fmt]
+    return body.encode("utf-8"), mimetype, f"mutations-compare.{extension}"
+
+
+def _table_csv(compared: _Compared) -> str:
+    table = compared.table
+    annotations = annotate([r.mutation for r in table.rows], compared.records)
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(
+        [
+            "number",
+            *ROW_KEYS,
+            *(f"{s.name} ({s.condition or 'no condition'})" for s in table.samples),
+        ]
+    )
+    for number, (row, a) in enumerate(zip(table.rows, annotations, strict=True), start=1):
+        described = call_row(number, row.mutation, a, compared.sequences)
+        writer.writerow(
+            [
+                number,
+                *(described[k] for k in ROW_KEYS),  # type: ignore[literal-required]
+                *(_cell(c) for c in row.cells),
+            ]
+        )
+    return out.getvalue()
 
 
 # --- statistics -------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ reference, with its provenance record), so a failed or cancelled job leaves no r
 files it stored are removed again unless something else keeps them.
 
 Results are read by every logged-in user (:func:`list_results`, :func:`get_result`,
-:func:`calls`, :func:`coverage`, :func:`export`); comparing them is
-:mod:`dashboard.services.mutation_compare`.
+:func:`calls`, :func:`coverage`, :func:`export`) and deleted by admins
+(:func:`delete_result`); comparing them is :mod:`dashboard.services.mutation_compare`.
 """
 
 from __future__ import annotations
@@ -294,6 +294,43 @@ def reference_choices(db: Database) -> list[datasets.DatasetView]:
 def read_choices(db: Database) -> list[datasets.DatasetView]:
     """Datasets a calling can take as samples' reads (FASTQ), newest first."""
     return datasets.list_datasets(db, datasets.DatasetFilter(format="fastq"))
+
+
+def may_delete(actor: Actor) -> bool:
+    """Whether ``actor`` may delete results (for showing the button)."""
+    return allows(actor, Action.MUTATION_DELETE)
+
+
+def delete_result(db: Database, actor: Actor, files: DataFiles, result_id: int) -> None:
+    """Delete a result: its row, its GenomeDiff dataset and its files (admins; audited).
+    Refused, with nothing removed, while datasets are derived from the GenomeDiff or trees
+    keep it; a file another row also refers to stays."""
+    authorize(db, actor, Action.MUTATION_DELETE, target=("mutation_result", result_id))
+    with db.begin() as s:
+        row = s.get(MutationResult, result_id) if 0 < result_id <= ID_MAX else None
+        if row is None:
+            raise NotFound(f"There is no mutation result {result_id}.")
+        detail: dict[str, object] = {
+            "sample": row.name,
+            "mode": row.mode,
+            "mutations": row.mutation_count,
+            "dataset_id": row.dataset_id,
+        }
+        kept = (row.vcf_sha256, row.csv_sha256, row.calls_sha256, row.coverage_sha256)
+        dataset_id = row.dataset_id
+        s.delete(row)
+        s.flush()
+        gd_sha256, _filename = datasets.remove_dataset_rows(s, dataset_id)
+        audit.add(
+            s,
+            actor,
+            "mutation.delete",
+            target_type="mutation_result",
+            target_id=result_id,
+            detail=detail,
+        )
+    store = mutation_store(files)
+    _discard(db, [(files.store, gd_sha256), *((store, sha) for sha in kept)])
 
 
 def may_call(actor: Actor) -> bool:

@@ -57,6 +57,7 @@ class Action(StrEnum):
     ALARM_ACK = "alarm.ack"  # acknowledge or shelve an alarm
     TREE_BUILD = "tree.build"  # build, upload or re-root a phylogenetic tree
     MUTATION_CALL = "mutation.call"  # call mutations of samples' reads against a reference
+    MUTATION_DELETE = "mutation.delete"  # delete a result with its GenomeDiff and files
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.ALARM_ACK: _holders(Role.OPERATOR),
     Action.TREE_BUILD: _holders(Role.SCIENTIST),
     Action.MUTATION_CALL: _holders(Role.SCIENTIST),
+    Action.MUTATION_DELETE: ADMINS,
 }
 
 # Which roles may open each page, by the module that registers it. A page missing here is

@@ -448,3 +448,76 @@ def test_breseq_lambda_case_is_called_through_the_api(site: Site, tmp_path: Path
         ("DEL", 5274, "Q"),
     }
     assert detail["reads"] == 5000
+
+
+def test_the_comparison_table_downloads_as_compare_genome_diff_and_csv(
+    site: Site, lines: dict[str, Any], called: dict[str, Any]
+) -> None:
+    rev = site.client("rev")
+    results = called["results"]
+    query = "&".join(f"results={results[n]['id']}" for n in ("fl1", "gr1", "anc", "fl2"))
+    gd = rev.get(f"/api/v1/mutations/compare.gd?{query}")
+    assert gd.status_code == 200, gd.get_data(as_text=True)
+    assert 'filename="mutations-compare.gd"' in gd.headers["Content-Disposition"]
+    entries = [e for e in parse(gd.get_data()).entries if e.type != "UN"]
+    columns = ("frequency_anc", "frequency_gr1", "frequency_fl1", "frequency_fl2")
+    assert entries
+    assert all(set(columns) <= set(e.extra) for e in entries)
+    # Ancestor subtracted: what both flight lines have and the ground line lacks is exactly
+    # the flight mutant's planted SNPs (the simulator's truth, not the caller's).
+    flight_only = {
+        (e.type, int(e.fields["position"]))
+        for e in entries
+        if e.type == "SNP"
+        and e.extra["frequency_gr1"] == "0"
+        and e.extra["frequency_fl1"] != "0"
+        and e.extra["frequency_fl2"] != "0"
+    }
+    planted = {("SNP", m.position) for m in lines["flight"].truth if m.kind.value == "SNP"}
+    assert flight_only == planted
+    table = list(
+        csv.DictReader(io.StringIO(rev.get(f"/api/v1/mutations/compare.csv?{query}").text))
+    )
+    assert len(table) == len(entries)
+    assert {"kind", "position", "gene", "anc (Ancestor)", "fl1 (Space Flight)"} <= set(table[0])
+    assert not any(cell.startswith(("=", "+", "@")) for row in table for cell in row.values())
+    kept = rev.get(f"/api/v1/mutations/compare.csv?{query}&subtract_ancestor=false")
+    assert len(list(csv.DictReader(io.StringIO(kept.text)))) >= len(table)
+    assert _json(rev.get("/api/v1/mutations/compare.gd?results=2147483647"), 404)
+    assert _json(rev.get("/api/v1/mutations/compare.gd"), 422)
+    assert site.client().get(f"/api/v1/mutations/compare.csv?{query}").status_code == 401
+
+
+def test_admins_delete_a_result_with_its_dataset_and_files(
+    site: Site, called: dict[str, Any]
+) -> None:
+    result = called["results"]["gr1"]
+    path = f"/api/v1/mutations/{result['id']}"
+    before = _state(site)
+    assert _json(site.client("sci").delete(path), 403)["error"]["code"] == "forbidden"
+    assert _state(site) == before
+    refused = _json(
+        site.client("boss").get("/api/v1/audit?action=mutation.delete&result=denied"), 200
+    )
+    assert "sci" in {e["username"] for e in refused["items"]}
+    # Its GenomeDiff dataset goes with the result, not on its own.
+    boss = site.client("boss")
+    conflict = _json(boss.delete(f"/api/v1/datasets/{result['dataset_id']}"), 409)
+    assert "delete the result instead" in conflict["error"]["message"]
+    with site.db.read() as s:
+        parents = s.scalar(
+            select(func.count())
+            .select_from(DatasetParent)
+            .where(DatasetParent.dataset_id == result["dataset_id"])
+        )
+    assert boss.delete(path).status_code == 204
+    after = _state(site)
+    assert after[0] == before[0] - 1  # the result
+    assert after[1] == before[1] - 1  # its GenomeDiff dataset
+    assert after[2] == before[2] - parents  # its lineage links
+    assert after[5] == before[5] - 4  # VCF, CSV, calls and coverage
+    assert _json(boss.get(path), 404)
+    assert _json(boss.get(f"/api/v1/datasets/{result['dataset_id']}"), 404)
+    assert _json(boss.delete(path), 404)
+    done = _json(boss.get("/api/v1/audit?action=mutation.delete&result=ok"), 200)["items"]
+    assert any(e["target_id"] == str(result["id"]) for e in done)

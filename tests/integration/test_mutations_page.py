@@ -115,10 +115,10 @@ def _run(
     return 200, payload
 
 
-def _output(client: FlaskClient, needle: str) -> str:
-    """The one callback output string containing ``needle``."""
+def _output(client: FlaskClient, needle: str, without: str = "\0") -> str:
+    """The one callback output string containing ``needle`` (and not ``without``)."""
     deps = client.get("/_dash-dependencies").get_json()
-    found = [d["output"] for d in deps if needle in d["output"]]
+    found = [d["output"] for d in deps if needle in d["output"] and without not in d["output"]]
     assert len(found) == 1, found
     return str(found[0])
 
@@ -208,7 +208,7 @@ def _finish(site: Site, client: FlaskClient, job_id: int) -> str:
     }
     status, payload = _run(
         client,
-        _output(client, "mutations-navigate.href@"),
+        _output(client, "mutations-navigate.href@", without="mutations-delete-problem"),
         {f"{JOB_STATE_STORE}.data": state},
         f"{JOB_STATE_STORE}.data",
     )
@@ -383,6 +383,31 @@ def test_two_results_compare_by_condition_with_rates_from_generations(
     assert payload["mutations-url-compare"]["data"] == f"{flight},{ground}"
     assert payload["mutations-url-generations"]["data"] == f"{flight}:500,{ground}:1000"
     assert payload["mutations-url-ground"]["data"] is None
+    # The table downloads as gdtools COMPARE's GenomeDiff and as CSV, for these choices.
+    assert payload["mutations-compare-downloads"]["hidden"] is False
+    gd_href = payload["mutations-compare-gd"]["href"]
+    assert gd_href == (
+        f"/api/v1/mutations/compare.gd?results={flight}&results={ground}"
+        "&subtract_ancestor=true&subtract_ground=false"
+    )
+    compared = rev.get(gd_href)
+    assert compared.status_code == 200
+    lines = [ln for ln in compared.text.splitlines() if ln.startswith(("INS", "DEL"))]
+    assert len(lines) == 4
+    assert all("frequency_lambda-flight=1" in ln for ln in lines)
+    # Samples placed by their genes: PCA beside the clustering's dendrogram, the two
+    # samples merging at the Jaccard distance of the genes the table shows them with.
+    hit = [
+        {g for r in rows if r[column] for g in (r["gene"] or r["genes"]).split(",") if g}
+        for column in ("s0", "s1")
+    ]
+    jaccard = 1 - len(hit[0] & hit[1]) / len(hit[0] | hit[1])
+    profiles = payload["mutations-profiles"]["figure"]
+    merges = [t for t in profiles["data"] if t.get("mode") == "lines"]
+    assert len(merges) == 1
+    assert merges[0]["xaxis"] == "x2"
+    assert max(y for y in merges[0]["y"] if y is not None) == pytest.approx(jaccard)
+    assert sorted(profiles["layout"]["xaxis2"]["ticktext"]) == ["lambda-flight", "lambda-ground"]
     # Subtracting the ground control leaves the flight line nothing the ground one has.
     status, payload = _run(
         rev,
@@ -429,3 +454,28 @@ def test_comparing_nothing_asks_for_a_choice(site: Site) -> None:
     )
     assert status == 200
     assert "Tick at least one result" in json.dumps(payload["mutations-compare-message"])
+
+
+def test_only_admins_delete_a_result_and_the_page_then_shows_the_newest(
+    site: Site, called: dict[str, int]
+) -> None:
+    ground = called["ground"]
+    search = f"?result={ground}&tab=result"
+    assert _find(_layout(site.client("sci"), "/mutations", search), "mutations-delete") is None
+    boss = site.client("boss")
+    assert _find(_layout(boss, "/mutations", search), "mutations-delete") is not None
+    confirm = _output(boss, "mutations-delete-problem")
+    values = {"mutations-delete-confirm.n_clicks": 1, "mutations-result.data": ground}
+    # The server checks the role itself: a scientist's hand-made callback is refused.
+    status, _payload = _run(
+        site.client("sci"), confirm, values, "mutations-delete-confirm.n_clicks"
+    )
+    assert status == 403
+    assert boss.get(f"/api/v1/mutations/{ground}").status_code == 200
+    status, payload = _run(boss, confirm, values, "mutations-delete-confirm.n_clicks")
+    assert status == 200, payload
+    href = payload["mutations-navigate"]["href"]
+    assert href == f"/mutations?tab=result&deleted={ground}"
+    assert boss.get(f"/api/v1/mutations/{ground}").status_code == 404
+    shown = _text(_layout(boss, "/mutations", "?" + href.split("?", 1)[1]))
+    assert f"Deleted mutation result {ground}." in shown

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    no_update,
+)
 
 from dashboard.auth import current_actor, current_db, current_files, current_queue
 from dashboard.components.feedback import error_alert
@@ -39,6 +48,37 @@ def open_result(chosen: object, shown: object) -> Any:
     """Open the result picked in the select."""
     found = parse_id(chosen)
     return href(found) if found is not None and found != shown else no_update
+
+
+@callback(
+    Output(ids.DELETE_DIALOG, "is_open"),
+    Input(ids.DELETE, "n_clicks"),
+    Input(ids.DELETE_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def toggle_delete(_open: int | None, _cancel: int | None) -> bool:
+    """Open the confirmation; "Keep it" closes it."""
+    return ctx.triggered_id == ids.DELETE
+
+
+@callback(
+    Output(ids.NAVIGATE, "href", allow_duplicate=True),
+    Output(ids.DELETE_PROBLEM, "children"),
+    Input(ids.DELETE_CONFIRM, "n_clicks"),
+    State(ids.RESULT, "data"),
+    prevent_initial_call=True,
+)
+def delete(clicks: int | None, shown: object) -> tuple[Any, Any]:
+    """Delete the shown result and show the newest; or say why not. A refused role raises
+    (the server answers 403)."""
+    result_id = parse_id(shown)
+    if not clicks or result_id is None:
+        return no_update, no_update
+    try:
+        mutations.delete_result(current_db(), current_actor(), current_files(), result_id)
+    except InputError as exc:
+        return no_update, error_alert(exc)
+    return f"{ids.PATH}?tab={ids.TAB_RESULT}&deleted={result_id}", None
 
 
 # A click on a marker of the map finds its call in the table (assets/mutations.js).

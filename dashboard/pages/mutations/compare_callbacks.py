@@ -90,6 +90,9 @@ OUTPUTS = {
     "url_ancestor": Output(ids.URL_ANCESTOR, "data"),
     "url_ground": Output(ids.URL_GROUND, "data"),
     "url_generations": Output(ids.URL_GENERATIONS, "data"),
+    "gd_href": Output(ids.COMPARE_GD, "href"),
+    "csv_href": Output(ids.COMPARE_CSV, "href"),
+    "downloads_hidden": Output(ids.COMPARE_DOWNLOADS, "hidden"),
 }
 
 
@@ -129,7 +132,7 @@ def compare(
     try:
         found = mutation_compare.compare_results(current_db(), current_files(), data)
     except ServiceError as exc:
-        return out | {"message": error_alert(exc)}
+        return out | {"message": error_alert(exc), "downloads_hidden": True}
     scheme = current_scheme()
     notes = list(found["notes"])
     if found["subtracted"]:
@@ -148,7 +151,20 @@ def compare(
         "url_ancestor": None if data["subtract_ancestor"] else "0",
         "url_ground": "1" if data["subtract_ground"] else None,
         "url_generations": generations_text(generations),
+        **_download_hrefs(data),
+        "downloads_hidden": False,
     }
+
+
+def _download_hrefs(data: dict[str, Any]) -> dict[str, str]:
+    query = "&".join(
+        [
+            *(f"results={r}" for r in data["results"]),
+            f"subtract_ancestor={str(data['subtract_ancestor']).lower()}",
+            f"subtract_ground={str(data['subtract_ground']).lower()}",
+        ]
+    )
+    return {f"{fmt}_href": f"/api/v1/mutations/compare.{fmt}?{query}" for fmt in ("gd", "csv")}
 
 
 def _message(text: str) -> Any:

@@ -23,6 +23,11 @@ CALL_SHOWN = "mutations-call-shown"  # dcc.Store: written by the marker-to-row c
 DOWNLOAD_VCF = "mutations-download-vcf"
 DOWNLOAD_GD = "mutations-download-gd"
 DOWNLOAD_CSV = "mutations-download-csv"
+DELETE = "mutations-delete"  # admins: delete the shown result
+DELETE_DIALOG = "mutations-delete-dialog"
+DELETE_CONFIRM = "mutations-delete-confirm"
+DELETE_CANCEL = "mutations-delete-cancel"
+DELETE_PROBLEM = "mutations-delete-problem"
 
 # Calling.
 REFERENCE = "mutations-reference"  # select: the reference dataset
@@ -43,6 +48,9 @@ COMPARE_BUTTON = "mutations-compare-run"
 COMPARE_MESSAGE = "mutations-compare-message"
 COMPARE_OUTPUT = "mutations-compare-output"
 COMPARE_IDS = grid_ids("mutations-compare")
+COMPARE_DOWNLOADS = "mutations-compare-downloads"  # shown once a comparison is made
+COMPARE_GD = "mutations-compare-gd"  # gdtools COMPARE's GenomeDiff
+COMPARE_CSV = "mutations-compare-csv"
 PARALLEL = "mutations-parallel"
 PARALLEL_FACTS = "mutations-parallel-facts"
 SPECTRUM = "mutations-spectrum"

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.auth import current_actor, current_db, current_files
-from dashboard.components.feedback import empty_state, error_alert, icon
+from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
 from dashboard.components.forms import dom_id
 from dashboard.components.frame import card, loading, page_header
 from dashboard.components.grid import GridSpec, data_grid
@@ -81,6 +81,8 @@ def may_call() -> bool:
 
 
 def _downloads(result_id: int) -> html.Div:
+    """Download links, and for admins the delete button."""
+
     def link(button_id: str, fmt: str, text: str) -> html.A:
         return html.A(
             [icon("download", "me-1"), text],
@@ -95,10 +97,64 @@ def _downloads(result_id: int) -> html.Div:
             link(ids.DOWNLOAD_GD, "gd", "GenomeDiff"),
             link(ids.DOWNLOAD_VCF, "vcf", "VCF"),
             link(ids.DOWNLOAD_CSV, "csv", "CSV"),
+            *(
+                [
+                    dbc.Button(
+                        [icon("trash", "me-1"), "Delete"],
+                        id=ids.DELETE,
+                        color="danger",
+                        outline=True,
+                        size="sm",
+                        className="msg-outline-danger",
+                    )
+                ]
+                if mutations.may_delete(current_actor())
+                else []
+            ),
         ],
         className="d-flex flex-wrap gap-2",
         role="group",
         **{"aria-label": "Download this result"},
+    )
+
+
+def _delete_dialog(view: mutations.ResultView) -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(f"Delete result #{view.id}?")),
+            dbc.ModalBody(
+                [
+                    html.P(
+                        [
+                            "Mutation result ",
+                            html.Strong(f"#{view.id} {view.name}"),
+                            f" ({view.mutation_count:,} calls), its GenomeDiff dataset "
+                            f"#{view.dataset_id} and its files go for good; the reads, the "
+                            "reference and the sample stay. This cannot be undone.",
+                        ]
+                    ),
+                    html.Div(id=ids.DELETE_PROBLEM),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(
+                        "Keep it",
+                        id=ids.DELETE_CANCEL,
+                        color="secondary",
+                        outline=True,
+                        className="msg-outline-quiet",
+                    ),
+                    dbc.Button(
+                        [icon("trash", "me-1"), "Delete result"],
+                        id=ids.DELETE_CONFIRM,
+                        color="danger",
+                    ),
+                ]
+            ),
+        ],
+        id=ids.DELETE_DIALOG,
+        is_open=False,
     )
 
 
@@ -188,6 +244,7 @@ def _result_view(
             **{"aria-label": "Mutations"},
         ),
         dcc.Store(id=ids.CALL_SHOWN),
+        *([_delete_dialog(view)] if mutations.may_delete(current_actor()) else []),
     ]
 
 
@@ -428,7 +485,14 @@ def _compare_panel(q: MutationsQuery, results: list[mutations.ResultView]) -> li
             html.Div(id=ids.COMPARE_MESSAGE, role="status"),
             html.Section(
                 [
-                    html.H2("Mutations × samples", className="h5 mb-2"),
+                    html.Div(
+                        [
+                            html.H2("Mutations × samples", className="h5 mb-0"),
+                            _compare_downloads(),
+                        ],
+                        className="d-flex flex-wrap align-items-center "
+                        "justify-content-between gap-2 mb-2",
+                    ),
                     data_grid(COMPARE_SPEC, [], csv_name="mutations-compare.csv", row_id="id"),
                     html.P(
                         "Cells: frequency; empty: absent; ? not resolved (no coverage); "
@@ -468,10 +532,11 @@ def _compare_panel(q: MutationsQuery, results: list[mutations.ResultView]) -> li
                     dbc.Col(
                         card(
                             plot(ids.PROFILES, "gene-profiles"),
-                            header="Gene profiles (PCA), coloured by condition",
+                            header="Samples by their mutated genes (PCA and clustering), "
+                            "coloured by condition",
                             class_name="mb-3",
                         ),
-                        xl=6,
+                        xl=12,
                     ),
                 ],
                 className="g-3",
@@ -488,6 +553,30 @@ def _compare_panel(q: MutationsQuery, results: list[mutations.ResultView]) -> li
             className="g-3",
         )
     ]
+
+
+def _compare_downloads() -> html.Div:
+    """The table as gdtools COMPARE's GenomeDiff and as CSV (links set by the comparison)."""
+
+    def link(link_id: str, text: str, name: str) -> html.A:
+        return html.A(
+            [icon("download", "me-1"), text],
+            id=link_id,
+            download=name,
+            className="btn btn-sm btn-outline-secondary msg-outline-quiet",
+        )
+
+    return html.Div(
+        [
+            link(ids.COMPARE_GD, "GenomeDiff (COMPARE)", "mutations-compare.gd"),
+            link(ids.COMPARE_CSV, "CSV", "mutations-compare.csv"),
+        ],
+        id=ids.COMPARE_DOWNLOADS,
+        hidden=True,
+        className="d-flex flex-wrap gap-2",
+        role="group",
+        **{"aria-label": "Download this comparison"},
+    )
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -510,6 +599,9 @@ def layout(**query: Any) -> html.Div:
     may = may_call()
     active = q.tab or (ids.TAB_RESULT if results or not may else ids.TAB_CALL)
     result_panel, shown = _result_panel(q, results, query)
+    deleted = query.get("deleted")
+    if isinstance(deleted, str) and deleted.isdigit() and len(deleted) <= 10:
+        result_panel.insert(0, success_alert(f"Deleted mutation result {int(deleted)}."))
     actions = []
     if may:
         actions.append(
