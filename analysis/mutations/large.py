@@ -323,12 +323,14 @@ class _Spans:
 
 
 def _mostly_before(spans: _Spans, at: int) -> int:
-    """Reads through ``at`` with more of their length before it than after (and at least
-    MIN_CLIP after): the reference-allele twins of reads that map on a flank and run into
-    an inserted element (a read with more of its length in the element maps there)."""
+    """Reads through ``at`` with more of their length before it than after, and at least
+    KEY bases after (kept spans stop END_SKIP short of a read's end): the reference-allele
+    twins of reads that map on a flank and run into an inserted element, which are only
+    recognised with KEY bases of the element past the flank (and a read with more of its
+    length in the element maps there)."""
     before = at - spans.starts
     after = spans.ends - at
-    return int(np.count_nonzero((after >= MIN_CLIP - END_SKIP) & (before >= after)))
+    return int(np.count_nonzero((after >= KEY - END_SKIP) & (before >= after)))
 
 
 def _frequency(junction_reads: int, spanning_reads: int) -> float:

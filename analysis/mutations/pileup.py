@@ -27,12 +27,22 @@ _MAX_EVENTS_PER_READ = 8  # room reserved per alignment for indel events
 
 END_SKIP = 4  # bases at each end of an alignment that are no evidence
 CLUSTER_GAP = 3  # reference bases between changes one read carries as one event
-# Columns of the event table: reference[start, start + length) reads as the event's bases.
-EVENT_COLUMNS = ("contig", "start", "length", "read_index", "read_length", "strand")
+# Columns of the event table: reference[start, start + length) reads as the event's bases;
+# the read's kept stretch [kept_start, kept_end) is where it is evidence (as its span).
+EVENT_COLUMNS = (
+    "contig",
+    "start",
+    "length",
+    "read_index",
+    "read_length",
+    "strand",
+    "kept_start",
+    "kept_end",
+)
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit(events, n_events, contig, ref_start, ref_end, read_start, read_end, strand, clen):  # type: ignore[no-untyped-def]
+def _emit(events, n_events, contig, ref_start, ref_end, read_start, read_end, strand, clen, kept):  # type: ignore[no-untyped-def]
     if n_events < events.shape[0]:
         row = events[n_events]
         row[0] = contig
@@ -41,6 +51,8 @@ def _emit(events, n_events, contig, ref_start, ref_end, read_start, read_end, st
         row[3] = read_start
         row[4] = read_end - read_start
         row[5] = strand
+        row[6] = kept[0]
+        row[7] = kept[1]
         return n_events + 1
     return n_events
 
@@ -176,7 +188,16 @@ def _walk(  # type: ignore[no-untyped-def]
                             else:
                                 if c_rs >= 0 and has_indel:
                                     n_events = _emit(
-                                        events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen
+                                        events,
+                                        n_events,
+                                        c,
+                                        c_rs,
+                                        c_re,
+                                        c_qs,
+                                        c_qe,
+                                        s,
+                                        clen,
+                                        kept[i],
                                     )
                                 c_rs, c_re, c_qs, c_qe = rp + k, rp + k + 1, qp + k, qp + k + 1
                                 has_indel = False
@@ -191,14 +212,16 @@ def _walk(  # type: ignore[no-untyped-def]
                         c_qe = q_end
                     else:
                         if c_rs >= 0 and has_indel:
-                            n_events = _emit(events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen)
+                            n_events = _emit(
+                                events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen, kept[i]
+                            )
                         c_rs, c_re, c_qs, c_qe = rp, r_end, qp, q_end
                     has_indel = True
                 rp = r_end
                 qp = q_end
             # N (3) and clips never appear inside mappy's CIGARs
         if c_rs >= 0 and has_indel:
-            n_events = _emit(events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen)
+            n_events = _emit(events, n_events, c, c_rs, c_re, c_qs, c_qe, s, clen, kept[i])
     return n_events
 
 
