@@ -110,7 +110,6 @@ def link_banner(run: RunView) -> dbc.Alert | None:
         ],
         color="danger",
         className="py-2 mb-3",
-        role="alert",
     )
 
 
@@ -471,11 +470,27 @@ def _charts_card(loaded: charts.Loaded, run: RunView, window: str) -> dbc.Card:
         ],
         className="mb-2",
     )
+    # Groups this run has no device for are laid out hidden: the live callbacks write to
+    # every group's chart, and Dash refuses a callback whose output is not on the page.
+    absent = html.Div(
+        [
+            html.Div(
+                [
+                    html.P(id=ids.graph_summary(group.key)),
+                    dcc.Graph(id=ids.graph(group.key), figure={}, config=GRAPH_CONFIG),
+                ]
+            )
+            for group in charts.GROUPS
+            if group.key not in loaded.figures
+        ],
+        hidden=True,
+    )
     return card(
         [
             window_control,
             html.Div(charts_note(loaded, run), id=ids.CHARTS_NOTE, className="small mb-2"),
             dbc.Row(graphs),
+            absent,
         ],
         header=[icon("graph-up", "me-2"), "Telemetry"],
         class_name="mb-3",
