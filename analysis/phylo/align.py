@@ -81,4 +81,17 @@ def read_unaligned_fasta(data: bytes, filename: str) -> tuple[list[str], list[by
     records = list(SeqIO.parse(io.StringIO(text), "fasta"))  # type: ignore[no-untyped-call]
     if any(not r.id for r in records):
         raise PhyloInputError(filename, "a FASTA header ('>') has no name")
-    return [str(r.id) for r in records], [bytes(r.seq).replace(b"-", b"") for r in records]
+    lengths = {len(r.seq) for r in records}
+    gapped = next((r for r in records if b"-" in bytes(r.seq)), None)
+    if gapped is not None and len(lengths) > 1:
+        # Gaps say the file is an alignment: rows of unequal length are a broken one, and
+        # aligning it again would hide that.
+        longest = max(records, key=lambda r: len(r.seq))
+        raise PhyloInputError(
+            f"{filename}, sequence {gapped.id!r}",
+            f"the file has gaps ('-'), so it is an alignment, but its sequences are of unequal "
+            f"length ({len(gapped.seq)} columns in {gapped.id!r}, {len(longest.seq)} in "
+            f"{longest.id!r}); fix the alignment, or remove the gaps to have the sequences "
+            "aligned here",
+        )
+    return [str(r.id) for r in records], [bytes(r.seq) for r in records]

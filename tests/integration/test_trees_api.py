@@ -246,6 +246,13 @@ def test_uploads_are_saved_or_refused_leaving_nothing(
         (b"", "empty.nwk", {}, "file"),
         (b"(A,B,C);\x00\x00", "bin.nwk", {}, "file"),
         (b">a\nAC!T\n>b\nACGT\n>c\nACGT\n", "odd.fasta", {}, "file"),
+        # Gaps make it an alignment: rows of unequal length are refused, not re-aligned.
+        (
+            b">x\nAC-TACGT\n>y\nACGTA-\n>z\nACGTACGT\n",
+            "broken.fasta",
+            {"kind": "alignment"},
+            "file",
+        ),
         (NEWICK, "t.nwk", {"colour": "red"}, "colour"),
         (NEWICK, "t.nwk", {"kind": "picture"}, "kind"),
         (NEWICK, "t.nwk", {"experiment_id": "123456"}, "experiment_id"),

@@ -56,9 +56,12 @@ def test_sequences_that_cannot_be_aligned_here_are_refused_by_name() -> None:
         check_unaligned(["a", "b"], [b"ACJT", b"ACGT"], "genes")
 
 
-def test_an_unaligned_fasta_is_read_with_its_gaps_removed() -> None:
-    labels, seqs = read_unaligned_fasta(b">x desc\nAC-GT\n>y\nACG\n", "genes.fasta")
+def test_an_unaligned_fasta_is_read_and_a_gapped_one_of_unequal_rows_refused() -> None:
+    labels, seqs = read_unaligned_fasta(b">x desc\nACGGT\n>y\nACG\n", "genes.fasta")
     assert labels == ["x", "y"]
-    assert seqs == [b"ACGT", b"ACG"]
+    assert seqs == [b"ACGGT", b"ACG"]
+    # Gaps make it an alignment: unequal rows are a broken one, not genes to align.
+    with pytest.raises(PhyloInputError, match=r"sequence 'x'.*unequal length \(5 columns"):
+        read_unaligned_fasta(b">x\nAC-GT\n>y\nACGTAC\n", "aligned.fasta")
     with pytest.raises(PhyloInputError, match="starts with '>'"):
         read_unaligned_fasta(b"ACGT\n", "genes.fasta")
