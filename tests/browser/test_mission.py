@@ -122,6 +122,7 @@ def test_operator_runs_a_run(
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#mission-run-state")).to_contain_text("running", timeout=15_000)
     expect(page.get_by_role("button", name="Start")).to_be_disabled()
+    expect(page.locator("#mission-run-started")).not_to_have_text("not yet")
 
     # The chart moves: points are appended (extendData), not a new figure each second.
     wait_until(page, lambda: _points(page) > 0, "the first temperature readings", CONTROLLER_S)
@@ -135,6 +136,7 @@ def test_operator_runs_a_run(
     expect(page.locator("#mission-run-setpoint-unit")).to_have_text("°C")
     page.fill(control(setpoint, "value"), "60")
     page.click("#mission-run-setpoint-preview")
+    expect(page.locator(error_of(setpoint, "value"))).to_contain_text("within range")
     expect(page.locator(error_of(setpoint, "value"))).to_contain_text("4 to 45")
     page.fill(control(setpoint, "value"), "30")
     page.click("#mission-run-setpoint-preview")

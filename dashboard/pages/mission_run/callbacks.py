@@ -23,6 +23,7 @@ from dashboard.components.forms import (
     show_errors,
 )
 from dashboard.components.theme import current_scheme, themed
+from dashboard.components.timestamp import timestamp
 from dashboard.components.view_state import parse_int
 from dashboard.services import alarms, commands, growth, runs, telemetry
 from dashboard.services.commands import Preview
@@ -143,6 +144,7 @@ def append_points(_tick: int, cursor: dict[str, Any] | None, run_id: object) -> 
 @callback(
     output={
         "state": Output(ids.STATE, "children"),
+        "started": Output(ids.STARTED, "children"),
         "links": Output(ids.LINKS, "children"),
         "banner": Output(ids.LINK_BANNER, "children"),
         "disabled": Output(ids.pattern(ids.COMMAND_KIND), "disabled"),
@@ -193,6 +195,7 @@ def refresh(
     out: dict[str, Any] = dict.fromkeys(
         (
             "state",
+            "started",
             "links",
             "banner",
             "disabled",
@@ -210,6 +213,7 @@ def refresh(
         disabled = disabled_commands(run.state)
         out |= {
             "state": state_badge(run),
+            "started": timestamp(run.started_at, empty="not yet"),
             "links": link_chips(run),
             "banner": link_banner(run),
             "disabled": [disabled.get(b["kind"], True) for b in buttons],
@@ -350,7 +354,7 @@ def setpoint(
         # The browser hands over no value for what its number input refuses (text, a
         # number outside min/max or off the step): say what it takes.
         return show_errors(
-            {"value": f"Enter a number: {bounds['text']}"}, control_ids, error_ids
+            {"value": f"Enter a number within range. {bounds['text']}"}, control_ids, error_ids
         ) | {"result": None, "action": no_update}
     request = {
         "device": bounds["device"] if bounds else "",

@@ -14,6 +14,7 @@ LIST_PATH = "/mission"
 
 RUN_ID = "mission-run-id"  # dcc.Store: the run shown
 STATE = "mission-run-state"  # the state badge's holder
+STARTED = "mission-run-started"  # the header's start time (set when the run starts)
 LINK_BANNER = "mission-run-link-banner"
 LINKS = "mission-run-links"  # device link chips
 CSV_LINK = "mission-run-csv"

@@ -874,7 +874,7 @@ def layout(run_id: str = "", **query: Any) -> html.Div:
             dcc.Link(run.experiment_name, href=f"/experiments/{run.experiment_id}"),
             arm,
             f" · run #{run.id} · started ",
-            timestamp(run.started_at, empty="not yet"),
+            html.Span(timestamp(run.started_at, empty="not yet"), id=ids.STARTED),
         ],
     )
     status_line = html.Div(
