@@ -69,6 +69,8 @@ def bench(db: Database, label: str, ticks: int, n_params: int) -> None:
                 ],
             )
     batched = ticks * n_params / (time.perf_counter() - started)
+    with db.read() as s:
+        rows = s.scalar(select(func.count()).select_from(naive_rows))  # the row-per-tick ones
 
     one_by_one_ticks = max(1, ticks // 10)
     started = time.perf_counter()
@@ -83,7 +85,6 @@ def bench(db: Database, label: str, ticks: int, n_params: int) -> None:
 
     with db.read() as s:
         chunks = s.scalar(select(func.count()).select_from(TelemetryChunk))
-        rows = s.scalar(select(func.count()).select_from(naive_rows))
     print(f"\n{label}: {ticks:,} ticks x {n_params} parameters")
     per_tick = "a transaction per tick"
     print(f"  ours  : chunked writer, {per_tick} : {ours:10,.0f} samples/s ({chunks:,} rows)")
