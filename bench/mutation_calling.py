@@ -37,14 +37,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from scipy import stats
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _mutation_anchor import Measured, anchor_script, measured, vcf_mutations  # noqa: E402
 
-from analysis.mutations.model import Category, Kind, Mutation  # noqa: E402
-from analysis.mutations.score import Counts, frequency_error, score  # noqa: E402
+from analysis.mutations.model import Category, Evidence, Kind, Mutation  # noqa: E402
+from analysis.mutations.score import Counts, frequency_error, match, score  # noqa: E402
 from analysis.mutations.simulate import (  # noqa: E402
     Planted,
     PlantPlan,
@@ -120,7 +123,10 @@ def run_ours(
     ]
     run = measured(command, work / f"{name}.ours.log")
     rows = json.loads(out.read_text())["mutations"]
-    calls = [Mutation(**{**row, "kind": Kind(row["kind"])}) for row in rows]
+    calls = [
+        Mutation(**{**row, "kind": Kind(row["kind"]), "evidence": Evidence(**row["evidence"])})
+        for row in rows
+    ]
     return calls, run
 
 
@@ -140,6 +146,36 @@ def print_scores(label: str, counts: dict[str, dict[Category, Counts]], planted:
         print(
             f"{category.value:<26}{planted_per[category]:>4}  " + "".join(f"{x:>30}" for x in cells)
         )
+
+
+def print_frequency_errors(
+    found: list[Mutation], planted: Planted, sequences: dict[str, str], circular: set[str]
+) -> None:
+    """MAE and mean signed error per category, beside the sampling floor: what a caller
+    counting every read at the call's depth would miss by chance alone (the frequency of
+    ``d`` reads drawn from a population at frequency ``f`` is Binomial(d, f) / d)."""
+    pairs = match(found, planted.truth, sequences, circular=circular).pairs
+    for category in Category:
+        picked = [(c, t) for c, t in pairs if t.category is category]
+        if not picked:
+            continue
+        errors = [c.frequency - t.frequency for c, t in picked]
+        floors = [binomial_floor(c.evidence.depth, t.frequency) for c, t in picked]
+        known = [f for f in floors if not math.isnan(f)]
+        floor = f"{sum(known) / len(known):.4f}" if known else "n/a"
+        mae = sum(map(abs, errors)) / len(errors)
+        print(
+            f"    {category.value:<26} n={len(picked):>3}  MAE {mae:.4f}"
+            f"  mean error {sum(errors) / len(errors):+.4f}  sampling floor {floor}"
+        )
+
+
+def binomial_floor(depth: int, frequency: float) -> float:
+    """E|Binomial(depth, frequency) / depth - frequency| (NaN without a depth)."""
+    if depth <= 0:
+        return math.nan
+    k = np.arange(depth + 1)
+    return float((stats.binom.pmf(k, depth, frequency) * np.abs(k / depth - frequency)).sum())
 
 
 def main() -> None:
@@ -203,6 +239,7 @@ def main() -> None:
                 error = frequency_error(found, planted.truth, sequences, circular=circular)
                 shown = "n/a" if math.isnan(error) else f"{error:.4f}"
                 print(f"allele-frequency MAE, {tool}: {shown}")
+                print_frequency_errors(found, planted, sequences, circular)
         for tool, run in times.items():
             print(f"{tool:<20} wall {run.seconds:>8.1f} s   peak memory {run.peak_mb:>8.0f} MB")
         if "ours" in times:
