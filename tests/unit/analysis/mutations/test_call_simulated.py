@@ -101,3 +101,37 @@ def test_small_indel_frequencies_in_a_population_are_not_biased_low(tmp_path: Pa
     errors = [call.frequency - truth.frequency for call, truth in pairs]
     # ~150 informative reads each: a frequency to +-0.04, the mean of 45+ to +-0.006.
     assert abs(sum(errors) / len(errors)) <= 0.015
+
+
+def test_amplifications_in_a_population_get_their_copy_number(tmp_path: Path) -> None:
+    # Coverage gives 1 + f (copies - 1): a triplication in 70 % of the cells (ratio 2.4)
+    # is not a duplication in all of them (nearest whole number: 2, f clipped to 1); the
+    # baseline is wide enough that its noise does not decide (a 200-base flank moved the
+    # ratio by +-10 %). Below ~2.15 the two cannot be told apart from coverage.
+    reference = simulated_reference(150_000, 0, element_copies=0, seed=9)
+    plan = PlantPlan(
+        snps=0,
+        substitutions=0,
+        small_insertions=0,
+        small_deletions=0,
+        large_deletions=0,
+        duplications=2,
+        triplications=2,
+        mobile_insertions=0,
+        origin_deletions=0,
+        amplification_size=(1_000, 3_000),
+        frequency=(0.7, 0.7),
+    )
+    planted = plant(reference, plan, seed=41)
+    paths = [tmp_path / "r1.fastq", tmp_path / "r2.fastq"]
+    simulate_reads(planted.haplotypes, paths, coverage=100, read_length=150, seed=42)
+    result = call_mutations(reference, [ReadSet("mixed", tuple(paths))], Mode.POLYMORPHISM)
+    sequences, circular = _sequences(reference)
+    pairs = match(result.mutations, planted.truth, sequences, circular=circular).pairs
+    assert sorted((t.copy_number, c.copy_number) for c, t in pairs) == [
+        (2, 2),
+        (2, 2),
+        (3, 3),
+        (3, 3),
+    ]
+    assert all(abs(c.frequency - 0.7) <= 0.15 for c, _t in pairs)
