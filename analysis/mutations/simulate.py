@@ -32,7 +32,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -288,6 +288,26 @@ class PlantPlan:
     spacing: int = 1_000
     large_spacing: int = 3_000
     frequency: tuple[float, float] = (1.0, 1.0)
+
+    @classmethod
+    def only(cls, **settings: Any) -> PlantPlan:
+        """A plan that plants nothing but what ``settings`` name (counts and sizes).
+
+        >>> PlantPlan.only(snps=3).small_insertions, PlantPlan.only(snps=3).snps
+        (0, 3)
+        """
+        counts = (
+            "snps",
+            "substitutions",
+            "small_insertions",
+            "small_deletions",
+            "large_deletions",
+            "duplications",
+            "triplications",
+            "mobile_insertions",
+            "origin_deletions",
+        )
+        return cls(**{**dict.fromkeys(counts, 0), **settings})
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ STRAND_BIAS_P = 0.001
 ALPHA = 0.05  # family-wise error over the genome, polymorphism mode
 INDEL_ERROR = 0.01  # per read and site
 END_MARGIN = 6  # reference bases past an indel a read needs to show it (see event_margin)
+MIN_INFORMATIVE = 2 * MIN_SUPPORT  # reads past the margin for it to be used
 CONSENSUS_QUALITY = 20.0  # Phred: at most a 1 % chance that the call is sequencing error
 
 
@@ -179,12 +180,17 @@ def indels(pileup: Pileup, settings: Settings) -> list[Mutation]:
         contig = contigs[contig_index]
         end = _right_end(contig.sequence, kind, start, ref_length, alt)
         margin = event_margin(kind, ref_length, len(alt)) if settings.polymorphism else 0
+        informative = _span_counts(spans, contig_index, start - 1 - margin, end + 1 + margin)
+        if informative < MIN_INFORMATIVE:
+            # Short reads (36 bp) across a repeat seldom reach that far past both ends:
+            # count every read that spans the event, as consensus mode does.
+            margin = 0
+            informative = _span_counts(spans, contig_index, start - 1, end + 1)
         first, last = start - 1 - margin, end + 1 + margin
         support = [0, 0]
         for strand, kept_start, kept_end in reads:
             if kept_start <= first and kept_end >= last:
                 support[strand] += 1
-        informative = _span_counts(spans, contig_index, first, last)
         position = start if kind is Kind.INS else start + 1
         size = 0 if kind in (Kind.INS, Kind.SNP) else ref_length
         call = _indel_call(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.mutations.call import Mode, ReadSet, call_mutations
-from analysis.mutations.model import Category
+from analysis.mutations.model import Category, Mutation
 from analysis.mutations.score import frequency_error, match, score
 from analysis.mutations.simulate import PlantPlan, plant, simulate_reads, simulated_reference
 from analysis.sequences.records import Record
@@ -74,29 +74,28 @@ def test_a_mixed_population_gives_small_changes_at_their_frequencies(
     assert frequency_error(calls, small, sequences, circular=circular) <= 0.05
 
 
+def _called_in_a_population(
+    reference: list[Record], plan: PlantPlan, coverage: float, folder: Path
+) -> tuple[tuple[Mutation, Mutation], ...]:
+    """(call, planted) pairs of ``plan`` planted in a population and called from 150-bp
+    pairs at ``coverage``."""
+    planted = plant(reference, plan, seed=31)
+    paths = [folder / "r1.fastq", folder / "r2.fastq"]
+    simulate_reads(planted.haplotypes, paths, coverage=coverage, read_length=150, seed=32)
+    result = call_mutations(reference, [ReadSet("mixed", tuple(paths))], Mode.POLYMORPHISM)
+    sequences, circular = _sequences(reference)
+    return match(result.mutations, planted.truth, sequences, circular=circular).pairs
+
+
 def test_small_indel_frequencies_in_a_population_are_not_biased_low(tmp_path: Path) -> None:
     # Carriers with the event near a read end are clipped there while reads without it align
     # on, and carriers with an error in or beside the event show another event: both
     # undercount carriers unless handled (the mean error here was -0.035 before).
     reference = simulated_reference(120_000, 0, element_copies=0, seed=8)
-    plan = PlantPlan(
-        snps=0,
-        substitutions=10,
-        small_insertions=20,
-        small_deletions=20,
-        large_deletions=0,
-        duplications=0,
-        triplications=0,
-        mobile_insertions=0,
-        origin_deletions=0,
-        frequency=(0.5, 0.5),
+    plan = PlantPlan.only(
+        substitutions=10, small_insertions=20, small_deletions=20, frequency=(0.5, 0.5)
     )
-    planted = plant(reference, plan, seed=31)
-    paths = [tmp_path / "r1.fastq", tmp_path / "r2.fastq"]
-    simulate_reads(planted.haplotypes, paths, coverage=200, read_length=150, seed=32)
-    result = call_mutations(reference, [ReadSet("mixed", tuple(paths))], Mode.POLYMORPHISM)
-    sequences, circular = _sequences(reference)
-    pairs = match(result.mutations, planted.truth, sequences, circular=circular).pairs
+    pairs = _called_in_a_population(reference, plan, 200, tmp_path)
     assert len(pairs) >= 45
     errors = [call.frequency - truth.frequency for call, truth in pairs]
     # ~150 informative reads each: a frequency to +-0.04, the mean of 45+ to +-0.006.
@@ -109,25 +108,10 @@ def test_amplifications_in_a_population_get_their_copy_number(tmp_path: Path) ->
     # baseline is wide enough that its noise does not decide (a 200-base flank moved the
     # ratio by +-10 %). Below ~2.15 the two cannot be told apart from coverage.
     reference = simulated_reference(150_000, 0, element_copies=0, seed=9)
-    plan = PlantPlan(
-        snps=0,
-        substitutions=0,
-        small_insertions=0,
-        small_deletions=0,
-        large_deletions=0,
-        duplications=2,
-        triplications=2,
-        mobile_insertions=0,
-        origin_deletions=0,
-        amplification_size=(1_000, 3_000),
-        frequency=(0.7, 0.7),
+    plan = PlantPlan.only(
+        duplications=2, triplications=2, amplification_size=(1_000, 3_000), frequency=(0.7, 0.7)
     )
-    planted = plant(reference, plan, seed=41)
-    paths = [tmp_path / "r1.fastq", tmp_path / "r2.fastq"]
-    simulate_reads(planted.haplotypes, paths, coverage=100, read_length=150, seed=42)
-    result = call_mutations(reference, [ReadSet("mixed", tuple(paths))], Mode.POLYMORPHISM)
-    sequences, circular = _sequences(reference)
-    pairs = match(result.mutations, planted.truth, sequences, circular=circular).pairs
+    pairs = _called_in_a_population(reference, plan, 100, tmp_path)
     assert sorted((t.copy_number, c.copy_number) for c, t in pairs) == [
         (2, 2),
         (2, 2),

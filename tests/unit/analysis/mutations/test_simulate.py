@@ -262,18 +262,7 @@ def test_errors_follow_the_qualities(tmp_path: Path) -> None:
 def test_mixed_population_reads_carry_each_mutation_at_its_frequency(tmp_path: Path) -> None:
     genome = random_genome(40_000, seed=9)
     reference = [Record("g", "", genome, (), "linear")]
-    plan = PlantPlan(
-        snps=12,
-        substitutions=0,
-        small_insertions=0,
-        small_deletions=0,
-        large_deletions=0,
-        duplications=0,
-        triplications=0,
-        mobile_insertions=0,
-        origin_deletions=0,
-        frequency=(0.1, 0.9),
-    )
+    plan = PlantPlan.only(snps=12, frequency=(0.1, 0.9))
     planted = plant(reference, plan, seed=4)
     assert len(planted.haplotypes) == 2  # the mutant and the reference beside it
     path = tmp_path / "r.fq.gz"
