@@ -59,3 +59,32 @@ def forbidden(page_name: str, needed: str) -> html.Div:
         ],
         className="py-5 text-center",
     )
+
+
+def delete_dialog(
+    ids: tuple[str, str, str, str], title: str, body: object, confirm_text: str
+) -> dbc.Modal:
+    """A closed confirmation before something goes for good. ``ids``: the dialog, its
+    "Keep it" and confirm buttons, and the place a refusal shows in (dialog, cancel,
+    confirm, problem)."""
+    dialog, cancel, confirm, problem = ids
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(title)),
+            dbc.ModalBody([html.P(body), html.Div(id=problem)]),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(
+                        "Keep it",
+                        id=cancel,
+                        color="secondary",
+                        outline=True,
+                        className="msg-outline-quiet",
+                    ),
+                    dbc.Button([icon("trash", "me-1"), confirm_text], id=confirm, color="danger"),
+                ]
+            ),
+        ],
+        id=dialog,
+        is_open=False,
+    )

@@ -14,7 +14,13 @@ from dashboard.auth import app_state, current_actor, current_db, current_files, 
 from dashboard.components.arm_rows import spaceflight_badge
 from dashboard.components.dataset_charts import length_histogram, quality_by_position
 from dashboard.components.datasets_table import count_label, format_label
-from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
+from dashboard.components.feedback import (
+    delete_dialog,
+    empty_state,
+    error_alert,
+    icon,
+    success_alert,
+)
 from dashboard.components.formatting import gravity
 from dashboard.components.frame import card, page_header
 from dashboard.components.grid import (
@@ -427,41 +433,16 @@ def _actions(view: DatasetView) -> list[Any]:
 
 
 def _delete_dialog(view: DatasetView) -> dbc.Modal:
-    return dbc.Modal(
+    return delete_dialog(
+        (DELETE_DIALOG, DELETE_CANCEL, DELETE_CONFIRM, DELETE_PROBLEM),
+        f"Delete {view.filename}?",
         [
-            dbc.ModalHeader(dbc.ModalTitle(f"Delete {view.filename}?")),
-            dbc.ModalBody(
-                [
-                    html.P(
-                        [
-                            "Dataset ",
-                            html.Strong(f"#{view.id} {view.filename}"),
-                            f" ({byte_size(view.size)}) and its file go for good; the sample "
-                            "stays. This cannot be undone.",
-                        ]
-                    ),
-                    html.Div(id=DELETE_PROBLEM),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button(
-                        "Keep it",
-                        id=DELETE_CANCEL,
-                        color="secondary",
-                        outline=True,
-                        className="msg-outline-quiet",
-                    ),
-                    dbc.Button(
-                        [icon("trash", "me-1"), "Delete dataset"],
-                        id=DELETE_CONFIRM,
-                        color="danger",
-                    ),
-                ]
-            ),
+            "Dataset ",
+            html.Strong(f"#{view.id} {view.filename}"),
+            f" ({byte_size(view.size)}) and its file go for good; the sample stays. This "
+            "cannot be undone.",
         ],
-        id=DELETE_DIALOG,
-        is_open=False,
+        "Delete dataset",
     )
 
 

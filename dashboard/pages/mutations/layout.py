@@ -11,7 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.auth import current_actor, current_db, current_files
-from dashboard.components.feedback import empty_state, error_alert, icon, success_alert
+from dashboard.components.feedback import (
+    delete_dialog,
+    empty_state,
+    error_alert,
+    icon,
+    success_alert,
+)
 from dashboard.components.forms import dom_id
 from dashboard.components.frame import card, loading, page_header
 from dashboard.components.grid import GridSpec, data_grid
@@ -119,42 +125,17 @@ def _downloads(result_id: int) -> html.Div:
 
 
 def _delete_dialog(view: mutations.ResultView) -> dbc.Modal:
-    return dbc.Modal(
+    return delete_dialog(
+        (ids.DELETE_DIALOG, ids.DELETE_CANCEL, ids.DELETE_CONFIRM, ids.DELETE_PROBLEM),
+        f"Delete result #{view.id}?",
         [
-            dbc.ModalHeader(dbc.ModalTitle(f"Delete result #{view.id}?")),
-            dbc.ModalBody(
-                [
-                    html.P(
-                        [
-                            "Mutation result ",
-                            html.Strong(f"#{view.id} {view.name}"),
-                            f" ({view.mutation_count:,} calls), its GenomeDiff dataset "
-                            f"#{view.dataset_id} and its files go for good; the reads, the "
-                            "reference and the sample stay. This cannot be undone.",
-                        ]
-                    ),
-                    html.Div(id=ids.DELETE_PROBLEM),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button(
-                        "Keep it",
-                        id=ids.DELETE_CANCEL,
-                        color="secondary",
-                        outline=True,
-                        className="msg-outline-quiet",
-                    ),
-                    dbc.Button(
-                        [icon("trash", "me-1"), "Delete result"],
-                        id=ids.DELETE_CONFIRM,
-                        color="danger",
-                    ),
-                ]
-            ),
+            "Mutation result ",
+            html.Strong(f"#{view.id} {view.name}"),
+            f" ({view.mutation_count:,} calls), its GenomeDiff dataset #{view.dataset_id} and "
+            "its files go for good; the reads, the reference and the sample stay. This cannot "
+            "be undone.",
         ],
-        id=ids.DELETE_DIALOG,
-        is_open=False,
+        "Delete result",
     )
 
 
