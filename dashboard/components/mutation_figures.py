@@ -463,4 +463,8 @@ def _dendrogram(
         row=1,
         col=2,
     )
-    figure.update_yaxes(title={"text": "Jaccard distance"}, rangemode="tozero", row=1, col=2)
+    top = max((h for row in linkage for h in row[2:3]), default=0.0) or 1.0
+    # Padded below 0 so leaves merging at distance 0 (same genes) stay visible.
+    figure.update_yaxes(
+        title={"text": "Jaccard distance"}, range=[-0.06 * top, 1.08 * top], row=1, col=2
+    )

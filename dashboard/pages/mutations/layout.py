@@ -508,7 +508,7 @@ def _compare_panel(q: MutationsQuery, results: list[mutations.ResultView]) -> li
                             header="Mutation rates per line",
                             class_name="mb-3",
                         ),
-                        xl=6,
+                        xl=12,
                     ),
                     dbc.Col(
                         card(
