@@ -29,7 +29,7 @@ from dashboard.services.errors import ValidationFailed
 from dashboard.services.policy import Action, authorize
 
 from .jobs import JobSchema
-from .schemas import error_responses, unique
+from .schemas import doc, error_responses, unique
 
 PREFIX = "/api/v1"
 ID_MAX = 2**31 - 1
@@ -49,17 +49,13 @@ def _errors(*statuses: int) -> Any:
     return error_responses(blp, *statuses)
 
 
-def _doc(text: str, **extra: object) -> dict[str, object]:
-    return {"description": text, **extra}
-
-
 def _ids(limit: int, what: str, example: list[int], *, strict: bool = True) -> fields.List[int]:
     """A list of ids; ``strict=False`` for a query string (its values are text)."""
     return fields.List(
         fields.Integer(strict=strict, validate=validate.Range(min=1, max=ID_MAX)),
         required=True,
         validate=[validate.Length(min=1, max=limit), unique],
-        metadata=_doc(what, uniqueItems=True, example=example),
+        metadata=doc(what, uniqueItems=True, example=example),
     )
 
 
@@ -73,7 +69,7 @@ class CallRequestSchema(Schema):
         strict=True,
         required=True,
         validate=validate.Range(min=1, max=ID_MAX),
-        metadata=_doc(
+        metadata=doc(
             "The reference genome's dataset (GenBank, EMBL or FASTA; several records are one "
             "genome, circular ones honoured; GenBank genes annotate the calls)",
             example=1,
@@ -89,7 +85,7 @@ class CallRequestSchema(Schema):
     mode = fields.String(
         load_default=mutation_inputs.MODES[0],
         validate=validate.OneOf(mutation_inputs.MODES),
-        metadata=_doc(
+        metadata=doc(
             "consensus: clonal isolates (default); polymorphism: mixed populations, with "
             "allele frequencies",
             example="consensus",
@@ -105,13 +101,13 @@ class CompareRequestSchema(Schema):
         truthy={True},
         falsy={False},
         load_default=True,
-        metadata=_doc("Remove events an Ancestor sample has (default true)"),
+        metadata=doc("Remove events an Ancestor sample has (default true)"),
     )
     subtract_ground = fields.Boolean(
         truthy={True},
         falsy={False},
         load_default=False,
-        metadata=_doc("Remove events a Ground Control sample has too (default false)"),
+        metadata=doc("Remove events a Ground Control sample has too (default false)"),
     )
     generations = fields.Dict(
         keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
@@ -122,7 +118,7 @@ class CompareRequestSchema(Schema):
             ),
         ),
         load_default=dict,
-        metadata=_doc(
+        metadata=doc(
             "Generations since the ancestor, by result id, for mutation rates",
             example={"2": 1000, "3": 1000},
         ),
@@ -132,7 +128,7 @@ class CompareRequestSchema(Schema):
 class ListQuerySchema(Schema):
     experiment_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     job_id = fields.Integer(
-        validate=validate.Range(min=1, max=ID_MAX), metadata=_doc("The calling run (job)")
+        validate=validate.Range(min=1, max=ID_MAX), metadata=doc("The calling run (job)")
     )
     reference_id = fields.Integer(validate=validate.Range(min=1, max=ID_MAX))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=mutations.LIST_MAX))
@@ -140,13 +136,13 @@ class ListQuerySchema(Schema):
 
 
 class CoverageQuerySchema(Schema):
-    seq_id = fields.String(validate=validate.Length(min=1, max=255), metadata=_doc("One record"))
-    start = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata=_doc("1-based"))
-    end = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata=_doc("Inclusive"))
+    seq_id = fields.String(validate=validate.Length(min=1, max=255), metadata=doc("One record"))
+    start = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata=doc("1-based"))
+    end = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata=doc("Inclusive"))
     max_points = fields.Integer(
         load_default=2000,
         validate=validate.Range(min=1, max=mutations.COVERAGE_POINTS_MAX),
-        metadata=_doc("Buckets per record at most"),
+        metadata=doc("Buckets per record at most"),
     )
 
 
@@ -159,20 +155,20 @@ class ResultLinksSchema(Schema):
     gd = fields.String()
     csv = fields.String()
     coverage = fields.String()
-    dataset = fields.String(metadata=_doc("The GenomeDiff as a dataset (lineage, provenance)"))
+    dataset = fields.String(metadata=doc("The GenomeDiff as a dataset (lineage, provenance)"))
 
 
 class ResultSummarySchema(Schema):
     id = fields.Integer()
-    job_id = fields.Integer(allow_none=True, metadata=_doc("The calling run"))
-    name = fields.String(metadata=_doc("The sample"))
+    job_id = fields.Integer(allow_none=True, metadata=doc("The calling run"))
+    name = fields.String(metadata=doc("The sample"))
     experiment_id = fields.Integer()
     sample_id = fields.Integer()
-    condition = fields.String(metadata=_doc("The sample's Spaceflight factor"))
+    condition = fields.String(metadata=doc("The sample's Spaceflight factor"))
     factors = fields.Dict(keys=fields.String(), values=fields.String())
     reference_id = fields.Integer()
     reference_filename = fields.String()
-    dataset_id = fields.Integer(metadata=_doc("The GenomeDiff dataset, derived from the inputs"))
+    dataset_id = fields.Integer(metadata=doc("The GenomeDiff dataset, derived from the inputs"))
     mode = fields.String(validate=validate.OneOf(mutation_inputs.MODES))
     reads = fields.Integer()
     mapped = fields.Integer()
@@ -180,11 +176,11 @@ class ResultSummarySchema(Schema):
     counts = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
-        metadata=_doc("Calls per category and GenomeDiff type; total; unresolved stretches"),
+        metadata=doc("Calls per category and GenomeDiff type; total; unresolved stretches"),
     )
-    skipped = fields.List(fields.String(), metadata=_doc("Read files skipped, and why"))
+    skipped = fields.List(fields.String(), metadata=doc("Read files skipped, and why"))
     read_datasets = fields.List(
-        fields.List(fields.Integer()), metadata=_doc("As called: [[R1, R2], [single], ...]")
+        fields.List(fields.Integer()), metadata=doc("As called: [[R1, R2], [single], ...]")
     )
     created_by = fields.String()
     created_at = fields.DateTime()
@@ -194,7 +190,7 @@ class ResultSummarySchema(Schema):
 class ResultSchema(ResultSummarySchema):
     calls = fields.List(
         fields.Dict(),
-        metadata=_doc(
+        metadata=doc(
             "Each call with its evidence and annotation: " + ", ".join(mutation_outputs.CSV_COLUMNS)
         ),
     )
@@ -224,22 +220,22 @@ class CoverageSchema(Schema):
 
 class ComparisonSchema(Schema):
     reference_id = fields.Integer()
-    samples = fields.List(fields.Dict(), metadata=_doc("Columns, grouped by condition"))
-    groups = fields.Dict(metadata=_doc("Sample names by Spaceflight condition"))
+    samples = fields.List(fields.Dict(), metadata=doc("Columns, grouped by condition"))
+    groups = fields.Dict(metadata=doc("Sample names by Spaceflight condition"))
     subtracted = fields.List(fields.String())
     rows = fields.List(
         fields.Dict(),
-        metadata=_doc(
+        metadata=doc(
             "One event each: mutation (with annotation), cells (per sample: frequency, '?' "
             "unresolved, 'D' deleted), private_to_flight, in_all"
         ),
     )
-    spectra = fields.Dict(metadata=_doc("SNP classes per condition, a line counted once"))
-    spectrum_tests = fields.Dict(metadata=_doc("Flight vs ground: method, p, counts tested"))
-    parallel = fields.Dict(metadata=_doc("Genes hit in 2+ lines: Poisson p, BH q"))
-    rates = fields.List(fields.Dict(), metadata=_doc("Per sample, with generations entered"))
-    rate_ratio = fields.Dict(metadata=_doc("Flight / ground with the exact test"))
-    profiles = fields.Dict(metadata=_doc("PCA and clustering of mutated-gene profiles"))
+    spectra = fields.Dict(metadata=doc("SNP classes per condition, a line counted once"))
+    spectrum_tests = fields.Dict(metadata=doc("Flight vs ground: method, p, counts tested"))
+    parallel = fields.Dict(metadata=doc("Genes hit in 2+ lines: Poisson p, BH q"))
+    rates = fields.List(fields.Dict(), metadata=doc("Per sample, with generations entered"))
+    rate_ratio = fields.Dict(metadata=doc("Flight / ground with the exact test"))
+    profiles = fields.Dict(metadata=doc("PCA and clustering of mutated-gene profiles"))
     notes = fields.List(fields.String())
 
 
@@ -248,11 +244,11 @@ class CompareTableQuerySchema(Schema):
 
     results = _ids(mutation_compare.RESULTS_MAX, "Mutation result ids", [1, 2, 3], strict=False)
     subtract_ancestor = fields.Boolean(
-        load_default=True, metadata=_doc("Remove events an Ancestor sample has (default true)")
+        load_default=True, metadata=doc("Remove events an Ancestor sample has (default true)")
     )
     subtract_ground = fields.Boolean(
         load_default=False,
-        metadata=_doc("Remove events a Ground Control sample has too (default false)"),
+        metadata=doc("Remove events a Ground Control sample has too (default false)"),
     )
 
 

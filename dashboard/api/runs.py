@@ -31,7 +31,7 @@ from dashboard.auth import current_actor, current_catalog, current_db
 from dashboard.services import alarms, commands, devices, runs, telemetry
 from dashboard.services.policy import Action, authorize
 
-from .schemas import error_responses, multiline, one_line
+from .schemas import doc, error_responses, multiline, one_line
 
 PREFIX = "/api/v1"
 ID_MAX = 2**31 - 1
@@ -50,10 +50,6 @@ blp = Blueprint(
 
 def _errors(*statuses: int) -> Any:
     return error_responses(blp, *statuses)
-
-
-def _doc(text: str, **extra: object) -> dict[str, object]:
-    return {"description": text, **extra}
 
 
 # --- fields ----------------------------------------------------------------------------------
@@ -158,7 +154,7 @@ class Moment(fields.Field[float]):
 
 
 def _strict_bool(description: str) -> fields.Boolean:
-    return StrictBoolean(load_default=False, metadata=_doc(description))
+    return StrictBoolean(load_default=False, metadata=doc(description))
 
 
 def _token(description: str, *, required: bool = True, **kwargs: Any) -> fields.String:
@@ -166,7 +162,7 @@ def _token(description: str, *, required: bool = True, **kwargs: Any) -> fields.
     return fields.String(
         required=required,
         validate=one_line(NAME_MAX, required=required),
-        metadata=_doc(description),
+        metadata=doc(description),
         **kwargs,
     )
 
@@ -178,7 +174,7 @@ class ProfileStepSchema(Schema):
     device = _token("Device id (one the run binds)")
     parameter = _token("A writable parameter of that device, e.g. temperature_c")
     value = SetpointValue(
-        required=True, metadata=_doc("Setpoint, within the parameter's range (GET /devices)")
+        required=True, metadata=doc("Setpoint, within the parameter's range (GET /devices)")
     )
     unit = _token(
         "The parameter's unit exactly as GET /devices lists it (°C also as degC or C); "
@@ -188,7 +184,7 @@ class ProfileStepSchema(Schema):
     at_h = FiniteNumber(
         load_default=0.0,
         validate=validate.Range(min=0, max=runs.PROFILE_MAX_H),
-        metadata=_doc("Hours of run time (paused time excluded) when the step starts"),
+        metadata=doc("Hours of run time (paused time excluded) when the step starts"),
     )
 
 
@@ -197,18 +193,18 @@ PROFILE = validate.Length(max=runs.PROFILE_MAX_STEPS)
 
 class RunCreateSchema(Schema):
     name = fields.String(
-        required=True, validate=one_line(runs.NAME_MAX), metadata=_doc("The run's name")
+        required=True, validate=one_line(runs.NAME_MAX), metadata=doc("The run's name")
     )
     arm_id = fields.Integer(
         strict=True,
         allow_none=True,
         validate=validate.Range(min=1, max=ID_MAX),
-        metadata=_doc("One of the experiment's arms (its gravity level reaches the culture)"),
+        metadata=doc("One of the experiment's arms (its gravity level reaches the culture)"),
     )
     devices = fields.List(
         _token("Device id"),
         validate=validate.Length(max=DEVICES_MAX),
-        metadata=_doc(
+        metadata=doc(
             "Device ids to bind, at most one per kind; left out or empty: the first "
             "configured chamber, centrifuge and dosimeter"
         ),
@@ -216,7 +212,7 @@ class RunCreateSchema(Schema):
     profile = fields.List(
         fields.Nested(ProfileStepSchema),
         validate=PROFILE,
-        metadata=_doc("Setpoint schedule applied by the controller from the start"),
+        metadata=doc("Setpoint schedule applied by the controller from the start"),
     )
 
 
@@ -225,7 +221,7 @@ class ProfileSchema(Schema):
         fields.Nested(ProfileStepSchema),
         required=True,
         validate=PROFILE,
-        metadata=_doc("The whole new schedule (replaces the old one); [] clears it"),
+        metadata=doc("The whole new schedule (replaces the old one); [] clears it"),
     )
 
 
@@ -239,7 +235,7 @@ class CommandOptionsSchema(Schema):
 class DryRunQuerySchema(Schema):
     dry_run = fields.Boolean(
         load_default=False,
-        metadata=_doc("Only check and preview the command (as dry_run in the body)"),
+        metadata=doc("Only check and preview the command (as dry_run in the body)"),
     )
 
 
@@ -247,7 +243,7 @@ class SetpointSchema(CommandOptionsSchema):
     device = _token("Device id, e.g. chamber-1 (bound to the run)")
     parameter = _token("A writable parameter, e.g. temperature_c")
     value = SetpointValue(
-        required=True, metadata=_doc("Within the parameter's range (GET /devices lists it)")
+        required=True, metadata=doc("Within the parameter's range (GET /devices lists it)")
     )
     unit = _token(
         "The parameter's unit as GET /devices lists it (°C also as degC or C); a wrong or "
@@ -261,12 +257,12 @@ class RejectSchema(Schema):
     reason = fields.String(
         load_default="",
         validate=multiline(commands.REASON_MAX),
-        metadata=_doc("Why the command is refused (kept in its record and the audit log)"),
+        metadata=doc("Why the command is refused (kept in its record and the audit log)"),
     )
 
 
 def _bound(description: str) -> FiniteNumber:
-    return FiniteNumber(allow_none=True, metadata=_doc(f"{description}; null removes it"))
+    return FiniteNumber(allow_none=True, metadata=doc(f"{description}; null removes it"))
 
 
 class LimitsSchema(Schema):
@@ -279,11 +275,11 @@ class LimitsSchema(Schema):
     debounce_n = fields.Integer(
         strict=True,
         validate=validate.Range(min=1, max=alarms.DEBOUNCE_MAX),
-        metadata=_doc("Consecutive samples that must agree before an alarm changes"),
+        metadata=doc("Consecutive samples that must agree before an alarm changes"),
     )
     stale_after_s = FiniteNumber(
         validate=validate.Range(min=1, max=alarms.STALE_MAX_S),
-        metadata=_doc("A parameter not updated for this many seconds raises a staleness alarm"),
+        metadata=doc("A parameter not updated for this many seconds raises a staleness alarm"),
     )
 
 
@@ -291,7 +287,7 @@ class AckSchema(Schema):
     note = fields.String(
         load_default="",
         validate=multiline(300),
-        metadata=_doc("What was seen or done (kept in the audit log)"),
+        metadata=doc("What was seen or done (kept in the audit log)"),
     )
 
 
@@ -299,35 +295,35 @@ class ShelveSchema(Schema):
     minutes = FiniteNumber(
         required=True,
         validate=validate.Range(min=0, max=alarms.SHELVE_MAX_MIN),
-        metadata=_doc(f"Hide the alarm this long (at most {alarms.SHELVE_MAX_MIN}); 0 unshelves"),
+        metadata=doc(f"Hide the alarm this long (at most {alarms.SHELVE_MAX_MIN}); 0 unshelves"),
     )
 
 
 class RunQuerySchema(Schema):
     experiment_id = fields.Integer(
-        validate=validate.Range(min=1, max=ID_MAX), metadata=_doc("Only this experiment's runs")
+        validate=validate.Range(min=1, max=ID_MAX), metadata=doc("Only this experiment's runs")
     )
-    state = fields.String(validate=validate.OneOf(runs.STATES), metadata=_doc("Only runs in it"))
+    state = fields.String(validate=validate.OneOf(runs.STATES), metadata=doc("Only runs in it"))
     limit = fields.Integer(
-        load_default=200, validate=validate.Range(min=1, max=500), metadata=_doc("At most")
+        load_default=200, validate=validate.Range(min=1, max=500), metadata=doc("At most")
     )
 
 
 class TelemetryQuerySchema(Schema):
     parameter = _token("A series of the run, e.g. temperature_c, od600 or growth_rate_per_h")
     since = Moment(
-        metadata=_doc("From (epoch seconds or ISO 8601; UTC without an offset)", **MOMENT_OPENAPI)
+        metadata=doc("From (epoch seconds or ISO 8601; UTC without an offset)", **MOMENT_OPENAPI)
     )
-    until = Moment(metadata=_doc("Until, inclusive (epoch seconds or ISO 8601)", **MOMENT_OPENAPI))
+    until = Moment(metadata=doc("Until, inclusive (epoch seconds or ISO 8601)", **MOMENT_OPENAPI))
     max_points = fields.Integer(
         load_default=telemetry.DEFAULT_MAX_POINTS,
         validate=validate.Range(min=3, max=telemetry.MAX_POINTS_LIMIT),
-        metadata=_doc("Downsample on the server to at most this many points"),
+        metadata=doc("Downsample on the server to at most this many points"),
     )
     method = fields.String(
         load_default="minmax",
         validate=validate.OneOf(["minmax", "lttb"]),
-        metadata=_doc("minmax: lowest and highest per bucket (with buckets); lttb: LTTB"),
+        metadata=doc("minmax: lowest and highest per bucket (with buckets); lttb: LTTB"),
     )
 
     @validates_schema
@@ -339,10 +335,10 @@ class TelemetryQuerySchema(Schema):
 
 class AlarmQuerySchema(Schema):
     run_id = fields.Integer(
-        validate=validate.Range(min=1, max=ID_MAX), metadata=_doc("Only this run's alarms")
+        validate=validate.Range(min=1, max=ID_MAX), metadata=doc("Only this run's alarms")
     )
     include_closed = fields.Boolean(
-        load_default=False, metadata=_doc("Also alarms cleared and acknowledged")
+        load_default=False, metadata=doc("Also alarms cleared and acknowledged")
     )
 
 
@@ -350,164 +346,164 @@ class AlarmQuerySchema(Schema):
 
 
 class ProfileStepOutSchema(Schema):
-    device = fields.String(attribute="device_id", metadata=_doc("Device id"))
-    parameter = fields.String(metadata=_doc("Parameter name"))
-    value = fields.Float(metadata=_doc("Setpoint"))
-    unit = fields.String(metadata=_doc("The parameter's unit"))
-    at_h = fields.Float(metadata=_doc("Hours of run time when the step starts"))
+    device = fields.String(attribute="device_id", metadata=doc("Device id"))
+    parameter = fields.String(metadata=doc("Parameter name"))
+    value = fields.Float(metadata=doc("Setpoint"))
+    unit = fields.String(metadata=doc("The parameter's unit"))
+    at_h = fields.Float(metadata=doc("Hours of run time when the step starts"))
 
 
 class LimitSchema(Schema):
-    parameter = fields.String(metadata=_doc("Parameter name"))
-    warn_low = fields.Float(allow_none=True, metadata=_doc("Warning below (null: none)"))
-    warn_high = fields.Float(allow_none=True, metadata=_doc("Warning above (null: none)"))
-    crit_low = fields.Float(allow_none=True, metadata=_doc("Critical below (null: none)"))
-    crit_high = fields.Float(allow_none=True, metadata=_doc("Critical above (null: none)"))
-    debounce_n = fields.Integer(metadata=_doc("Consecutive samples before an alarm changes"))
-    stale_after_s = fields.Float(metadata=_doc("Seconds without an update before it is stale"))
+    parameter = fields.String(metadata=doc("Parameter name"))
+    warn_low = fields.Float(allow_none=True, metadata=doc("Warning below (null: none)"))
+    warn_high = fields.Float(allow_none=True, metadata=doc("Warning above (null: none)"))
+    crit_low = fields.Float(allow_none=True, metadata=doc("Critical below (null: none)"))
+    crit_high = fields.Float(allow_none=True, metadata=doc("Critical above (null: none)"))
+    debounce_n = fields.Integer(metadata=doc("Consecutive samples before an alarm changes"))
+    stale_after_s = fields.Float(metadata=doc("Seconds without an update before it is stale"))
 
 
 class RunSchema(Schema):
-    id = fields.Integer(metadata=_doc("Run id"))
-    experiment_id = fields.Integer(metadata=_doc("Its experiment"))
-    experiment_name = fields.String(metadata=_doc("Its experiment's name"))
-    arm_id = fields.Integer(allow_none=True, metadata=_doc("Its arm, if any"))
-    arm_name = fields.String(allow_none=True, metadata=_doc("Its arm's name"))
-    arm_gravity_g = fields.Float(allow_none=True, metadata=_doc("Its arm's gravity level (g)"))
-    name = fields.String(metadata=_doc("Name"))
+    id = fields.Integer(metadata=doc("Run id"))
+    experiment_id = fields.Integer(metadata=doc("Its experiment"))
+    experiment_name = fields.String(metadata=doc("Its experiment's name"))
+    arm_id = fields.Integer(allow_none=True, metadata=doc("Its arm, if any"))
+    arm_name = fields.String(allow_none=True, metadata=doc("Its arm's name"))
+    arm_gravity_g = fields.Float(allow_none=True, metadata=doc("Its arm's gravity level (g)"))
+    name = fields.String(metadata=doc("Name"))
     state = fields.String(
         validate=validate.OneOf(runs.STATES),
-        metadata=_doc("planned → running ⇄ paused → completed | aborted"),
+        metadata=doc("planned → running ⇄ paused → completed | aborted"),
     )
     devices = fields.Dict(
-        keys=fields.String(), values=fields.String(), metadata=_doc("Bound device id → kind")
+        keys=fields.String(), values=fields.String(), metadata=doc("Bound device id → kind")
     )
     link = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata=_doc("Device id → link: ok, lost, unknown or 'no controller'"),
+        metadata=doc("Device id → link: ok, lost, unknown or 'no controller'"),
     )
-    is_link_lost = fields.Boolean(metadata=_doc("Active and a bound device does not answer"))
-    open_alarms = fields.Integer(metadata=_doc("Alarms not both cleared and acknowledged"))
-    created_by = fields.String(metadata=_doc("Who planned it"))
-    created_at = fields.DateTime(metadata=_doc("When it was planned"))
-    started_at = fields.DateTime(allow_none=True, metadata=_doc("When it started"))
-    ended_at = fields.DateTime(allow_none=True, metadata=_doc("When it completed or aborted"))
-    profile_elapsed_s = fields.Float(metadata=_doc("Run time so far (pauses excluded), seconds"))
-    sim_speed = fields.Float(metadata=_doc("Time acceleration of its simulators (1: real time)"))
-    profile = fields.List(fields.Nested(ProfileStepOutSchema), metadata=_doc("Setpoint schedule"))
-    limits = fields.List(fields.Nested(LimitSchema), metadata=_doc("Alarm limits per parameter"))
+    is_link_lost = fields.Boolean(metadata=doc("Active and a bound device does not answer"))
+    open_alarms = fields.Integer(metadata=doc("Alarms not both cleared and acknowledged"))
+    created_by = fields.String(metadata=doc("Who planned it"))
+    created_at = fields.DateTime(metadata=doc("When it was planned"))
+    started_at = fields.DateTime(allow_none=True, metadata=doc("When it started"))
+    ended_at = fields.DateTime(allow_none=True, metadata=doc("When it completed or aborted"))
+    profile_elapsed_s = fields.Float(metadata=doc("Run time so far (pauses excluded), seconds"))
+    sim_speed = fields.Float(metadata=doc("Time acceleration of its simulators (1: real time)"))
+    profile = fields.List(fields.Nested(ProfileStepOutSchema), metadata=doc("Setpoint schedule"))
+    limits = fields.List(fields.Nested(LimitSchema), metadata=doc("Alarm limits per parameter"))
 
 
 class CommandSchema(Schema):
-    id = fields.Integer(metadata=_doc("Command id"))
-    run_id = fields.Integer(metadata=_doc("Its run"))
-    kind = fields.String(validate=validate.OneOf(commands.KINDS), metadata=_doc("What it does"))
+    id = fields.Integer(metadata=doc("Command id"))
+    run_id = fields.Integer(metadata=doc("Its run"))
+    kind = fields.String(validate=validate.OneOf(commands.KINDS), metadata=doc("What it does"))
     device = fields.String(
-        attribute="device_id", allow_none=True, metadata=_doc("Setpoint: the device")
+        attribute="device_id", allow_none=True, metadata=doc("Setpoint: the device")
     )
-    parameter = fields.String(allow_none=True, metadata=_doc("Setpoint or limits: the parameter"))
-    value = fields.Float(allow_none=True, metadata=_doc("Setpoint: the value"))
-    unit = fields.String(allow_none=True, metadata=_doc("Setpoint: the unit"))
-    args = fields.Dict(metadata=_doc("Everything it was given (devices, old and new limits…)"))
-    source = fields.String(metadata=_doc("user, profile, interlock or controller"))
-    requested_by = fields.String(metadata=_doc("Who asked"))
-    requested_at = fields.DateTime(metadata=_doc("When"))
-    is_irreversible = fields.Boolean(metadata=_doc("Needs a second operator's approval"))
-    approval = fields.String(metadata=_doc("pending, approved, rejected or not_needed"))
-    approved_by = fields.String(allow_none=True, metadata=_doc("The second operator"))
+    parameter = fields.String(allow_none=True, metadata=doc("Setpoint or limits: the parameter"))
+    value = fields.Float(allow_none=True, metadata=doc("Setpoint: the value"))
+    unit = fields.String(allow_none=True, metadata=doc("Setpoint: the unit"))
+    args = fields.Dict(metadata=doc("Everything it was given (devices, old and new limits…)"))
+    source = fields.String(metadata=doc("user, profile, interlock or controller"))
+    requested_by = fields.String(metadata=doc("Who asked"))
+    requested_at = fields.DateTime(metadata=doc("When"))
+    is_irreversible = fields.Boolean(metadata=doc("Needs a second operator's approval"))
+    approval = fields.String(metadata=doc("pending, approved, rejected or not_needed"))
+    approved_by = fields.String(allow_none=True, metadata=doc("The second operator"))
     stage = fields.String(
-        metadata=_doc(
+        metadata=doc(
             "awaiting_approval, queued, sent, acknowledged, verified, failed, timed_out or rejected"
         )
     )
     stages = fields.Dict(
         keys=fields.String(),
         values=fields.String(metadata=DATE_TIME),
-        metadata=_doc("Each stage reached → when (ISO 8601)"),
+        metadata=doc("Each stage reached → when (ISO 8601)"),
     )
-    detail = fields.String(metadata=_doc("What happened, in words"))
+    detail = fields.String(metadata=doc("What happened, in words"))
 
 
 class PreviewSchema(Schema):
-    dry_run = fields.Boolean(metadata=_doc("Always true: nothing was recorded or sent"))
-    run_id = fields.Integer(metadata=_doc("The run"))
-    kind = fields.String(metadata=_doc("The command"))
-    devices = fields.List(fields.String(), metadata=_doc("Devices it would go to"))
-    parameter = fields.String(allow_none=True, metadata=_doc("Setpoint: the parameter"))
-    value = fields.Float(allow_none=True, metadata=_doc("Setpoint: the value"))
-    unit = fields.String(allow_none=True, metadata=_doc("Setpoint: the unit"))
-    needs_approval = fields.Boolean(metadata=_doc("Would wait for a second operator"))
-    leads_to = fields.String(allow_none=True, metadata=_doc("The run's state afterwards"))
-    summary = fields.String(metadata=_doc("What it would do, in words"))
+    dry_run = fields.Boolean(metadata=doc("Always true: nothing was recorded or sent"))
+    run_id = fields.Integer(metadata=doc("The run"))
+    kind = fields.String(metadata=doc("The command"))
+    devices = fields.List(fields.String(), metadata=doc("Devices it would go to"))
+    parameter = fields.String(allow_none=True, metadata=doc("Setpoint: the parameter"))
+    value = fields.Float(allow_none=True, metadata=doc("Setpoint: the value"))
+    unit = fields.String(allow_none=True, metadata=doc("Setpoint: the unit"))
+    needs_approval = fields.Boolean(metadata=doc("Would wait for a second operator"))
+    leads_to = fields.String(allow_none=True, metadata=doc("The run's state afterwards"))
+    summary = fields.String(metadata=doc("What it would do, in words"))
 
 
 class LimitsResultSchema(LimitSchema):
-    run_id = fields.Integer(metadata=_doc("The run"))
+    run_id = fields.Integer(metadata=doc("The run"))
 
 
 class TelemetrySchema(Schema):
-    run_id = fields.Integer(metadata=_doc("The run"))
-    parameter = fields.String(metadata=_doc("The series"))
-    unit = fields.String(metadata=_doc("Its unit"))
-    total_points = fields.Integer(metadata=_doc("Points in the range before downsampling"))
-    downsampled = fields.Boolean(metadata=_doc("Whether points were reduced"))
+    run_id = fields.Integer(metadata=doc("The run"))
+    parameter = fields.String(metadata=doc("The series"))
+    unit = fields.String(metadata=doc("Its unit"))
+    total_points = fields.Integer(metadata=doc("Points in the range before downsampling"))
+    downsampled = fields.Boolean(metadata=doc("Whether points were reduced"))
     points = fields.List(
-        fields.List(fields.Float()), metadata=_doc("[epoch seconds (UTC), value], in time order")
+        fields.List(fields.Float()), metadata=doc("[epoch seconds (UTC), value], in time order")
     )
     buckets = fields.List(
         fields.List(fields.Float()),
-        metadata=_doc("minmax downsampling: [first time, last time, min, max] per bucket"),
+        metadata=doc("minmax downsampling: [first time, last time, min, max] per bucket"),
     )
 
 
 class AlarmSchema(Schema):
-    id = fields.Integer(metadata=_doc("Alarm id"))
-    run_id = fields.Integer(allow_none=True, metadata=_doc("Its run, if any"))
-    device = fields.String(attribute="device_id", metadata=_doc("The device"))
-    parameter = fields.String(allow_none=True, metadata=_doc("The parameter, if any"))
-    kind = fields.String(metadata=_doc("limit, stale, link or interlock"))
-    severity = fields.String(metadata=_doc("warning or critical"))
-    message = fields.String(metadata=_doc("What is wrong, with the value and the limit"))
-    value = fields.Float(allow_none=True, metadata=_doc("The value that raised it"))
-    raised_at = fields.DateTime(metadata=_doc("When it was raised"))
-    cleared_at = fields.DateTime(allow_none=True, metadata=_doc("When its condition ended"))
-    acked_by = fields.String(allow_none=True, metadata=_doc("Who acknowledged it"))
-    acked_at = fields.DateTime(allow_none=True, metadata=_doc("When"))
-    shelved_by = fields.String(allow_none=True, metadata=_doc("Who shelved it"))
-    shelved_until = fields.DateTime(allow_none=True, metadata=_doc("Hidden until"))
+    id = fields.Integer(metadata=doc("Alarm id"))
+    run_id = fields.Integer(allow_none=True, metadata=doc("Its run, if any"))
+    device = fields.String(attribute="device_id", metadata=doc("The device"))
+    parameter = fields.String(allow_none=True, metadata=doc("The parameter, if any"))
+    kind = fields.String(metadata=doc("limit, stale, link or interlock"))
+    severity = fields.String(metadata=doc("warning or critical"))
+    message = fields.String(metadata=doc("What is wrong, with the value and the limit"))
+    value = fields.Float(allow_none=True, metadata=doc("The value that raised it"))
+    raised_at = fields.DateTime(metadata=doc("When it was raised"))
+    cleared_at = fields.DateTime(allow_none=True, metadata=doc("When its condition ended"))
+    acked_by = fields.String(allow_none=True, metadata=doc("Who acknowledged it"))
+    acked_at = fields.DateTime(allow_none=True, metadata=doc("When"))
+    shelved_by = fields.String(allow_none=True, metadata=doc("Who shelved it"))
+    shelved_until = fields.DateTime(allow_none=True, metadata=doc("Hidden until"))
     status = fields.String(
-        metadata=_doc("active, acknowledged, cleared (unacknowledged), shelved or closed")
+        metadata=doc("active, acknowledged, cleared (unacknowledged), shelved or closed")
     )
 
 
 class ParameterSchema(Schema):
-    name = fields.String(metadata=_doc("e.g. temperature_c"))
-    label = fields.String(metadata=_doc("For people, e.g. Temperature"))
-    unit = fields.String(metadata=_doc("As setpoints take it, e.g. °C ('' for none)"))
-    minimum = fields.Float(metadata=_doc("Lowest setpoint (and plausible reading)"))
-    maximum = fields.Float(metadata=_doc("Highest setpoint (and plausible reading)"))
-    resolution = fields.Float(metadata=_doc("Smallest step the device distinguishes"))
-    is_writable = fields.Boolean(metadata=_doc("Takes setpoints"))
-    tolerance = fields.Float(metadata=_doc("A setpoint is verified when read within ± this"))
+    name = fields.String(metadata=doc("e.g. temperature_c"))
+    label = fields.String(metadata=doc("For people, e.g. Temperature"))
+    unit = fields.String(metadata=doc("As setpoints take it, e.g. °C ('' for none)"))
+    minimum = fields.Float(metadata=doc("Lowest setpoint (and plausible reading)"))
+    maximum = fields.Float(metadata=doc("Highest setpoint (and plausible reading)"))
+    resolution = fields.Float(metadata=doc("Smallest step the device distinguishes"))
+    is_writable = fields.Boolean(metadata=doc("Takes setpoints"))
+    tolerance = fields.Float(metadata=doc("A setpoint is verified when read within ± this"))
 
 
 class DeviceSchema(Schema):
-    id = fields.String(metadata=_doc("Device id"))
-    kind = fields.String(metadata=_doc("chamber, centrifuge or dosimeter"))
-    model = fields.String(metadata=_doc("Simulator or driver model"))
-    url = fields.String(metadata=_doc("Transport URL (without credentials)"))
-    link_state = fields.String(metadata=_doc("ok, lost, unknown or 'no controller'"))
-    device_state = fields.String(allow_none=True, metadata=_doc("idle, running or paused"))
-    last_seen_at = fields.DateTime(allow_none=True, metadata=_doc("Last answer"))
-    last_error = fields.String(allow_none=True, metadata=_doc("Last link error"))
-    controller = fields.String(allow_none=True, metadata=_doc("The controller holding it"))
+    id = fields.String(metadata=doc("Device id"))
+    kind = fields.String(metadata=doc("chamber, centrifuge or dosimeter"))
+    model = fields.String(metadata=doc("Simulator or driver model"))
+    url = fields.String(metadata=doc("Transport URL (without credentials)"))
+    link_state = fields.String(metadata=doc("ok, lost, unknown or 'no controller'"))
+    device_state = fields.String(allow_none=True, metadata=doc("idle, running or paused"))
+    last_seen_at = fields.DateTime(allow_none=True, metadata=doc("Last answer"))
+    last_error = fields.String(allow_none=True, metadata=doc("Last link error"))
+    controller = fields.String(allow_none=True, metadata=doc("The controller holding it"))
     latest = fields.Dict(
         keys=fields.String(),
         values=fields.Float(),
-        metadata=_doc("Latest reading: parameter → value, and t (epoch seconds)"),
+        metadata=doc("Latest reading: parameter → value, and t (epoch seconds)"),
     )
-    parameters = fields.List(fields.Nested(ParameterSchema), metadata=_doc("What it offers"))
+    parameters = fields.List(fields.Nested(ParameterSchema), metadata=doc("What it offers"))
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -345,6 +345,11 @@ class ChainReportSchema(Schema):
     reason = fields.String()
 
 
+def doc(text: str, **extra: object) -> dict[str, object]:
+    """A field's OpenAPI metadata: its description and any other keys (example...)."""
+    return {"description": text, **extra}
+
+
 def unique(values: list[Any]) -> None:
     """A list field's validator: each value once (a repeated id is a mistake to name)."""
     seen: set[Any] = set()

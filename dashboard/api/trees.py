@@ -39,7 +39,7 @@ from dashboard.services.policy import Action, authorize
 
 from .jobs import JobSchema
 from .provenance import StatusSchema
-from .schemas import error_responses, one_line, unique
+from .schemas import doc, error_responses, one_line, unique
 
 PREFIX = "/api/v1"
 ID_MAX = 2**31 - 1
@@ -68,10 +68,6 @@ blp = Blueprint(
 
 def _errors(*statuses: int) -> Any:
     return error_responses(blp, *statuses)
-
-
-def _doc(text: str, **extra: object) -> dict[str, object]:
-    return {"description": text, **extra}
 
 
 # --- fields ----------------------------------------------------------------------------------
@@ -129,14 +125,14 @@ def _finite(value: float) -> bool:
 def _name() -> fields.String:
     return fields.String(
         validate=one_line(trees.NAME_MAX, required=False),
-        metadata=_doc("The tree's name (default: method, distance and tip count)"),
+        metadata=doc("The tree's name (default: method, distance and tip count)"),
     )
 
 
 def _method() -> fields.String:
     return fields.String(
         validate=validate.OneOf(METHODS),
-        metadata=_doc(
+        metadata=doc(
             "nj: neighbour joining (Saitou–Nei, unrooted; at least 3 taxa); upgma: "
             "size-weighted average (ultrametric, rooted); wpgma: simple average. Default nj",
             example="nj",
@@ -152,7 +148,7 @@ class TreeFromDatasetsSchema(Schema):
         fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX)),
         required=True,
         validate=[validate.Length(min=1, max=trees.DATASETS_MAX), unique],
-        metadata=_doc(
+        metadata=doc(
             "Dataset ids; each becomes a tip named after its sample (one aligned "
             "multi-FASTA: its records are the tips)",
             uniqueItems=True,
@@ -161,7 +157,7 @@ class TreeFromDatasetsSchema(Schema):
     )
     distance = fields.String(
         validate=validate.OneOf(trees.ALL_DISTANCES),
-        metadata=_doc(
+        metadata=doc(
             "p: p-distance; jc69: Jukes–Cantor; k2p: Kimura 2-parameter (aligned sequences, "
             "gaps and ambiguity codes skipped pairwise); mash: MinHash (Mash-style, "
             f"k={K}, sketch {SKETCH_SIZE}) on whole genomes. Default mash",
@@ -172,7 +168,7 @@ class TreeFromDatasetsSchema(Schema):
     bootstrap = fields.Integer(
         strict=True,
         validate=validate.Range(min=0, max=trees.BOOTSTRAP_MAX),
-        metadata=_doc(
+        metadata=doc(
             "Bootstrap replicates (alignment distances only; 0: none). With replicates the "
             "build runs as a job (202) and the tree carries support values (0–100)",
             example=100,
@@ -181,7 +177,7 @@ class TreeFromDatasetsSchema(Schema):
     seed = fields.Integer(
         strict=True,
         validate=validate.Range(min=0, max=trees.SEED_MAX),
-        metadata=_doc("The bootstrap's random seed (the same seed gives the same supports)"),
+        metadata=doc("The bootstrap's random seed (the same seed gives the same supports)"),
     )
     name = _name()
 
@@ -191,11 +187,11 @@ class InlineMatrixSchema(Schema):
         fields.String(validate=validate.Length(min=1, max=LABEL_MAX)),
         required=True,
         validate=[validate.Length(min=2, max=trees.TAXA_MAX), unique],
-        metadata=_doc("Taxon names, unique", uniqueItems=True, example=["A", "B", "C"]),
+        metadata=doc("Taxon names, unique", uniqueItems=True, example=["A", "B", "C"]),
     )
     matrix = MatrixRows(
         required=True,
-        metadata=_doc(
+        metadata=doc(
             "Square, symmetric, zero diagonal, finite and non-negative; the first bad cell "
             "is named in the 422",
             example=[[0, 5, 9], [5, 0, 10], [9, 10, 0]],
@@ -228,31 +224,31 @@ class TreeUploadFormSchema(Schema):
     )
     kind = fields.String(
         validate=validate.OneOf(trees.FILE_KINDS),
-        metadata=_doc("What the file is; auto: by its extension and content. Default auto"),
+        metadata=doc("What the file is; auto: by its extension and content. Default auto"),
     )
     method = _method()
     distance = fields.String(
         validate=validate.OneOf(DISTANCES),
-        metadata=_doc("An alignment's distance (p, jc69, k2p). Default k2p"),
+        metadata=doc("An alignment's distance (p, jc69, k2p). Default k2p"),
     )
     bootstrap = fields.Integer(
         validate=validate.Range(min=0, max=trees.BOOTSTRAP_MAX),
-        metadata=_doc("An alignment's bootstrap replicates (a job: 202)"),
+        metadata=doc("An alignment's bootstrap replicates (a job: 202)"),
     )
     seed = fields.Integer(validate=validate.Range(min=0, max=trees.SEED_MAX))
     name = _name()
     experiment_id = fields.Integer(
         validate=validate.Range(min=1, max=ID_MAX),
-        metadata=_doc("The experiment the tree belongs to (its samples give tips factors)"),
+        metadata=doc("The experiment the tree belongs to (its samples give tips factors)"),
     )
 
 
 class TreeListQuerySchema(Schema):
     limit = fields.Integer(
-        load_default=100, validate=validate.Range(min=1, max=LIST_MAX), metadata=_doc("At most")
+        load_default=100, validate=validate.Range(min=1, max=LIST_MAX), metadata=doc("At most")
     )
     offset = fields.Integer(
-        load_default=0, validate=validate.Range(min=0, max=ID_MAX), metadata=_doc("Skip this many")
+        load_default=0, validate=validate.Range(min=0, max=ID_MAX), metadata=doc("Skip this many")
     )
 
 
@@ -260,7 +256,7 @@ class TreeQuerySchema(Schema):
     format = fields.String(
         load_default="json",
         validate=validate.OneOf(["json", *TREE_FORMATS]),
-        metadata=_doc("json (default), or the tree as a file: newick, nexus or phyloxml"),
+        metadata=doc("json (default), or the tree as a file: newick, nexus or phyloxml"),
     )
 
 
@@ -270,12 +266,12 @@ class RerootSchema(Schema):
     outgroup = fields.List(
         fields.String(validate=validate.Length(min=1, max=LABEL_MAX)),
         validate=validate.Length(min=1, max=trees.TAXA_MAX),
-        metadata=_doc("Tip labels (GET /trees/{id}/tips lists them)", example=["ancestor"]),
+        metadata=doc("Tip labels (GET /trees/{id}/tips lists them)", example=["ancestor"]),
     )
     midpoint = fields.Boolean(
         truthy={True},
         falsy={False},
-        metadata=_doc("true: root at the midpoint of the longest tip-to-tip path"),
+        metadata=doc("true: root at the midpoint of the longest tip-to-tip path"),
     )
     name = _name()
 
@@ -284,48 +280,48 @@ class RerootSchema(Schema):
 
 
 class TreeLinksSchema(Schema):
-    self = fields.String(metadata=_doc("This tree"))
-    tips = fields.String(metadata=_doc("Its tips' metadata"))
-    provenance = fields.String(metadata=_doc("Its provenance status"))
-    newick = fields.String(metadata=_doc("Download as Newick"))
-    nexus = fields.String(metadata=_doc("Download as Nexus"))
-    phyloxml = fields.String(metadata=_doc("Download as PhyloXML"))
-    reroot = fields.String(metadata=_doc("POST here to re-root it"))
-    parent = fields.String(allow_none=True, metadata=_doc("The tree it was re-rooted from"))
+    self = fields.String(metadata=doc("This tree"))
+    tips = fields.String(metadata=doc("Its tips' metadata"))
+    provenance = fields.String(metadata=doc("Its provenance status"))
+    newick = fields.String(metadata=doc("Download as Newick"))
+    nexus = fields.String(metadata=doc("Download as Nexus"))
+    phyloxml = fields.String(metadata=doc("Download as PhyloXML"))
+    reroot = fields.String(metadata=doc("POST here to re-root it"))
+    parent = fields.String(allow_none=True, metadata=doc("The tree it was re-rooted from"))
 
 
 class TreeSummarySchema(Schema):
-    id = fields.Integer(metadata=_doc("Tree id"))
-    name = fields.String(metadata=_doc("Name"))
-    description = fields.String(metadata=_doc("How it was made, in words"))
-    experiment_id = fields.Integer(allow_none=True, metadata=_doc("Its experiment, if any"))
+    id = fields.Integer(metadata=doc("Tree id"))
+    name = fields.String(metadata=doc("Name"))
+    description = fields.String(metadata=doc("How it was made, in words"))
+    experiment_id = fields.Integer(allow_none=True, metadata=doc("Its experiment, if any"))
     source = fields.String(
         validate=validate.OneOf(trees.SOURCES),
-        metadata=_doc("datasets, alignment, matrix, upload or reroot"),
+        metadata=doc("datasets, alignment, matrix, upload or reroot"),
     )
-    distance = fields.String(metadata=_doc("p, jc69, k2p, mash, or empty"))
-    method = fields.String(metadata=_doc("nj, upgma, wpgma, or empty (uploaded)"))
+    distance = fields.String(metadata=doc("p, jc69, k2p, mash, or empty"))
+    method = fields.String(metadata=doc("nj, upgma, wpgma, or empty (uploaded)"))
     params = fields.Dict(
-        metadata=_doc("Everything the build used: bootstrap, seed, k, sketch size, gaps…")
+        metadata=doc("Everything the build used: bootstrap, seed, k, sketch size, gaps…")
     )
-    sha256 = fields.String(metadata=_doc("SHA-256 of the Newick's UTF-8 bytes"))
-    tip_count = fields.Integer(metadata=_doc("Tips"))
-    parent_tree_id = fields.Integer(allow_none=True, metadata=_doc("Re-rooted from this tree"))
-    input_filename = fields.String(metadata=_doc("The uploaded file, if any"))
-    dataset_ids = fields.List(fields.Integer(), metadata=_doc("The datasets it was built from"))
-    created_by = fields.String(metadata=_doc("Who made it"))
-    created_at = fields.DateTime(metadata=_doc("When"))
+    sha256 = fields.String(metadata=doc("SHA-256 of the Newick's UTF-8 bytes"))
+    tip_count = fields.Integer(metadata=doc("Tips"))
+    parent_tree_id = fields.Integer(allow_none=True, metadata=doc("Re-rooted from this tree"))
+    input_filename = fields.String(metadata=doc("The uploaded file, if any"))
+    dataset_ids = fields.List(fields.Integer(), metadata=doc("The datasets it was built from"))
+    created_by = fields.String(metadata=doc("Who made it"))
+    created_at = fields.DateTime(metadata=doc("When"))
     links = fields.Nested(TreeLinksSchema)
 
 
 class TreeSchema(TreeSummarySchema):
     newick = fields.String(
-        metadata=_doc("The tree; internal node labels are bootstrap supports (0–100)")
+        metadata=doc("The tree; internal node labels are bootstrap supports (0–100)")
     )
     tips = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(allow_none=True),
-        metadata=_doc("Tip label → the dataset it stands for (null: none)"),
+        metadata=doc("Tip label → the dataset it stands for (null: none)"),
     )
 
 
@@ -337,17 +333,17 @@ class TreePageSchema(Schema):
 
 
 class FactorSchema(Schema):
-    key = fields.String(metadata=_doc("As in each tip's factors", example="spaceflight"))
-    label = fields.String(metadata=_doc("For people", example="Spaceflight"))
+    key = fields.String(metadata=doc("As in each tip's factors", example="spaceflight"))
+    label = fields.String(metadata=doc("For people", example="Spaceflight"))
 
 
 class TipSchema(Schema):
-    label = fields.String(metadata=_doc("The tip's label in the Newick"))
-    dataset_id = fields.Integer(allow_none=True, metadata=_doc("The dataset it stands for"))
+    label = fields.String(metadata=doc("The tip's label in the Newick"))
+    dataset_id = fields.Integer(allow_none=True, metadata=doc("The dataset it stands for"))
     factors = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
-        metadata=_doc(
+        metadata=doc(
             "Its sample's factors (empty when unknown): "
             + ", ".join(key for key, _label in trees.FACTORS),
             example={"spaceflight": "Space Flight", "gravity_g": "0", "time_point": "day 21"},
@@ -363,20 +359,20 @@ class TipsSchema(Schema):
 
 class TreeProvenanceSchema(Schema):
     tree_id = fields.Integer(required=True)
-    sha256 = fields.String(required=True, metadata=_doc("Of the Newick, as recorded"))
-    entity = fields.String(required=True, metadata=_doc("The record's entity", example="tree/7"))
+    sha256 = fields.String(required=True, metadata=doc("Of the Newick, as recorded"))
+    entity = fields.String(required=True, metadata=doc("The record's entity", example="tree/7"))
     status = fields.Nested(StatusSchema, required=True)
 
 
 class CompareSchema(Schema):
-    a = fields.Integer(metadata=_doc("The first tree"))
-    b = fields.Integer(metadata=_doc("The second tree"))
-    rf = fields.Integer(metadata=_doc("Robinson–Foulds distance (unrooted, on common tips)"))
-    max_rf = fields.Integer(metadata=_doc("Its largest possible value on these tips"))
-    normalized_rf = fields.Float(metadata=_doc("rf / max_rf (0: same topology)"))
-    common_tips = fields.Integer(metadata=_doc("Tips both trees have (the comparison's)"))
-    tips_a = fields.Integer(metadata=_doc("Tips of the first tree"))
-    tips_b = fields.Integer(metadata=_doc("Tips of the second tree"))
+    a = fields.Integer(metadata=doc("The first tree"))
+    b = fields.Integer(metadata=doc("The second tree"))
+    rf = fields.Integer(metadata=doc("Robinson–Foulds distance (unrooted, on common tips)"))
+    max_rf = fields.Integer(metadata=doc("Its largest possible value on these tips"))
+    normalized_rf = fields.Float(metadata=doc("rf / max_rf (0: same topology)"))
+    common_tips = fields.Integer(metadata=doc("Tips both trees have (the comparison's)"))
+    tips_a = fields.Integer(metadata=doc("Tips of the first tree"))
+    tips_b = fields.Integer(metadata=doc("Tips of the second tree"))
 
 
 # --- helpers ---------------------------------------------------------------------------------
