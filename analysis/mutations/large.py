@@ -357,6 +357,14 @@ def _mostly_before(spans: _Spans, at: int) -> int:
     return int(np.count_nonzero((after >= KEY - END_SKIP) & (before >= after)))
 
 
+def _mostly_after(spans: _Spans, at: int) -> int:
+    """The right flank's twins of :func:`_mostly_before`: reads through ``at`` with more of
+    their length after it, and at least KEY bases before."""
+    before = at - spans.starts
+    after = spans.ends - at
+    return int(np.count_nonzero((before >= KEY - END_SKIP) & (after > before)))
+
+
 def _frequency(junction_reads: int, spanning_reads: int) -> float:
     total = junction_reads + spanning_reads
     return round(junction_reads / total, 4) if total else 1.0
@@ -409,7 +417,7 @@ def events(pileup: Pileup, settings: Settings) -> tuple[list[Mutation], list[Unr
         )
         found_here = explained_here + mobs + partial
         if settings.polymorphism:
-            found_here = [_with_frequency(m, spans, depth, before) for m in found_here]
+            found_here = [_with_frequency(m, spans, depth, (before, after)) for m in found_here]
         calls += found_here + copies
     unique = {(m.kind, m.seq_id, m.position, m.size, m.repeat_name): m for m in calls}
     return list(unique.values()), unresolved
@@ -419,16 +427,16 @@ def _with_frequency(
     m: Mutation,
     spans: _Spans,
     depth: npt.NDArray[np.int32],
-    before: dict[int, Counter[tuple[str, int]]],
+    sites: tuple[dict[int, Counter[tuple[str, int]]], dict[int, Counter[tuple[str, int]]]],
 ) -> Mutation:
     """A large event's share of the population. A deletion: the coverage it leaves, over
-    the coverage beside it. An insertion: reads that run from the left flank into the
-    element against reads that run on through the same place (both anchored alike)."""
+    the coverage beside it. An insertion: reads that run from either flank into the
+    element against reads that run on through the same places (both anchored alike)."""
     if m.kind is Kind.DEL:
         first, stop = m.position - 1, m.position - 1 + m.size
         length = depth.size
         after = stop % length  # a deletion across a circular record's origin wraps
-        outside = (_median(depth, first - FLANK, first) + _median(depth, after, after + FLANK)) / 2
+        outside = _baseline(depth, first, after if stop > length else stop)
         if stop <= length:
             inside = _median(depth, first, stop)
         else:
@@ -436,9 +444,14 @@ def _with_frequency(
         share = 1.0 - inside / outside if outside > 0 else 1.0
         return replace(m, frequency=round(min(1.0, max(0.0, share)), 4))
     if m.kind is Kind.MOB:
+        before, after_ = sites
+        element = (m.repeat_name, m.strand)
         end = m.position - 1 + m.duplication_size  # where the left flank stops
-        into = before.get(end, Counter()).get((m.repeat_name, m.strand), 0)
-        return replace(m, frequency=_frequency(into, _mostly_before(spans, end)))
+        start = m.position - 1  # where the right flank starts
+        into = before.get(end, Counter()).get(element, 0)
+        out_of = after_.get(start, Counter()).get(element, 0)
+        through = _mostly_before(spans, end) + _mostly_after(spans, start)
+        return replace(m, frequency=_frequency(into + out_of, through))
     return m
 
 
