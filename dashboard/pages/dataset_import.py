@@ -13,6 +13,13 @@ The flow, each step in one place:
 3. The shared job panel follows the import job; when it succeeds the page opens the new
    dataset, when it fails its message (e.g. the line of a malformed FASTQ) shows beside the
    file field.
+
+Each step is its own callback (:func:`submit`, :func:`upload_reported`, :func:`import_ended`),
+writing the form's shared outputs with ``allow_duplicate``. They must stay apart: the panel's
+report is caused by the job id that :func:`upload_reported` writes, and Dash drops a callback
+that an update it caused would trigger again (a circular chain). When the panel's first look
+already found the job ended (a quick import), that report was its last, and a page that read
+it in the callback that wrote the job id never opened the dataset.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    ctx,
     dcc,
     html,
     no_update,
@@ -58,7 +64,7 @@ from dashboard.components.file_input import file_field
 from dashboard.components.frame import card, page_header
 from dashboard.components.job_progress import job_id_store, job_progress, job_state_store
 from dashboard.components.view_state import parse_int
-from dashboard.services import datasets, experiments, jobs, samples
+from dashboard.services import datasets, experiments, samples
 from dashboard.services.errors import InputError
 
 from . import _job_progress  # noqa: F401 - registers the progress panel's callbacks
@@ -445,22 +451,39 @@ def _file_problem(info: object) -> str | None:
     return None
 
 
-OUTPUTS = {
+def _again(outputs: Mapping[str, Output]) -> dict[str, Output]:
+    """``outputs`` for a further callback writing them (``allow_duplicate``)."""
+    return {
+        key: Output(o.component_id, o.component_property, allow_duplicate=True)
+        for key, o in outputs.items()
+    }
+
+
+# What every step may say on the form: problems beside the fields, and its Import button.
+FORM_OUTPUTS = {
     **forms.error_outputs(FORM),
     "derived_class": Output(DERIVED, "input_class_name"),
-    "start": Output(START, "data"),
-    "job": Output(job_id_store(JOB), "data"),
     "submit_disabled": Output(FORM.submit, "disabled"),
+}
+CHECK_OUTPUTS = {**FORM_OUTPUTS, "start": Output(START, "data")}
+EVENT_OUTPUTS = {**_again(FORM_OUTPUTS), "job": Output(job_id_store(JOB), "data")}
+JOB_OUTPUTS = {
+    **_again(FORM_OUTPUTS),
     "redirect": Output(REDIRECT, "href"),
     "upload_hidden": Output(UPLOAD, "hidden"),
+}
+FORM_STATES = {
+    **forms.field_states(FORM),
+    "derived": State(DERIVED, "value"),
+    "file_info": State(FILE_INFO, "data"),
 }
 DERIVED_CLASS = ""  # the checkboxes' class: "is-invalid" when the parents are refused
 
 
-def _unchanged(states: Mapping[str, Any]) -> dict[str, Any]:
-    """Every output left as it is (the form's, one per field, as lists)."""
+def _unchanged(outputs: Mapping[str, Output], states: Mapping[str, Any]) -> dict[str, Any]:
+    """Every one of ``outputs`` left as it is (the form's, one per field, as lists)."""
     controls, errors = len(states["control_ids"]), len(states["error_ids"])
-    return dict.fromkeys(OUTPUTS, no_update) | {
+    return dict.fromkeys(outputs, no_update) | {
         "invalid": [no_update] * controls,
         "feedback": [no_update] * errors,
         "feedback_class": [no_update] * errors,
@@ -468,12 +491,15 @@ def _unchanged(states: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _refused(
-    found: Mapping[str, str] | str, states: Mapping[str, Any], **extra: Any
+    outputs: Mapping[str, Output],
+    found: Mapping[str, str] | str,
+    states: Mapping[str, Any],
+    **extra: Any,
 ) -> dict[str, Any]:
     shown = forms.show_errors(found, states["control_ids"], states["error_ids"])
     bad_parents = isinstance(found, Mapping) and "derived_from" in found
     return (
-        _unchanged(states)
+        _unchanged(outputs, states)
         | shown
         | {
             "derived_class": "is-invalid" if bad_parents else DERIVED_CLASS,
@@ -483,9 +509,11 @@ def _refused(
     )
 
 
-def _cleared(states: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+def _cleared(
+    outputs: Mapping[str, Output], states: Mapping[str, Any], **extra: Any
+) -> dict[str, Any]:
     return (
-        _unchanged(states)
+        _unchanged(outputs, states)
         | forms.clear_errors(states["control_ids"], states["error_ids"])
         | {"derived_class": DERIVED_CLASS}
         | extra
@@ -505,13 +533,14 @@ def _check(states: Mapping[str, Any], clicks: int) -> dict[str, Any]:
     except InputError as exc:
         found = _problems(exc)
         if isinstance(found, str):
-            return _refused(found, states)
-        return _refused({**found, **problems}, states)
+            return _refused(CHECK_OUTPUTS, found, states)
+        return _refused(CHECK_OUTPUTS, {**found, **problems}, states)
     if problems:
-        return _refused(problems, states)
+        return _refused(CHECK_OUTPUTS, problems, states)
     info = states["file_info"]
     checked = details.as_dict()
     return _cleared(
+        CHECK_OUTPUTS,
         states,
         start={
             "nonce": clicks,
@@ -530,27 +559,20 @@ def _on_event(event: object, states: Mapping[str, Any]) -> dict[str, Any]:
         raise PreventUpdate
     kind = event.get("kind")
     if kind == "started" and isinstance(event.get("job_id"), int):
-        # A quick job may have ended already, and its panel's report can reach the page
-        # before this one: then this answer must carry the outcome, not clear it.
-        try:
-            job = jobs.get(current_db(), current_actor(), event["job_id"])
-        except InputError:  # not (or no longer) there: the panel will say so
-            return _cleared(states, job=event["job_id"], submit_disabled=True)
-        if job.is_finished:
-            ended = {"state": job.state, "error": job.error, "result": job.result}
-            return _on_job(ended, states) | {"job": event["job_id"]}
-        return _cleared(states, job=event["job_id"], submit_disabled=True)
+        # The panel follows the job from here; its report, even a first one that finds the
+        # job already ended, reaches :func:`import_ended`.
+        return _cleared(EVENT_OUTPUTS, states, job=event["job_id"], submit_disabled=True)
     if kind == "refused":
         errors = event.get("errors")
         if isinstance(errors, Mapping) and errors:
-            return _refused(fields_of(errors), states)
-        return _refused(
-            {FILE_FIELD: str(event.get("message") or "The upload was refused.")}, states
-        )
+            return _refused(EVENT_OUTPUTS, fields_of(errors), states)
+        message = str(event.get("message") or "The upload was refused.")
+        return _refused(EVENT_OUTPUTS, {FILE_FIELD: message}, states)
     if kind == "failed":
-        return _refused({FILE_FIELD: str(event.get("message") or "The upload failed.")}, states)
+        message = str(event.get("message") or "The upload failed.")
+        return _refused(EVENT_OUTPUTS, {FILE_FIELD: message}, states)
     if kind == "cancelled":
-        return _cleared(states, submit_disabled=False)
+        return _cleared(EVENT_OUTPUTS, states, submit_disabled=False)
     raise PreventUpdate
 
 
@@ -561,39 +583,45 @@ def _on_job(job: object, states: Mapping[str, Any]) -> dict[str, Any]:
     raw = job.get("result")
     result: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     if job.get("state") == "succeeded" and isinstance(result.get("dataset_id"), int):
-        return _unchanged(states) | {"redirect": f"{LIST_PATH}/{result['dataset_id']}?imported=1"}
+        href = f"{LIST_PATH}/{result['dataset_id']}?imported=1"
+        return _unchanged(JOB_OUTPUTS, states) | {"redirect": href}
     if job.get("state") in FAILED_STATES:
         message = str(job.get("error") or f"The import was {job.get('state')}.")
         # The bytes went with the failed import: the next Import sends the file again.
-        return _refused({FILE_FIELD: message}, states, upload_hidden=True)
+        return _refused(JOB_OUTPUTS, {FILE_FIELD: message}, states, upload_hidden=True)
     raise PreventUpdate
 
 
 @callback(
-    output=OUTPUTS,
-    inputs={
-        "clicks": Input(FORM.submit, "n_clicks"),
-        "event": Input(EVENT, "data"),
-        "job": Input(job_state_store(JOB), "data"),
-        "states": {
-            **forms.field_states(FORM),
-            "derived": State(DERIVED, "value"),
-            "file_info": State(FILE_INFO, "data"),
-        },
-    },
+    output=CHECK_OUTPUTS,
+    inputs={"clicks": Input(FORM.submit, "n_clicks"), "states": FORM_STATES},
     prevent_initial_call=True,
 )
-def submit(
-    clicks: int | None, event: object, job: object, states: dict[str, Any]
-) -> dict[str, Any]:
-    """Import pressed, the upload's outcome reported, or the import job's state changed."""
-    if ctx.triggered_id == EVENT:
-        return _on_event(event, states)
-    if ctx.triggered_id == FORM.submit and clicks:
-        return _check(states, clicks)
-    if isinstance(ctx.triggered_id, Mapping):  # the job panel's state store
-        return _on_job(job, states)
-    raise PreventUpdate
+def submit(clicks: int | None, states: dict[str, Any]) -> dict[str, Any]:
+    """Import pressed: check the details, hand them to upload.js."""
+    if not clicks:
+        raise PreventUpdate
+    return _check(states, clicks)
+
+
+@callback(
+    output=EVENT_OUTPUTS,
+    inputs={"event": Input(EVENT, "data"), "states": FORM_STATES},
+    prevent_initial_call=True,
+)
+def upload_reported(event: object, states: dict[str, Any]) -> dict[str, Any]:
+    """The upload's outcome reported by upload.js; a started import's job to the panel."""
+    return _on_event(event, states)
+
+
+@callback(
+    output=JOB_OUTPUTS,
+    inputs={"job": Input(job_state_store(JOB), "data"), "states": FORM_STATES},
+    prevent_initial_call=True,
+)
+def import_ended(job: object, states: dict[str, Any]) -> dict[str, Any]:
+    """The panel's report on the import job (not :func:`upload_reported`: see the module)."""
+    return _on_job(job, states)
 
 
 @callback(

@@ -156,6 +156,35 @@ def test_the_experiment_page_links_its_datasets(
 # --- the import form -----------------------------------------------------------------------
 
 
+TRIGGERS = {  # what changed → (that input, an output naming the callback it runs)
+    "submit": (f"{FORM}-submit.n_clicks", f"{FORM}-start.data"),
+    "event": (f"{FORM}-event.data", f"{_key(JOB_STATE | {'type': 'job-progress-id'})}.data"),
+    "job": (f"{_key(JOB_STATE)}.data", f"{FORM}-redirect.href"),
+}
+
+
+def _outputs_of(dep: dict[str, Any]) -> list[str]:
+    """A callback's outputs as "id.property" (without allow_duplicate's suffix)."""
+    return [part.split("@")[0] for part in dep["output"].strip(".").split("...")]
+
+
+def _resolved(spec: dict[str, Any], values: dict[str, Any] | None = None) -> Any:
+    """A dependency as the browser sends it (with its value from ``values`` when given):
+    a dict id parsed, an ALL pattern as the list of the form's ids."""
+    ident = json.loads(spec["id"]) if spec["id"].startswith("{") else spec["id"]
+    if not (isinstance(ident, dict) and ident.get("field") == ["ALL"]):
+        return {**spec, "id": ident, **({"value": values[spec["id"]]} if values else {})}
+    part = ident.get("part")
+    found = []
+    for name in ERROR_SLOTS if part else CONTROLS:
+        item: dict[str, Any] = {"id": _field(name, part), "property": spec["property"]}
+        if values:
+            given = values["fields"].get(name, "")
+            item["value"] = item["id"] if spec["property"] == "id" else given
+        found.append(item)
+    return found
+
+
 def _submit(
     client: FlaskClient,
     fields: dict[str, object],
@@ -166,44 +195,26 @@ def _submit(
     event: object = None,
     job: object = None,
 ) -> Any:
-    """Run the import page's callback as the browser does, as if ``trigger`` changed."""
-    dep = find_callback(client, f"{FORM}-start.data")
-    control_ids = [_field(name) for name in CONTROLS]
-    error_ids = [_field(name, "error") for name in ERROR_SLOTS]
-    outputs: list[Any] = [
-        [{"id": i, "property": "invalid"} for i in control_ids],
-        [{"id": i, "property": "children"} for i in error_ids],
-        [{"id": i, "property": "className"} for i in error_ids],
-        {"id": f"{FORM}-summary", "property": "children"},
-        {"id": f"{FORM}-derived", "property": "input_class_name"},
-        {"id": f"{FORM}-start", "property": "data"},
-        {"id": JOB_STATE | {"type": "job-progress-id"}, "property": "data"},
-        {"id": f"{FORM}-submit", "property": "disabled"},
-        {"id": f"{FORM}-redirect", "property": "href"},
-        {"id": f"{FORM}-upload", "property": "hidden"},
-    ]
-    inputs = [
-        {"id": f"{FORM}-submit", "property": "n_clicks", "value": 1},
-        {"id": f"{FORM}-event", "property": "data", "value": event},
-        {"id": JOB_STATE, "property": "data", "value": job},
-    ]
-    state: list[Any] = [
-        [{"id": i, "property": "value", "value": fields.get(i["field"], "")} for i in control_ids],
-        [{"id": i, "property": "id", "value": i} for i in control_ids],
-        [{"id": i, "property": "id", "value": i} for i in error_ids],
-        {"id": f"{FORM}-derived", "property": "value", "value": derived or []},
-        {"id": f"{FORM}-file-info", "property": "data", "value": file_info},
-    ]
-    changed = {
-        "submit": f"{FORM}-submit.n_clicks",
-        "event": f"{FORM}-event.data",
-        "job": f"{_key(JOB_STATE)}.data",
-    }[trigger]
+    """Run the import page's callback for ``trigger`` as the browser does."""
+    changed, output = TRIGGERS[trigger]
+    dep = find_callback(client, output)
+    outputs = []
+    for part in _outputs_of(dep):
+        ident, prop = part.rsplit(".", 1)
+        outputs.append(_resolved({"id": ident, "property": prop}))
+    values = {
+        f"{FORM}-submit": 1,
+        f"{FORM}-event": event,
+        _key(JOB_STATE): job,
+        f"{FORM}-derived": derived or [],
+        f"{FORM}-file-info": file_info,
+        "fields": fields,
+    }
     body = {
         "output": dep["output"],
         "outputs": outputs,
-        "inputs": inputs,
-        "state": state,
+        "inputs": [_resolved(i, values) for i in dep["inputs"]],
+        "state": [_resolved(i, values) for i in dep["state"]],
         "changedPropIds": [changed],
     }
     response = client.post(
@@ -339,6 +350,24 @@ def test_the_import_jobs_end_opens_the_dataset_or_names_the_problem(site: Site) 
     assert failed[f"{FORM}-upload"]["hidden"] is True  # its bytes are gone with the import
     assert f"{FORM}-redirect" not in failed
     assert _submit(sci, {}, trigger="job", job={"state": "running", "result": None}) == {}
+
+
+def test_the_panels_report_on_the_job_reaches_a_callback_that_did_not_start_it(
+    site: Site,
+) -> None:
+    """The import job's end must not be read by the callback that wrote its id: the panel's
+    report is caused by that id, and Dash drops a callback that an update it caused would
+    trigger again. A quick job ended by the panel's first look then never opened the dataset
+    (the page stayed on the form saying "Imported … as dataset N")."""
+    deps = site.client("sci").get("/_dash-dependencies").get_json()
+    job_id = f"{_key(JOB_STATE | {'type': 'job-progress-id'})}.data"
+    state = {"id": _key(JOB_STATE), "property": "data"}
+    writers = [d for d in deps if job_id in _outputs_of(d)]
+    readers = [d for d in deps if state in d["inputs"]]
+    assert len(writers) == 1, [d["output"] for d in writers]
+    assert len(readers) == 1, [d["output"] for d in readers]
+    assert writers[0]["output"] != readers[0]["output"]
+    assert f"{FORM}-redirect.href" in _outputs_of(readers[0])  # the reader opens the dataset
 
 
 def _arms(client: FlaskClient, experiment_id: object, arm_id: object) -> dict[str, Any]:
