@@ -51,6 +51,26 @@ def _points(page: Page) -> int:
     )
 
 
+def _overlapping_limit_words(page: Page, group: str) -> list[list[str]]:
+    """Pairs of a chart's limit words (line labels, edge notes) whose boxes intersect."""
+    found: list[list[str]] = page.evaluate(
+        """group => {
+          const gd = document.querySelector(`#mission-run-graph-${group} .js-plotly-plot`);
+          const boxes = [...gd.querySelectorAll('.shape-label-text, .annotation-text')]
+            .map(t => [t.textContent, t.getBoundingClientRect()]);
+          const out = [];
+          boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, s]) => {
+            if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) {
+              out.push([a, b]);
+            }
+          }));
+          return out;
+        }""",
+        group,
+    )
+    return found
+
+
 def _last_temperature(page: Page) -> float:
     return float(
         page.evaluate(
@@ -154,6 +174,24 @@ def test_operator_runs_a_run(
     page.fill(control("mission-run-limits", "warn_high"), f"{warn_high}")
     page.click("#mission-run-limits-submit")
     expect(page.locator("#mission-run-limits-result")).to_contain_text("saved")
+    # The chart draws the new line; the default limits far from the readings (warning low 2,
+    # critical low 0, critical high 50) are named in one note per edge, and no words are
+    # written over others, on a desktop or a phone (the walkthrough found the bottom note
+    # printed over "warning high 29").
+    chart = page.locator("#mission-run-graph-temperature")
+    expect(chart.locator(".shape-label-text")).to_contain_text(
+        f"warning high {warn_high:g}", timeout=CONTROLLER_S * 1000
+    )
+    expect(chart.locator(".annotation-text")).to_have_text(
+        ["▲ critical high 50 °C", "▼ warning low 2 · critical low 0 °C"]
+    )
+    assert not _overlapping_limit_words(page, "temperature")
+    desktop = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)  # the figure follows the window (responsive)
+    assert not _overlapping_limit_words(page, "temperature")
+    if desktop:
+        page.set_viewport_size(desktop)
     ack = page.locator("#mission-run-alarms").get_by_role("button", name="Acknowledge")
     expect(ack).to_be_visible(timeout=CONTROLLER_S * 1000)
     expect(page.locator("#mission-run-alarms")).to_contain_text("above the warning limit")

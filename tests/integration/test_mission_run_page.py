@@ -1,7 +1,9 @@
 """The run page laid out as the browser gets it (POST /_dash-update-component for the page
 content): a run whose device stopped answering shows the link-lost banner (the layout once
 failed there with a TypeError, a blank page), and a run without a centrifuge still has a
-target for every chart the live callbacks extend."""
+target for every chart the live callbacks extend. The temperature chart names the limits far
+from the readings in one note per edge, in a band of its own (they were once printed over a
+line's label)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlalchemy import delete, update
 
 from dashboard.models import DeviceRow, Run
 from dashboard.models.base import utcnow
+from dashboard.services.runs import LimitView
 from tests.integration.conftest import Site, call_callback
 from tests.integration.test_runs_api import Caller, _caller, ok
 
@@ -85,3 +88,33 @@ def test_a_lost_link_shows_its_banner(site: Site, chamber_only_run: int) -> None
     page = _layout(site, chamber_only_run)
     assert "Link lost: " in page
     assert "chamber-1 stopped answering" in page
+
+
+def test_limits_far_from_the_readings_get_one_note_per_edge_in_a_band_of_their_own(
+    site: Site,
+) -> None:
+    from dashboard.components.mission_limits import LABEL_PX, PLOT_PX
+    from dashboard.pages.mission_run import charts  # registers pages: after the app
+
+    # The walkthrough's chart: readings about 30 °C, warning high 29 drawn, the rest far off.
+    shown = charts.data_range([29.9, 30.1])
+    marks = charts.limit_marks(LimitView("temperature_c", 2.0, 29.0, 0.0, 50.0, 3, 10.0), shown)
+    span = charts.axis_span(shown, [marks], "normal")
+    drawn = charts.limit_layout([charts.AxisLimits("y", span, marks, "", "°C")])
+    assert [n["text"] for n in drawn.notes] == [
+        "▲ critical high 50 °C",
+        "▼ warning low 2 · critical low 0 °C",
+    ]
+    assert {n["x"] for n in drawn.notes} == {0}  # at the left; line labels at the right
+    (line,) = drawn.shapes
+    assert line["label"]["text"] == "warning high 29"
+    assert line["label"]["textposition"] == "end"
+    # The axis keeps a band free at each edge for its note: the line is above the bottom one,
+    # its label above the line, and the data stay clear of both bands.
+    low, high = drawn.include["y"]
+    band = (high - low) * LABEL_PX / PLOT_PX
+    assert low + band <= 29.0
+    assert line["label"]["yanchor"] == "bottom"
+    assert shown is not None
+    assert shown[0] >= low + band
+    assert shown[1] <= high - band

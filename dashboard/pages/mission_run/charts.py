@@ -13,6 +13,14 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.components.mission_limits import (
+    LABEL_FONT_PX,
+    LABEL_PX,
+    PLOT_PX,
+    LineLabel,
+    note_text,
+    place_labels,
+)
 from dashboard.components.theme import current_scheme, themed
 from dashboard.services import telemetry
 from dashboard.services.commands import ACKNOWLEDGED, VERIFIED, CommandView
@@ -196,9 +204,34 @@ def limit_marks(lim: LimitView | None, shown: tuple[float, float] | None) -> Lim
     return LimitMarks(tuple(lines), tuple(above), tuple(below))
 
 
-def _limit_shapes(marks: LimitMarks, axis: str) -> list[dict[str, Any]]:
-    """Dashed (warning) and dotted (critical) lines across the chart, labelled; the label's
-    text takes the figure's font colour, which follows the theme."""
+def _words(bounds: Sequence[tuple[str, float]]) -> str:
+    return " · ".join(f"{name} {value:g}" for name, value in bounds)
+
+
+def axis_span(
+    shown: tuple[float, float] | None, marks: Iterable[LimitMarks], rangemode: str
+) -> tuple[float, float] | None:
+    """The range Plotly's autorange gives an axis: the padded data (``shown``) and the lines.
+
+    >>> axis_span((28.4, 37.8), [LimitMarks((("warning high", 29.0),), (), ())], "normal")
+    (28.4, 37.8)
+    >>> axis_span((2.3, 22.4), [LimitMarks((("warning low", 0.5),), (), ())], "nonnegative")
+    (0.5, 22.4)
+    """
+    if shown is None:
+        return None
+    values = [*shown, *(value for m in marks for _name, value in m.lines)]
+    low, high = min(values), max(values)
+    if rangemode == "tozero":
+        low, high = min(low, 0.0), max(high, 0.0)
+    elif rangemode == "nonnegative":
+        low = max(low, 0.0)
+    return low, high
+
+
+def _line_shapes(marks: LimitMarks, axis: str) -> list[dict[str, Any]]:
+    """Dashed (warning) and dotted (critical) lines across the chart, unlabelled (the
+    labels are placed for all lines of a figure at once: :func:`limit_layout`)."""
     return [
         {
             "type": "line",
@@ -213,39 +246,107 @@ def _limit_shapes(marks: LimitMarks, axis: str) -> list[dict[str, Any]]:
                 "width": 1.2,
                 "dash": "dash" if "warning" in name else "dot",
             },
-            "label": {
-                "text": f"{name} {value:g}",
-                "textposition": "end",
-                "yanchor": "bottom" if "high" in name else "top",
-                "font": {"size": 10},
-            },
         }
         for name, value in marks.lines
     ]
 
 
-def _limit_notes(marks: LimitMarks, unit: str, prefix: str = "") -> list[dict[str, Any]]:
-    """Arrows at the top and bottom edge naming the limits outside the chart's range."""
-    notes = []
-    for bounds, arrow, y, anchor in ((marks.above, "▲", 1, "top"), (marks.below, "▼", 0, "bottom")):
-        if not bounds:
+@dataclass(frozen=True)
+class AxisLimits:
+    """What one series contributes to its figure's limit marks."""
+
+    axis: str  # "y" or "y2"
+    span: tuple[float, float] | None  # the axis' range (:func:`axis_span`)
+    marks: LimitMarks
+    prefix: str  # "CO₂ " in a chart of several series
+    unit: str
+    rangemode: str = "normal"
+
+
+@dataclass(frozen=True)
+class LimitLayout:
+    """A figure's limit marks: the lines (labelled), the edge notes, and the range each y
+    axis must include so that the notes have a band of their own (no data, no line)."""
+
+    shapes: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    include: dict[str, tuple[float, float]]
+
+
+def _note(text: str, side: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1 if side == "above" else 0,
+        "xanchor": "left",
+        "yanchor": "top" if side == "above" else "bottom",
+        "align": "left",
+        "showarrow": False,
+        "font": {"size": LABEL_FONT_PX},
+        "name": f"limits {side}",
+    }
+
+
+def _with_bands(
+    span: tuple[float, float], top: float, bottom: float, rangemode: str
+) -> tuple[float, float]:
+    """``span`` widened by bands of ``top`` and ``bottom`` (fractions of the whole range).
+
+    >>> _with_bands((10.0, 20.0), 0.25, 0.25, "normal")
+    (0.0, 30.0)
+    >>> _with_bands((1.0, 20.0), 0.0, 0.2, "nonnegative")
+    (0.0, 20.0)
+    """
+    whole = (span[1] - span[0]) / max(0.2, 1.0 - top - bottom)
+    low, high = span[0] - bottom * whole, span[1] + top * whole
+    return (max(low, 0.0) if rangemode == "nonnegative" and span[0] >= 0 else low), high
+
+
+def limit_layout(found: Sequence[AxisLimits]) -> LimitLayout:
+    """A figure's limit marks, no words over others: the limits beyond the readings are
+    named in ONE note per edge (▲ top, ▼ bottom, at the left), in a band of the plot the axes
+    leave empty for it; the drawn lines' labels sit at the right, one shared by lines too
+    close for a label each, on the side of the line with room (:func:`place_labels`)."""
+    notes: list[dict[str, Any]] = []
+    band = {"above": 0.0, "below": 0.0}
+    for side, arrow in (("above", "▲"), ("below", "▼")):
+        parts = [
+            f"{item.prefix}{_words(getattr(item.marks, side))} {item.unit}".rstrip()
+            for item in found
+            if getattr(item.marks, side)
+        ]
+        if parts:
+            text = note_text(parts, arrow)
+            band[side] = (text.count("<br>") + 1) * LABEL_PX
+            notes.append(_note(text, side))
+    include: dict[str, tuple[float, float]] = {}
+    shapes: list[dict[str, Any]] = []
+    lines: list[LineLabel] = []
+    for item in found:
+        if item.span is None:
             continue
-        words = " · ".join(f"{name} {value:g}" for name, value in bounds)
-        notes.append(
-            {
-                "text": f"{arrow} {prefix}{words} {unit}".rstrip(),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 1,
-                "y": y,
-                "xanchor": "right",
-                "yanchor": anchor,
-                "showarrow": False,
-                "font": {"size": 10},
-                "opacity": 0.85,
-            }
+        low, high = include.setdefault(
+            item.axis,
+            _with_bands(
+                item.span, band["above"] / PLOT_PX, band["below"] / PLOT_PX, item.rangemode
+            ),
         )
-    return notes
+        shapes += _line_shapes(item.marks, item.axis)
+        for name, value in item.marks.lines:
+            px = PLOT_PX * (value - low) / (high - low) if high > low else PLOT_PX / 2
+            lines.append(LineLabel(px, item.prefix, f"{name} {value:g}", "high" in name))
+    for placed in place_labels(lines, band["above"], band["below"]):
+        shapes[placed.index] = shapes[placed.index] | {
+            "label": {
+                "text": placed.text,
+                "textposition": "end",
+                "yanchor": "bottom" if placed.is_above else "top",
+                "font": {"size": LABEL_FONT_PX},
+            }
+        }
+    return LimitLayout(shapes, notes, include)
 
 
 def limits_text(marks: LimitMarks, unit: str) -> str:
@@ -415,30 +516,28 @@ def load(
                     line={"color": SETPOINT_COLOUR, "width": 1.4, "shape": "hv", "dash": "dash"},
                 )
             )
-        shapes: list[Any] = []
-        notes: list[dict[str, Any]] = []
+        found_limits: list[AxisLimits] = []
         words: list[str] = []
         layout: dict[str, Any] = {}
         for key, axis in axes.items():
             if not axis.names:
                 continue
             shown = data_range(axis.values)
-            for name in axis.names:
-                marks = limit_marks(limits.get(name), shown)
-                prefix = f"{short_label(name, name)} " if len(group.series) > 1 else ""
-                shapes += _limit_shapes(marks, key)
-                notes += _limit_notes(marks, units.get(name, ""), prefix)
-                if limits_text(marks, units.get(name, "")):
-                    words.append("limits " + limits_text(marks, units.get(name, "")))
+            rangemode = _rangemode(axis.names)
+            axis_marks = [limit_marks(limits.get(name), shown) for name in axis.names]
+            span = axis_span(shown, axis_marks, rangemode)
+            for name, label, marks in zip(axis.names, axis.labels, axis_marks, strict=True):
+                prefix = f"{label} " if len(group.series) > 1 else ""
+                unit = units.get(name, "")
+                found_limits.append(AxisLimits(key, span, marks, prefix, unit, rangemode))
+                if limits_text(marks, unit):
+                    words.append(f"{prefix}limits {limits_text(marks, unit)}")
             settings: dict[str, Any] = {
                 "title": {"text": _axis_title(" / ".join(axis.labels), axis.unit), "standoff": 4},
-                "rangemode": _rangemode(axis.names),
+                "rangemode": rangemode,
                 "automargin": True,
                 "nticks": 6,
             }
-            if shown is not None:
-                # Autorange still follows new points; this keeps a margin around the data.
-                settings["autorangeoptions"] = {"include": list(shown)}
             if group.secondary:  # two axes: each coloured as its series, ticks of its own
                 colour = SERIES_COLOURS[0 if key == "y" else len(group.primary)]
                 settings |= {"tickfont": {"color": colour}, "title_font": {"color": colour}}
@@ -451,6 +550,13 @@ def load(
                     "tickmode": "auto",
                 }
             layout["yaxis2" if key == "y2" else "yaxis"] = settings
+        drawn_limits = limit_layout(found_limits)
+        for key, (low, high) in drawn_limits.include.items():
+            # Autorange still follows new points; this keeps a margin around the data (and
+            # the notes' bands).
+            layout["yaxis2" if key == "y2" else "yaxis"]["autorangeoptions"] = {
+                "include": [low, high]
+            }
         has_legend = len(figure.data) > 1
         figure.update_layout(
             layout,
@@ -466,8 +572,8 @@ def load(
                 "bgcolor": "rgba(0,0,0,0)",
             },
             xaxis={"type": "date", "nticks": 5, "automargin": True, "title": {"text": None}},
-            shapes=shapes,
-            annotations=notes,
+            shapes=drawn_limits.shapes,
+            annotations=drawn_limits.notes,
             uirevision=f"{run.id}-{group.key}",
             hovermode="x unified",
         )
