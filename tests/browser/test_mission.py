@@ -211,6 +211,11 @@ def test_operator_runs_a_run(
         "completed", timeout=CONTROLLER_S * 1000
     )
     expect(page.get_by_role("button", name="Resume")).to_be_disabled()
+    # The alert said the stop was queued; once it is done it says how it ended instead.
+    alert = page.locator("#mission-run-command-alert")
+    expect(alert).to_contain_text("Stop done (command #")
+    expect(alert).to_contain_text("The run is completed.")
+    expect(alert).not_to_contain_text("queued")
     screenshot(page, "mission_run_completed")
 
 

@@ -3,7 +3,8 @@ content): a run whose device stopped answering shows the link-lost banner (the l
 failed there with a TypeError, a blank page), and a run without a centrifuge still has a
 target for every chart the live callbacks extend. The temperature chart names the limits far
 from the readings in one note per edge, in a band of its own (they were once printed over a
-line's label)."""
+line's label), and the command alert gives way to the outcome once the command is done (it
+once said "Stop queued" after the run had completed)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, update
 
-from dashboard.models import DeviceRow, Run
+from dashboard.models import DeviceRow, Run, RunCommand
 from dashboard.models.base import utcnow
+from dashboard.services import commands
 from dashboard.services.runs import LimitView
 from tests.integration.conftest import Site, call_callback
 from tests.integration.test_runs_api import Caller, _caller, ok
@@ -88,6 +90,45 @@ def test_a_lost_link_shows_its_banner(site: Site, chamber_only_run: int) -> None
     page = _layout(site, chamber_only_run)
     assert "Link lost: " in page
     assert "chamber-1 stopped answering" in page
+
+
+def _command(run_id: int, kind: str, stage: str, detail: str) -> RunCommand:
+    row = commands.new_command(
+        run_id, kind, source="user", requested_by="oper", at=utcnow(), args={}
+    )
+    commands.stamp(row, stage, detail)
+    return row
+
+
+def _command_done(site: Site, run_id: int, command_id: int) -> dict[str, object] | None:
+    values = {
+        "mission-run-seen.data": {"run": "changed"},
+        "mission-run-command-watch.data": {"id": command_id},
+        "mission-run-id.data": run_id,
+    }
+    response = call_callback(site.client("oper"), "mission-run-command-watch.data@", values)
+    if response.status_code == 204:  # PreventUpdate: nothing to say yet
+        return None
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    found: dict[str, object] = response.get_json()["response"]
+    return found
+
+
+def test_the_command_alert_gives_way_to_the_outcome(site: Site, chamber_only_run: int) -> None:
+    with site.db.begin() as s:
+        waiting = _command(chamber_only_run, "abort", "awaiting_approval", "")
+        done = _command(chamber_only_run, "stop", "verified", "every device reports idle")
+        s.add_all([waiting, done])
+        s.flush()
+        waiting_id, done_id = waiting.id, done.id
+        s.execute(update(Run).where(Run.id == chamber_only_run).values(state="completed"))
+    assert _command_done(site, chamber_only_run, waiting_id) is None  # still on its way
+    answer = json.dumps(_command_done(site, chamber_only_run, done_id), ensure_ascii=False)
+    assert f"Stop done (command #{done_id}): every device reports idle." in answer
+    assert "The run is completed." in answer
+    assert '"mission-run-command-watch": {"data": null}' in answer  # watched no more
+    with site.db.begin() as s:
+        s.execute(delete(RunCommand).where(RunCommand.id.in_((waiting_id, done_id))))
 
 
 def test_limits_far_from_the_readings_get_one_note_per_edge_in_a_band_of_their_own(

@@ -22,6 +22,7 @@ from dashboard.components.forms import (
     field_values,
     show_errors,
 )
+from dashboard.components.mission_commands import command_outcome
 from dashboard.components.theme import current_scheme, themed
 from dashboard.components.timestamp import timestamp
 from dashboard.components.view_state import parse_int
@@ -243,6 +244,7 @@ def refresh(
         "alert": Output(ids.COMMAND_ALERT, "children"),
         "action": Output(ids.ACTION, "data", allow_duplicate=True),
         "modal": Output(ids.ABORT_MODAL, "is_open"),
+        "watch": Output(ids.COMMAND_WATCH, "data"),
     },
     inputs={
         "_clicks": Input(ids.pattern(ids.COMMAND_KIND), "n_clicks"),
@@ -265,20 +267,50 @@ def lifecycle(
     if not _clicked() or not isinstance(run_id, int) or trigger is None:
         raise PreventUpdate
     if trigger == ids.ABORT_CANCEL:
-        return {"alert": no_update, "action": no_update, "modal": False}
+        return {"alert": no_update, "action": no_update, "modal": False, "watch": no_update}
     kind = "abort" if trigger == ids.ABORT_CONFIRM else trigger["kind"]
     if trigger != ids.ABORT_CONFIRM and kind == "abort":
-        return {"alert": None, "action": no_update, "modal": True}
+        return {"alert": None, "action": no_update, "modal": True, "watch": no_update}
     try:
         done = commands.submit(current_db(), current_actor(), current_catalog(), run_id, kind)
     except ServiceError as exc:
-        return {"alert": error_alert(exc), "action": no_update, "modal": False}
+        return {"alert": error_alert(exc), "action": no_update, "modal": False, "watch": None}
     text = (
         f"{kind.capitalize()} requested (command #{done.id}): a second operator must approve it."
         if done.stage == commands.AWAITING_APPROVAL
         else f"{kind.capitalize()} queued (command #{done.id}); the controller sends it next."
     )
-    return {"alert": success_alert(text), "action": (action or 0) + 1, "modal": False}
+    return {
+        "alert": success_alert(text),
+        "action": (action or 0) + 1,
+        "modal": False,
+        "watch": {"id": done.id},
+    }
+
+
+@callback(
+    output={
+        "alert": Output(ids.COMMAND_ALERT, "children", allow_duplicate=True),
+        "watch": Output(ids.COMMAND_WATCH, "data", allow_duplicate=True),
+    },
+    inputs={"_seen": Input(ids.RUN_SEEN, "data")},
+    state={"watch": State(ids.COMMAND_WATCH, "data"), "run_id": State(ids.RUN_ID, "data")},
+    prevent_initial_call=True,
+)
+def command_done(_seen: object, watch: object, run_id: object) -> dict[str, Any]:
+    """Once the command the alert says is queued (or waiting for approval) is done, say how
+    it ended instead, and stop watching it. Runs when the panels' refresh saw a change."""
+    watched = watch.get("id") if isinstance(watch, dict) else None
+    if not isinstance(watched, int) or not isinstance(run_id, int):
+        raise PreventUpdate
+    db = current_db()
+    found = next((c for c in commands.list_commands(db, run_id) if c.id == watched), None)
+    if found is None:  # gone from the history's window: nothing true left to say
+        return {"alert": None, "watch": None}
+    outcome = command_outcome(found, runs.get_run(db, run_id).state)
+    if outcome is None:
+        raise PreventUpdate
+    return {"alert": outcome, "watch": None}
 
 
 @callback(

@@ -25,6 +25,8 @@ RUN_SEEN = "mission-run-seen"  # dcc.Store: fingerprints of what the panels show
 # Commands (operators only)
 COMMAND_KIND = "mission-run-command"  # pattern: {"type": COMMAND_KIND, "kind": "start"}
 COMMAND_ALERT = "mission-run-command-alert"
+# dcc.Store: {"id": 5} of the command the alert says is on its way (its outcome replaces it)
+COMMAND_WATCH = "mission-run-command-watch"
 ABORT_MODAL = "mission-run-abort-modal"
 ABORT_CONFIRM = "mission-run-abort-confirm"
 ABORT_CANCEL = "mission-run-abort-cancel"

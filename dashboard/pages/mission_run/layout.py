@@ -405,6 +405,7 @@ def _controls_card(cat: Catalog, run: RunView) -> dbc.Card:
         [
             _command_buttons(run),
             html.Div(id=ids.COMMAND_ALERT, className="mt-2", **{"aria-live": "polite"}),
+            dcc.Store(id=ids.COMMAND_WATCH, data=None),
             _abort_modal(),
             html.Hr(),
             html.H2("Setpoint", className="h6"),
