@@ -188,8 +188,10 @@ def tree_info(
     status: ProvenanceStatus | None,
     tree_href: Any,
     parent_name: str | None = None,
+    provenance_id: str | None = None,
 ) -> html.Dl:
-    """Name, how built, tips, inputs, parent, provenance, creator: the tree's facts."""
+    """Name, how built, tips, inputs, parent, provenance, creator: the tree's facts
+    (``provenance_id``: the id of the badge's holder, for a page that keeps it current)."""
     facts = [
         _fact("How built", tree.describe()),
         _fact("Tips", f"{tree.tip_count:,}"),
@@ -218,7 +220,8 @@ def tree_info(
     params = {k: v for k, v in tree.params.items() if k in ("seed", "k", "sketch_size", "gaps")}
     if params:
         facts.append(_fact("Parameters", ", ".join(f"{k} {v}" for k, v in params.items())))
-    facts.append(_fact("Provenance", provenance_badge(status)))
+    holder: dict[str, Any] = {"id": provenance_id} if provenance_id else {}
+    facts.append(_fact("Provenance", html.Span(provenance_badge(status), **holder)))
     facts.append(
         _fact(
             "Created",

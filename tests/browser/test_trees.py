@@ -1,7 +1,8 @@
 """The Trees page in the browser: a scientist builds a tree from datasets (flight lines,
 ground controls and their ancestor), colours it by Spaceflight, re-roots it on the ancestor
 by clicking its tip, copies the URL into a new tab and sees the same view, and downloads the
-Newick, which parses and holds every tip. A 2,500-tip upload stays responsive. axe finds no
+Newick, which parses and holds every tip; its provenance turns Anchored in the About card
+and the list while the page stays open. A 2,500-tip upload stays responsive. axe finds no
 serious violation on the build form and on a populated tree view (coloured, with support
 values, a search and a comparison), light and dark, on a desktop and a phone, where the
 labels fit, the modebar keeps off the legend and the page never scrolls sideways."""
@@ -174,6 +175,16 @@ def test_a_scientist_builds_colours_reroots_shares_and_downloads_a_tree(
     wait_for_dash(page)
     tree_id = int(page.url.split("tree=")[1].split("&")[0])
     expect(page.locator("#trees-info")).to_contain_text("100 bootstrap replicates")
+    # Its provenance follows the ledger while the page stays open: the About card and the
+    # list turn Anchored together once its batch is anchored, without a reload (the card
+    # once kept saying Pending).
+    badge = page.locator("#trees-info-provenance [data-provenance]")
+    expect(badge).to_have_attribute("data-provenance", "anchored", timeout=60_000)
+    row = page.locator(
+        f"#trees-list-grid .ag-center-cols-container .ag-row[row-id='{tree_id}'] "
+        "[col-id='provenance']"
+    )
+    expect(row).to_have_text("Anchored")
     expect(page.locator("h2.msg-tree-name")).to_have_text("Flight and ground lines")
 
     # Colour by Spaceflight: a legend of the three groups, and the colour in the URL.

@@ -1,7 +1,8 @@
 """The Trees page without a browser: who may open it and build, and its callbacks driven the
 way the browser drives them (POST /_dash-update-component): build from datasets, upload a
 tree, draw it coloured and searched, pick a node and re-root there, keep the view in the
-URL, download it; bad URLs and bad input handled."""
+URL, download it; bad URLs and bad input handled. The About card and the list follow a
+tree's provenance from pending to anchored while the page is open."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from typing import Any
 import pytest
 from Bio import Phylo
 from flask.testing import FlaskClient
+from sqlalchemy import delete, select, update
+
+from dashboard.models import LedgerBatch, ProvenanceRecord
+from dashboard.models.base import utcnow
 
 from .conftest import Site, call_callback, find_callback
 
@@ -620,3 +625,109 @@ def test_compare_with_another_tree_says_how_they_differ_and_goes_into_the_url(
     opened = _layout(rev, "/trees", f"?tree={tree['id']}&compare={same}")
     assert "Same topology" in opened
     assert "Compare with another tree" in opened
+
+
+# --- provenance that changes while the page is open ------------------------------------------
+
+
+def _follow(client: FlaskClient, watch: object, tree_id: int) -> dict[str, Any]:
+    values = {
+        "trees-provenance-tick.n_intervals": 1,
+        "trees-provenance-watch.data": watch,
+        "trees-tree.data": tree_id,
+    }
+    status, payload = _run(
+        client, "trees-info-provenance.children", values, "trees-provenance-tick.n_intervals"
+    )
+    assert status == 200, payload
+    return payload
+
+
+def _props(tree: Any, component_id: str) -> dict[str, Any]:
+    """The props of the component ``component_id`` in a serialised layout ({} if absent)."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return dict(tree["props"])
+        children = tree.values()
+    elif isinstance(tree, list):
+        children = tree
+    else:
+        return {}
+    for child in children:
+        found = _props(child, component_id)
+        if found:
+            return found
+    return {}
+
+
+def _anchor_alone(site: Site, tree_id: int) -> int:
+    """Put the tree's record alone in an anchored batch (its root is the leaf), as the
+    anchoring worker would once the batch's block is mined."""
+    with site.db.begin() as s:
+        row = s.scalars(select(ProvenanceRecord).where(ProvenanceRecord.tree_id == tree_id)).one()
+        batch = LedgerBatch(
+            root=row.leaf,
+            leaf_count=1,
+            manifest=[row.leaf],
+            manifest_sha256="0" * 64,
+            state="anchored",
+            chain_id=1337,
+            tx_hash="0x" + "cd" * 32,
+            block_number=7,
+            block_time=utcnow(),
+            submitter="0x" + "ab" * 20,
+        )
+        s.add(batch)
+        s.flush()
+        row.batch_id, row.proof = batch.id, []
+        return batch.id
+
+
+def test_the_about_card_and_the_list_follow_the_ledger_while_the_page_is_open(
+    site: Site,
+) -> None:
+    # The walkthrough: the About card said Pending after the tree had been anchored.
+    sci = site.client("sci")
+    tree_id = _upload_newick(sci, "((A:1,B:2)90:0.5,(C:1,D:1)80:0.5,E:3);", "Soon anchored")
+    shown = json.loads(_layout(sci, "/trees", f"?tree={tree_id}"))
+    assert _props(shown, "trees-info-provenance")
+    assert _props(shown, "trees-provenance-watch")["data"][str(tree_id)] == "pending"
+    assert _props(shown, "trees-provenance-tick")["disabled"] is False
+
+    # Nothing changed yet: nothing is redrawn, the page keeps asking.
+    payload = _follow(sci, {str(tree_id): "pending"}, tree_id)
+    assert "trees-list-grid" not in payload
+    assert "trees-info-provenance" not in payload
+    assert payload["trees-provenance-tick"]["disabled"] is False
+
+    batch_id = _anchor_alone(site, tree_id)
+    try:
+        answer = sci.get(f"/api/v1/trees/{tree_id}/provenance").get_json()
+        assert answer["status"]["state"] == "anchored", answer
+        # Anchored: the list's row and the About card say so in the same answer, and the
+        # page stops asking (nothing else is settling).
+        payload = _follow(sci, {str(tree_id): "pending"}, tree_id)
+        (row,) = payload["trees-list-grid"]["rowTransaction"]["update"]
+        assert row["id"] == tree_id
+        assert row["provenance"] == "Anchored"
+        assert row["provenance_states"] == ["anchored"]
+        badge = json.dumps(payload["trees-info-provenance"]["children"])
+        assert '"data-provenance": "anchored"' in badge
+        assert "Anchored" in badge
+        assert payload["trees-provenance-watch"]["data"] == {}
+        assert payload["trees-provenance-tick"]["disabled"] is True
+        # Another tree anchored while a different one is shown: its row only.
+        payload = _follow(sci, {str(tree_id): "pending"}, tree_id + 10_000)
+        assert payload["trees-list-grid"]["rowTransaction"]["update"][0]["id"] == tree_id
+        assert "trees-info-provenance" not in payload
+        # Hand-made watches are ignored, not trusted.
+        payload = _follow(sci, {"x": "pending", "-3": "pending"}, tree_id)
+        assert payload["trees-provenance-tick"]["disabled"] is True
+    finally:
+        with site.db.begin() as s:
+            s.execute(
+                update(ProvenanceRecord)
+                .where(ProvenanceRecord.tree_id == tree_id)
+                .values(batch_id=None, proof=None)
+            )
+            s.execute(delete(LedgerBatch).where(LedgerBatch.id == batch_id))

@@ -23,6 +23,7 @@ from dash import (
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon
 from dashboard.components.grid import register_grid
+from dashboard.components.provenance_badge import provenance_badge
 from dashboard.components.tree_drawing import NodeFacts, clade_tips, search_clade
 from dashboard.components.tree_state import (
     TreeQuery,
@@ -39,7 +40,14 @@ from dashboard.services import trees
 from dashboard.services.errors import InputError, ServiceError
 
 from . import ids
-from .layout import FACTOR_KEYS, LIST_SPEC, comparison, drawing_of, search_text
+from .layout import (
+    FACTOR_KEYS,
+    LIST_SPEC,
+    comparison,
+    drawing_of,
+    provenance_news,
+    search_text,
+)
 
 register_grid(LIST_SPEC)
 
@@ -233,6 +241,30 @@ def compare(other: object, tree_id: object) -> dict[str, Any]:
     return {
         "result": comparison(shown, chosen),
         "url": str(chosen) if chosen is not None else None,
+    }
+
+
+@callback(
+    output={
+        "rows": Output(ids.LIST_IDS.grid, "rowTransaction"),
+        "badge": Output(ids.INFO_PROVENANCE, "children"),
+        "watch": Output(ids.PROVENANCE_WATCH, "data"),
+        "off": Output(ids.PROVENANCE_TICK, "disabled"),
+    },
+    inputs={"_tick": Input(ids.PROVENANCE_TICK, "n_intervals")},
+    state={"watch": State(ids.PROVENANCE_WATCH, "data"), "tree_id": State(ids.TREE, "data")},
+    prevent_initial_call=True,
+)
+def follow_provenance(_tick: object, watch: object, tree_id: object) -> dict[str, Any]:
+    """Keep the provenance of the list and of the About card as the ledger has it: a pending
+    tree turns anchored in both at once; stop asking once nothing is settling."""
+    news = provenance_news(watch)
+    shown = parse_int(str(tree_id), minimum=1, maximum=ID_MAX)
+    return {
+        "rows": {"update": news.rows} if news.rows else no_update,
+        "badge": provenance_badge(news.changed[shown]) if shown in news.changed else no_update,
+        "watch": news.watch if news.watch != watch else no_update,
+        "off": not news.watch,
     }
 
 

@@ -30,6 +30,11 @@ SELECTED = "trees-selected"  # dcc.Store: stable id of the selected node, or Non
 CLICKED = "trees-clicked"  # dcc.Store: stable id of the node last clicked in the figure
 MESSAGE = "trees-message"
 INFO = "trees-info"
+INFO_PROVENANCE = "trees-info-provenance"  # the About card's provenance badge
+# Provenance that changes by itself (a pending record gets anchored): the About card and the
+# list follow it until it settles.
+PROVENANCE_WATCH = "trees-provenance-watch"  # dcc.Store: {tree id: state} still settling
+PROVENANCE_TICK = "trees-provenance-tick"  # dcc.Interval, off when nothing settles
 
 # Comparing with another saved tree (Robinson–Foulds).
 COMPARE = "trees-compare"  # select: another tree's id or ""

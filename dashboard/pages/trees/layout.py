@@ -6,7 +6,8 @@ one. Built from the URL (``layout(**query)``) and the services only.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -40,8 +41,8 @@ from dashboard.components.tree_views import (
     tree_info,
     tree_rows,
 )
-from dashboard.components.view_state import GridView, Sort
-from dashboard.services import datasets, experiments, policy, trees
+from dashboard.components.view_state import GridView, Sort, parse_int
+from dashboard.services import datasets, experiments, policy, provenance, trees
 from dashboard.services.errors import NotFound, ServiceError
 from dashboard.services.policy import Action
 
@@ -70,6 +71,11 @@ PICK_SPEC = GridSpec(ids.PICK_IDS, PICK_COLUMNS, label="datasets")
 FACTOR_KEYS = tuple(key for key, _label in trees.FACTORS)
 FACTOR_LABELS = dict(trees.FACTORS)
 LIST_LIMIT = 500
+ID_MAX = 2**31 - 1
+# Provenance states that change by themselves (the batch is anchored and confirmed; a failed
+# anchoring is retried): the page follows them until they settle, every PROVENANCE_MS.
+SETTLING_STATES = frozenset({provenance.PENDING, provenance.FAILED})
+PROVENANCE_MS = 4_000
 TREE_EXTENSIONS = (".nwk", ".newick", ".tree", ".tre", ".treefile", ".nex", ".nexus", ".xml")
 OTHER_EXTENSIONS = (".fasta", ".fa", ".fas", ".aln", ".phy", ".phylip", ".csv", ".tsv", ".dist")
 PAGE_UPLOAD_MAX = 25 * 2**20  # bytes a file may have through the page (the API takes more)
@@ -398,7 +404,11 @@ def _stores(tree: trees.TreeView, q: TreeQuery) -> list[dcc.Store]:
 
 
 def _tree_view(
-    tree: trees.TreeView, q: TreeQuery, may: bool, others: list[trees.TreeView]
+    tree: trees.TreeView,
+    q: TreeQuery,
+    may: bool,
+    others: list[trees.TreeView],
+    status: provenance.Status,
 ) -> html.Div:
     db = current_db()
     drawing = drawing_of(tree, q)
@@ -409,9 +419,8 @@ def _tree_view(
             parent_name = trees.get_tree(db, tree.parent_tree_id).name
         except NotFound:
             parent_name = None
-    status = trees.status(db, tree, required_confirmations())
     info = card(
-        tree_info(tree, status, href, parent_name),
+        tree_info(tree, status, href, parent_name, provenance_id=ids.INFO_PROVENANCE),
         header=[icon("info-circle", "me-2"), "About this tree"],
         class_name="mb-3",
     )
@@ -528,7 +537,10 @@ def _trees_view(query: dict[str, Any], may: bool) -> list[Any]:
         q = TreeQuery(tree=None, shape=q.shape, lengths=q.lengths, colour=q.colour)
     if q.compare == tree.id:
         q = replace(q, compare=None)
-    statuses = {t.id: trees.status(db, t, required_confirmations()) for t in found}
+    required = required_confirmations()
+    statuses = {t.id: trees.status(db, t, required) for t in found}
+    if tree.id not in statuses:  # an older tree than the list holds
+        statuses[tree.id] = trees.status(db, tree, required)
     rows = tree_rows(found, statuses, href)
     notice = (
         dbc.Alert(
@@ -537,7 +549,63 @@ def _trees_view(query: dict[str, Any], may: bool) -> list[Any]:
         if missing
         else None
     )
-    return [notice, _tree_view(tree, q, may, found), _list(rows, query)]
+    return [
+        notice,
+        _tree_view(tree, q, may, found, statuses[tree.id]),
+        _list(rows, query),
+        *_provenance_followers(statuses),
+    ]
+
+
+# --- provenance that changes while the page is open --------------------------------------------
+
+
+def settling(statuses: Mapping[int, provenance.Status]) -> dict[str, str]:
+    """The trees whose provenance may still change by itself (a pending record gets
+    anchored; a failed anchoring is retried): id (as text, a JSON key) -> state now."""
+    return {str(k): v.state for k, v in statuses.items() if v.state in SETTLING_STATES}
+
+
+def _provenance_followers(statuses: Mapping[int, provenance.Status]) -> list[Any]:
+    watch = settling(statuses)
+    return [
+        dcc.Store(id=ids.PROVENANCE_WATCH, data=watch),
+        dcc.Interval(id=ids.PROVENANCE_TICK, interval=PROVENANCE_MS, disabled=not watch),
+    ]
+
+
+@dataclass(frozen=True)
+class ProvenanceNews:
+    """What changed of the followed trees' provenance since the page last looked."""
+
+    rows: list[dict[str, Any]]  # the list's rows of the trees whose status changed
+    changed: dict[int, provenance.Status]
+    watch: dict[str, str]  # the trees still settling, and their state now
+
+
+def provenance_news(watch: object) -> ProvenanceNews:
+    """The provenance now of the trees in ``watch`` ({id: state} as the page saw it); a tree
+    that is gone, or an id the page never drew, is followed no more."""
+    db = current_db()
+    required = required_confirmations()
+    changed: dict[int, provenance.Status] = {}
+    views: list[trees.TreeView] = []
+    still: dict[str, str] = {}
+    for key, seen in (watch if isinstance(watch, dict) else {}).items():
+        tree_id = parse_int(str(key), minimum=1, maximum=ID_MAX)
+        if tree_id is None:
+            continue
+        try:
+            tree = trees.get_tree(db, tree_id)
+        except NotFound:
+            continue
+        now = trees.status(db, tree, required)
+        if now.state != seen:
+            changed[tree_id] = now
+            views.append(tree)
+        if now.state in SETTLING_STATES:
+            still[str(tree_id)] = now.state
+    return ProvenanceNews(tree_rows(views, changed, href), changed, still)
 
 
 # --- building ---------------------------------------------------------------------------------
