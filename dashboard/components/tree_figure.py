@@ -14,9 +14,11 @@ collapsed clades on a transparent but clickable marker trace. A Dash callback re
 ``clickData["points"][0]["customdata"]``.
 
 Tip labels are drawn up to ``LABELS_AUTO_MAX`` tips unless asked for (``show_labels=True``);
-when they are left off the figure says so in a note. Support values are written on at most
-``SUPPORT_TEXT_MAX`` inner nodes (the largest clades first; every node's hover has its
-support). Downloads (SVG or PNG) are made in the browser by Plotly: ``tree_graph_config``.
+when they are left off the figure says so in a note. Support values are written as large as
+tip labels, in the page's text colour with a halo, on the largest clades first and only where
+one is not written over another (``support_nodes``, for a phone-wide figure; at most
+``SUPPORT_TEXT_MAX``); the note says when some are left out, and every node's hover has its
+support. Downloads (SVG or PNG) are made in the browser by Plotly: ``tree_graph_config``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from .theme import themed
 GL_TIPS = 2_000  # above this many tips the big traces are WebGL
 LABELS_AUTO_MAX = 300  # tip labels are shown by default up to this many tips
 SUPPORT_TEXT_MAX = 500  # support values written on at most this many inner nodes
+SUPPORT_FONT_PX = 11  # as tip labels; in the theme's text colour (theme.js re-colours it)
+SUPPORT_CHAR_PX = 6.5  # a digit's width at SUPPORT_FONT_PX
+# Support values are spread out for a figure this wide (the browser decides its real width;
+# a phone's is about this): none is written over another down to it.
+SUPPORT_WIDTH_PX = 360.0
+SUPPORT_GAP_PX = (6.0, 2.0)  # room kept between two support values (across, down)
+NOTE_LINE_PX = 16  # a line of the notes under the drawing
 # Okabe–Ito colours (as in sequence_figures): told apart with every common colour-vision
 # deficiency, readable on the light and the dark page; yellow and black are left out (one
 # vanishes on white, the other on the dark card). More categories cycle a second set.
@@ -111,6 +120,77 @@ def _spaced(text: str, side: str) -> str:
 
 def _support_text(value: float) -> str:
     return f"{value:.0f}" if value == round(value) else f"{value:.2g}"
+
+
+def _support_box(value: float) -> tuple[float, float]:
+    """Width and height in pixels of a support value as written (``SUPPORT_FONT_PX``)."""
+    return len(_support_text(value)) * SUPPORT_CHAR_PX + 4.0, SUPPORT_FONT_PX + 3.0
+
+
+def support_nodes(
+    layout: TreeLayout,
+    candidates: npt.NDArray[np.int64],
+    x_range: list[float],
+    y_range: list[float],
+    plot_px: tuple[float, float],
+) -> npt.NDArray[np.int64]:
+    """The inner nodes whose support is written: the largest clades first, each only where
+    its value (above and left of its node) overlaps no value already written, in a plot
+    ``plot_px`` (width, height) pixels showing ``x_range`` by ``y_range``; at most
+    ``SUPPORT_TEXT_MAX``. Sorted by node index."""
+    if not len(candidates):
+        return candidates
+    width_px, height_px = plot_px
+    x_scale = width_px / max(x_range[1] - x_range[0], 1e-12)
+    y_scale = max(height_px, 1.0) / max(y_range[1] - y_range[0], 1e-12)
+    if layout.shape == "radial":  # equal scales (scaleanchor): the tighter one rules
+        x_scale = y_scale = min(x_scale, y_scale)
+    order = candidates[np.argsort(-layout.tips[candidates], kind="stable")]
+    # Boxes are filed by cell, a cell as large as the largest box: a box can only meet
+    # those of its own and the eight cells around.
+    widest = max(_support_box(v)[0] for v in layout.support[candidates].tolist())
+    cell_w = widest + 2 * SUPPORT_GAP_PX[0]
+    cell_h = _support_box(0.0)[1] + 2 * SUPPORT_GAP_PX[1]
+    cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    kept: list[int] = []
+    xs, ys = layout.x.tolist(), layout.y.tolist()
+    supports = layout.support.tolist()
+    for node in order.tolist():
+        w, h = _support_box(supports[node])
+        right, bottom = xs[node] * x_scale, ys[node] * y_scale  # "top left" of the node
+        gap_x, gap_y = SUPPORT_GAP_PX
+        box = (right - w - gap_x, bottom - gap_y, right + gap_x, bottom + h + gap_y)
+        cx, cy = int(right // cell_w), int(bottom // cell_h)
+        near = (
+            other
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in cells.get((cx + dx, cy + dy), ())
+        )
+        if any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in near):
+            continue
+        cells.setdefault((cx, cy), []).append(box)
+        kept.append(node)
+        if len(kept) == SUPPORT_TEXT_MAX:
+            break
+    return np.sort(np.array(kept, dtype=np.int64))
+
+
+def _support_trace(layout: TreeLayout, nodes: npt.NDArray[np.int64]) -> go.Scatter:
+    """The support values of ``nodes`` in the page's text colour (theme.js re-colours it),
+    as SVG text even on WebGL trees: sharp, and haloed in the card's colour where a branch
+    runs under it (``assets/trees.css``)."""
+    return go.Scatter(
+        x=layout.x[nodes],
+        y=layout.y[nodes],
+        mode="text",
+        text=[_support_text(v) for v in layout.support[nodes].tolist()],
+        textposition="top left",
+        textfont={"size": SUPPORT_FONT_PX},
+        hoverinfo="skip",
+        showlegend=False,
+        name="support",
+    )
 
 
 def _categories(
@@ -412,28 +492,8 @@ def tree_figure(
             )
         )
 
-    # Support values on inner nodes (the largest clades first when there are many).
-    if show_support:
-        # Not on the view's root: it splits nothing (and an unrooted tree's root has none).
-        known = np.flatnonzero(~layout.is_leaf & np.isfinite(layout.support))
-        known = known[known != 0]
-        if len(known) > SUPPORT_TEXT_MAX:
-            keep = np.argsort(-layout.tips[known], kind="stable")[:SUPPORT_TEXT_MAX]
-            known = np.sort(known[keep])
-        if len(known):
-            traces.append(
-                scatter(
-                    x=layout.x[known],
-                    y=layout.y[known],
-                    mode="text",
-                    text=[_support_text(v) for v in layout.support[known].tolist()],
-                    textposition="top left",
-                    textfont={"size": 9, "color": NEUTRAL},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name="support",
-                )
-            )
+    # Support values on inner nodes: placed once the figure's size is known (below).
+    support_at = len(traces)
 
     # Search matches and the selected node: rings on top.
     if matched.any():
@@ -512,13 +572,36 @@ def tree_figure(
             )
         )
 
-    figure = go.Figure(traces)
     if radial:
         height = HEIGHT_RADIAL_PX
     elif shown:
         height = int(np.clip(60 + 15 * layout.slot_count, 360, LABELLED_HEIGHT_MAX_PX))
     else:
         height = int(np.clip(60 + 3 * layout.slot_count, 480, 900))
+    top_px = 36 if coloured or matched.any() else 8
+    support_note = ""
+    if show_support:
+        # Not on the view's root: it splits nothing (and an unrooted tree's root has none).
+        known = np.flatnonzero(~layout.is_leaf & np.isfinite(layout.support))
+        known = known[known != 0]
+        plot_px = (SUPPORT_WIDTH_PX, height - top_px - 8 - 3 * NOTE_LINE_PX)
+        written = support_nodes(layout, known, x_range, y_range, plot_px)
+        if len(written):
+            traces.insert(support_at, _support_trace(layout, written))
+        if len(written) < len(known):
+            support_note = (
+                f"Support on {len(written):,} of {len(known):,} clades; hover or zoom in for more"
+            )
+    # Notes under the drawing, in a margin of their own (never over branches or values), in
+    # lines short enough for a phone.
+    notes = [support_note] if support_note else []
+    if not shown and len(tip_idx):
+        notes[:0] = [
+            f"Tip labels hidden: {layout.slot_count:,} tips (shown up to {LABELS_AUTO_MAX:,});",
+            "zoom into a clade or turn labels on",
+        ]
+
+    figure = go.Figure(traces)
     hidden_axis = {
         "visible": False,
         "showgrid": False,
@@ -527,7 +610,7 @@ def tree_figure(
     }
     figure.update_layout(
         height=height,
-        margin={**margin, "t": 36 if coloured or matched.any() else 8, "b": 8},
+        margin={**margin, "t": top_px, "b": 8 + NOTE_LINE_PX * len(notes)},
         hovermode="closest",
         uirevision=uirevision or layout.key,
         clickmode="event",
@@ -549,18 +632,17 @@ def tree_figure(
     figure.update_yaxes(hidden_axis, range=y_range)
     if radial:
         figure.update_yaxes(scaleanchor="x", scaleratio=1)
-    if not shown and len(tip_idx):
+    if notes:
         figure.add_annotation(
-            text=(
-                f"Tip labels hidden: {layout.slot_count:,} tips (shown up to "
-                f"{LABELS_AUTO_MAX:,}); zoom into a clade or turn labels on"
-            ),
+            text="<br>".join(notes),
+            align="right",
             xref="paper",
             yref="paper",
             x=1,
             y=0,
             xanchor="right",
-            yanchor="bottom",
+            yanchor="top",
+            yshift=-4,
             showarrow=False,
             font={"size": 11, "color": NEUTRAL},
         )

@@ -20,7 +20,10 @@ from dashboard.components.tree_figure import (
     LABEL_MARGIN_MAX_PX,
     LABELS_AUTO_MAX,
     NEUTRAL,
+    NOTE_LINE_PX,
+    SUPPORT_CHAR_PX,
     SUPPORT_TEXT_MAX,
+    SUPPORT_WIDTH_PX,
     UNKNOWN,
     labels_shown,
     scale_length,
@@ -173,17 +176,60 @@ def test_support_values_on_inner_nodes() -> None:
     assert not named(tree_figure(tree_layout(FOUR), show_support=True), "support")
 
 
-def test_support_text_is_thinned_on_big_trees() -> None:
-    lay = tree_layout(random_tree(1_200, support=True))
-    support = named(tree_figure(lay, show_support=True), "support")[0]
-    assert len(support.text) == SUPPORT_TEXT_MAX
-    # The largest clades are kept: none left out is bigger than the smallest written.
-    written = set(zip(support.x, support.y, strict=True))
-    inner = [i for i in np.flatnonzero(~lay.is_leaf).tolist() if i != 0]  # root: no text
-    kept = [i for i in inner if (lay.x[i], lay.y[i]) in written]
-    dropped = [i for i in inner if (lay.x[i], lay.y[i]) not in written]
-    assert len(kept) == SUPPORT_TEXT_MAX
-    assert min(lay.tips[kept]) >= max(lay.tips[dropped])
+def _support_boxes(fig: go.Figure, lay: Any, nodes: list[int]) -> list[tuple[float, ...]]:
+    """The pixel boxes of the support values of ``nodes`` (above and left of each node) in
+    a figure as wide as SUPPORT_WIDTH_PX, as ``support_nodes`` lays them out."""
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    height = fig.layout.height - fig.layout.margin.t - 8 - 3 * NOTE_LINE_PX
+    sx, sy = SUPPORT_WIDTH_PX / (x1 - x0), height / (y1 - y0)
+    boxes = []
+    for i in nodes:
+        text = f"{lay.support[i]:.0f}"
+        right, bottom = lay.x[i] * sx, lay.y[i] * sy
+        boxes.append((right - len(text) * SUPPORT_CHAR_PX - 4, bottom, right, bottom + 14))
+    return boxes
+
+
+def test_support_values_on_a_big_tree_are_legible_and_never_written_over_each_other() -> None:
+    # The walkthrough: values tiny, grey and piled on each other on a 1,000-tip tree.
+    lay = tree_layout(random_tree(1_000, support=True))
+    fig = tree_figure(lay, show_support=True)
+    (support,) = named(fig, "support")
+    assert support.type == "scatter"  # SVG text: sharp, haloed by the page's CSS
+    assert support.textfont.size >= 11  # as large as tip labels
+    assert support.textfont.color is None  # the theme's text colour, not a fixed grey
+    inner = np.flatnonzero(~lay.is_leaf).tolist()
+    at = set(zip(support.x, support.y, strict=True))
+    written = [i for i in inner if (lay.x[i], lay.y[i]) in at]
+    assert 20 <= len(written) <= SUPPORT_TEXT_MAX
+    boxes = sorted(_support_boxes(fig, lay, written))
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1 :]:
+            if b[0] >= a[2]:
+                break
+            assert not (a[1] < b[3] and b[1] < a[3]), (a, b)
+    # The largest clades come first: the root's two (the root itself splits nothing).
+    children = [i for i in range(1, len(lay.ids)) if lay.parent[i] == 0]
+    assert set(children) <= set(written)
+    # The figure says how many are written (every node's hover has its value).
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert f"Support on {len(written):,} of {len(inner) - 1:,} clades" in notes  # not the root
+
+
+def test_support_values_stay_svg_text_on_a_webgl_tree() -> None:
+    lay = tree_layout(random_tree(GL_TIPS + 10, support=True))
+    (support,) = named(tree_figure(lay, show_support=True), "support")
+    assert support.type == "scatter"
+    assert 0 < len(support.text) <= SUPPORT_TEXT_MAX
+
+
+def test_a_small_tree_has_every_support_value_and_no_note() -> None:
+    lay = tree_layout(random_tree(8, support=True))
+    fig = tree_figure(lay, show_support=True)
+    (support,) = named(fig, "support")
+    assert len(support.text) == 6  # every inner node but the root
+    assert not fig.layout.annotations
 
 
 def test_labels_automatic_forced_and_off() -> None:
