@@ -94,5 +94,5 @@ def test_ended_session_sends_the_page_to_login(
     page.context.clear_cookies()
     new_page.problems(page).expect_response(401, "/_dash-update-component")
     page.click("#audit-verify")  # one callback to the server
-    page.wait_for_url("**/login?next=%2Fadmin%2Faudit")
+    page.wait_for_url("**/login?next=%2Fadmin%2Faudit", timeout=60_000)  # slow under load
     expect(page.locator("#username")).to_be_visible()
