@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -337,11 +337,32 @@ def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = _Relaunching(
+            lambda: pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        )
         try:
-            yield chromium
+            yield cast(Browser, chromium)
         finally:
             chromium.close()
+
+
+class _Relaunching:
+    """The session's Chromium, launched again when it has gone away: a browser that
+    crashed in one test failed every later browser test of its worker ("Target page,
+    context or browser has been closed"), 89 of them in one CI run."""
+
+    def __init__(self, launch: Callable[[], Browser]) -> None:
+        self._launch = launch
+        self._browser = launch()
+
+    def __getattr__(self, name: str) -> Any:
+        if not self._browser.is_connected():
+            self._browser = self._launch()
+        return getattr(self._browser, name)
+
+    def close(self) -> None:
+        with contextlib.suppress(PlaywrightError):
+            self._browser.close()
 
 
 def _path_of(url: str) -> str:
