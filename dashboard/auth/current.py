@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_request_context, request
 from flask_login import UserMixin, current_user
 
 from dashboard.config import Settings
 from dashboard.db import Database
-from dashboard.job_queue import JobQueue
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import Actor
-from dashboard.services.devices import Catalog, catalog
 from dashboard.services.errors import AuthenticationFailed
-from dashboard.services.explorer import DataFiles
+
+if TYPE_CHECKING:  # the job queue, explorer and devices pull in the science stack: not at import,
+    # so the command line's user and token commands start in a second, not in seven
+    from dashboard.job_queue import JobQueue
+    from dashboard.services.devices import Catalog
+    from dashboard.services.explorer import DataFiles
 
 EXTENSION = "microspacegen"
 
@@ -64,6 +68,8 @@ def current_queue() -> JobQueue:
 
 def current_catalog() -> Catalog:
     """The configured culture hardware and what each device offers."""
+    from dashboard.services.devices import catalog
+
     return catalog(app_state().settings.devices)
 
 
