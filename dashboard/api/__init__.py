@@ -23,6 +23,7 @@ from .reference import bp as reference_blueprint
 from .resources import BLUEPRINTS, PREFIX
 from .runs import blp as runs_blueprint
 from .schemas import ApiErrorSchema
+from .second_factor import blp as second_factor_blueprint
 from .trees import blp as trees_blueprint
 
 ALL_BLUEPRINTS = (
@@ -34,6 +35,7 @@ ALL_BLUEPRINTS = (
     runs_blueprint,
     trees_blueprint,
     mutations_blueprint,
+    second_factor_blueprint,
 )
 API_BLUEPRINTS = frozenset(b.name for b in ALL_BLUEPRINTS) | {"api-docs", reference_blueprint.name}
 ID_MAX = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL

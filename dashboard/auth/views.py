@@ -9,10 +9,14 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from dashboard.services import accounts
-from dashboard.services.errors import AuthenticationFailed, TooManyAttempts
+from dashboard.components.qr_code import qr_data_uri, qr_size_px
+from dashboard.components.second_factor import group_secret
+from dashboard.services import accounts, second_factor
+from dashboard.services.accounts import Principal
+from dashboard.services.errors import AuthenticationFailed, ServiceError, TooManyAttempts
 from dashboard.services.text import has_control_characters
 
+from . import second_step
 from .current import WebUser, client_ip, current_actor, current_db, current_principal
 
 bp = Blueprint("auth", __name__, template_folder=str(Path(__file__).parent / "templates"))
@@ -47,6 +51,7 @@ def login_form() -> BaseResponse:
     """Show the login form, or go on if already logged in."""
     if current_principal() is not None:
         return redirect(safe_next(request.args.get("next")))
+    second_step.forget()
     return _page()
 
 
@@ -67,8 +72,19 @@ def login_submit() -> BaseResponse:
         return _page(exc.message, 401, username)
     # A fresh cookie for the new session: nothing set before the login carries over.
     session.clear()
+    target = safe_next(request.form.get("next"))
+    # A second factor due: no session yet, only a short-lived signed note of the password.
+    second = second_step.begin(principal, target)
+    if second is not None:
+        return second
+    return start_login(principal, target)
+
+
+def start_login(principal: Principal, target: str) -> BaseResponse:
+    """Open the server-side session and set its cookie; go on to ``target``."""
+    session.clear()
     login_user(WebUser(accounts.start_session(current_db(), principal, client_ip())))
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(target)
 
 
 @bp.post("/logout")
@@ -93,3 +109,116 @@ def logout_refused() -> BaseResponse:
     )
     response.headers["Allow"] = "POST"
     return response
+
+
+# --- the second step: a code, or enrolment when the role requires one ------------------------
+
+EXPIRED = "Your login timed out or was interrupted; log in again."
+
+
+def _second_page(
+    mode: str,
+    login: second_step.PendingLogin,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    titles = {
+        "code": "Second factor",
+        "enrol": "Set up a second factor",
+        "recovery": "Recovery codes",
+    }
+    html = render_template(
+        "second_factor.html",
+        mode=mode,
+        title=titles[mode],
+        username=login.principal.username,
+        error=error,
+        code_max=second_factor.CODE_INPUT_MAX,
+        next=login.next,
+        **extra,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _throttled(exc: TooManyAttempts, page: Response) -> Response:
+    page.status_code = 429
+    page.headers["Retry-After"] = str(exc.retry_after_s)
+    return page
+
+
+@bp.get(second_step.CODE_PATH)
+def code_form() -> BaseResponse:
+    """Ask for the code after a right password."""
+    login = second_step.pending("code")
+    if login is None:
+        return _page(EXPIRED)
+    return _second_page("code", login)
+
+
+@bp.post(second_step.CODE_PATH)
+def code_submit() -> BaseResponse:
+    """Check the code (or a recovery code); only now does a session start."""
+    login = second_step.pending("code")
+    if login is None:
+        return _page(EXPIRED, 401)
+    actor = login.principal.actor(client_ip())
+    code = request.form.get("code", "")[:FIELD_MAX]
+    try:
+        second_factor.verify_login(current_db(), actor, second_step.sealing_key(), code)
+    except TooManyAttempts as exc:
+        return _throttled(exc, _second_page("code", login, error=exc.message))
+    except AuthenticationFailed as exc:
+        return _second_page("code", login, error=exc.message, status=401)
+    except ServiceError as exc:  # a secret the app's key cannot open: an admin resets it
+        return _second_page("code", login, error=exc.message, status=exc.status)
+    return start_login(login.principal, login.next)
+
+
+def _enrol_page(
+    login: second_step.PendingLogin, error: str | None = None, status: int = 200
+) -> Response:
+    actor = login.principal.actor(client_ip())
+    started = second_factor.begin_enrolment(
+        current_db(), actor, second_step.sealing_key(), resume=True
+    )
+    return _second_page(
+        "enrol",
+        login,
+        error=error,
+        status=status,
+        qr=qr_data_uri(started.uri),
+        qr_px=qr_size_px(started.uri),
+        secret=group_secret(started.secret),
+    )
+
+
+@bp.get(second_step.ENROL_PATH)
+def enrol_form() -> BaseResponse:
+    """A user whose role requires a second factor sets one up before anything else."""
+    login = second_step.pending("enrol")
+    if login is None:
+        return _page(EXPIRED)
+    return _enrol_page(login)
+
+
+@bp.post(second_step.ENROL_PATH)
+def enrol_submit() -> BaseResponse:
+    """Switch the new factor on with its first code; start the session; show the recovery
+    codes once."""
+    login = second_step.pending("enrol")
+    if login is None:
+        return _page(EXPIRED, 401)
+    actor = login.principal.actor(client_ip())
+    code = request.form.get("code", "")[:FIELD_MAX]
+    try:
+        codes = second_factor.confirm_enrolment(
+            current_db(), actor, second_step.sealing_key(), code
+        )
+    except TooManyAttempts as exc:
+        return _throttled(exc, _enrol_page(login, exc.message))
+    except ServiceError as exc:
+        return _enrol_page(login, exc.message, exc.status)
+    start_login(login.principal, login.next)
+    return _second_page("recovery", login, codes=codes)

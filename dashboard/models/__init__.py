@@ -18,6 +18,7 @@ from .mission import (
     TelemetryChunk,
 )
 from .mutations import MutationResult
+from .second_factor import RecoveryCode, SecondFactor, SecondFactorRole
 from .trees import Tree, TreeInput
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "LedgerLease",
     "MutationResult",
     "ProvenanceRecord",
+    "RecoveryCode",
     "Role",
     "Run",
     "RunCommand",
@@ -46,6 +48,8 @@ __all__ = [
     "RunLimit",
     "RunProfileStep",
     "Sample",
+    "SecondFactor",
+    "SecondFactorRole",
     "TelemetryChunk",
     "Tree",
     "TreeInput",

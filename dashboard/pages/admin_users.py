@@ -11,13 +11,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dashboard.access import guard_layout
 from dashboard.auth import current_actor, current_db
 from dashboard.components.feedback import error_alert, icon, success_alert
-from dashboard.components.frame import page_header
+from dashboard.components.frame import card, page_header
 from dashboard.components.grid import GridSpec, data_grid, grid_ids, register_grid
+from dashboard.components.second_factor import factor_state
 from dashboard.components.status import status_legend
 from dashboard.components.tokens import token_table
 from dashboard.components.users_table import USER_COLUMNS, user_rows
 from dashboard.components.view_state import GridView, Sort, merge_search, parse_int, query_of
-from dashboard.services import accounts
+from dashboard.services import accounts, second_factor
 from dashboard.services.actor import ALL_ROLES, Role
 from dashboard.services.errors import InputError
 
@@ -49,6 +50,11 @@ EDIT_SET_PASSWORD = "users-edit-set-password"
 EDIT_ALERT = "users-edit-alert"
 EDIT_TOKENS = "users-edit-tokens"
 TOKEN_REVOKE = "users-token-revoke"
+EDIT_2FA_STATE = "users-edit-2fa-state"
+EDIT_2FA_RESET = "users-edit-2fa-reset"
+SF_ROLES = "users-2fa-roles"
+SF_ROLES_SAVE = "users-2fa-roles-save"
+SF_ROLES_ALERT = "users-2fa-roles-alert"
 USER_PARAM = "user"  # ?user=<id> opens that user's editor (the audit log links here)
 USER_ID_MAX = 2**63 - 1
 
@@ -121,6 +127,21 @@ def _edit_modal() -> dbc.Modal:
             ]
         ),
         html.Div(accounts.PASSWORD_RULE, className="form-text mb-4"),
+        html.H3("Second factor", className="h6"),
+        html.Div(id=EDIT_2FA_STATE, className="mb-2"),
+        dbc.Button(
+            "Reset second factor",
+            id=EDIT_2FA_RESET,
+            color="danger",
+            outline=True,
+            size="sm",
+            className="mb-1",
+        ),
+        html.Div(
+            "For a lost phone: removes the user's authenticator and recovery codes. "
+            "If a role requires one, they set it up again at their next login.",
+            className="form-text mb-4",
+        ),
         html.H3("API tokens", className="h6"),
         html.Div(id=EDIT_TOKENS),
     ]
@@ -136,9 +157,31 @@ def _edit_modal() -> dbc.Modal:
     )
 
 
+def _second_factor_policy(required: list[str]) -> dbc.Card:
+    """Which roles must log in with a second factor (applies from each holder's next login)."""
+    return card(
+        [
+            html.Div(id=SF_ROLES_ALERT),
+            dbc.Label("Roles that must use a second factor", html_for=SF_ROLES),
+            dbc.Checklist(
+                id=SF_ROLES, options=ROLE_OPTIONS, value=required, inline=True, className="mb-1"
+            ),
+            html.Div(
+                "Holders without one are made to set it up at their next login, before "
+                "anything else. API tokens are not affected.",
+                className="form-text mb-2",
+            ),
+            dbc.Button([icon("save", "me-1"), "Save"], id=SF_ROLES_SAVE, color="primary"),
+        ],
+        header=[icon("phone", "me-2"), "Second factor"],
+        class_name="mt-3",
+    )
+
+
 def layout(**query: Any) -> html.Div:
     """The users grid; a row opens its editor, "New user" the creation form."""
     users = accounts.list_users(current_db(), current_actor())
+    required = second_factor.required_roles(current_db())
     requested = parse_int(query.get(USER_PARAM), minimum=1, maximum=USER_ID_MAX)
     new_button = dbc.Button(
         [icon("person-plus", "me-1"), "New user"], id=NEW_BUTTON, color="primary"
@@ -161,6 +204,7 @@ def layout(**query: Any) -> html.Div:
                 subtitle=ROLES_TEXT + " Click a user to change them.",
             ),
             grid,
+            _second_factor_policy(required),
             dcc.Store(id=EDIT_USER),
             dcc.Store(id=REQUESTED, data=requested),
             _create_modal(),
@@ -234,6 +278,7 @@ OPEN_OUTPUTS = {
     "roles": Output(EDIT_ROLES, "value"),
     "is_active": Output(EDIT_ACTIVE, "value"),
     "tokens": Output(EDIT_TOKENS, "children"),
+    "factor": Output(EDIT_2FA_STATE, "children"),
     "alert": Output(EDIT_ALERT, "children", allow_duplicate=True),
     "password": Output(EDIT_PASSWORD, "value", allow_duplicate=True),
 }
@@ -270,6 +315,7 @@ def open_user(event: dict[str, Any] | None, requested: int | None) -> dict[str, 
         "roles": row.roles,
         "is_active": row.is_active,
         "tokens": token_table(accounts.list_tokens(db, actor, row.id), TOKEN_REVOKE),
+        "factor": factor_state(second_factor.status(db, actor, row.id)),
         "alert": None,
         "password": "",
     }
@@ -372,6 +418,46 @@ def set_password(_clicks: int | None, user_id: int | None, password: str | None)
         "alert": success_alert("Password set; the user's open sessions have ended."),
         "password": "",
     }
+
+
+@callback(
+    output={
+        "alert": Output(EDIT_ALERT, "children", allow_duplicate=True),
+        "factor": Output(EDIT_2FA_STATE, "children", allow_duplicate=True),
+    },
+    inputs={"_clicks": Input(EDIT_2FA_RESET, "n_clicks"), "user_id": State(EDIT_USER, "data")},
+    prevent_initial_call=True,
+)
+def reset_second_factor(_clicks: int | None, user_id: int | None) -> dict[str, Any]:
+    """Remove the user's second factor (a lost phone); audited."""
+    if user_id is None:
+        return {"alert": no_update, "factor": no_update}
+    db, actor = current_db(), current_actor()
+    try:
+        second_factor.reset(db, actor, int(user_id))
+    except InputError as exc:
+        return {"alert": error_alert(exc), "factor": no_update}
+    return {
+        "alert": success_alert("Second factor reset."),
+        "factor": factor_state(second_factor.status(db, actor, int(user_id))),
+    }
+
+
+@callback(
+    Output(SF_ROLES_ALERT, "children"),
+    Output(SF_ROLES, "value"),
+    Input(SF_ROLES_SAVE, "n_clicks"),
+    State(SF_ROLES, "value"),
+    prevent_initial_call=True,
+)
+def save_second_factor_roles(_clicks: int | None, roles: list[str] | None) -> tuple[Any, Any]:
+    """Choose the roles that must use a second factor (the service checks the admin role)."""
+    try:
+        saved = second_factor.set_required_roles(current_db(), current_actor(), roles or [])
+    except InputError as exc:
+        return error_alert(exc), no_update
+    named = ", ".join(saved) or "no role"
+    return success_alert(f"Saved: {named} must use a second factor from the next login."), saved
 
 
 dash.register_page(

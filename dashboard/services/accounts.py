@@ -711,6 +711,16 @@ def load_principal(db: Database, user_id: int, auth_version: int, session: str) 
         return _principal(user, session)
 
 
+def principal_for_login(db: Database, user_id: int, auth_version: int) -> Principal | None:
+    """The active user a pending login (password given, second step due) belongs to, or
+    None when the user was deactivated or changed their password meanwhile."""
+    with db.read() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.is_active or user.auth_version != auth_version:
+            return None
+        return _principal(user)
+
+
 # --- API tokens -----------------------------------------------------------------------------
 
 
@@ -829,6 +839,7 @@ __all__ = [
     "list_tokens",
     "list_users",
     "load_principal",
+    "principal_for_login",
     "principal_for_token",
     "revoke_token",
     "set_password",

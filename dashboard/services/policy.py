@@ -35,6 +35,8 @@ class Action(StrEnum):
     TOKEN_CREATE = "token.create"  # noqa: S105 - for another user (everyone may make their own)
     TOKEN_LIST = "token.list"  # noqa: S105 - an action name
     TOKEN_REVOKE = "token.revoke"  # noqa: S105 - an action name
+    SECOND_FACTOR_POLICY = "second_factor.policy"  # choose the roles that must use one
+    SECOND_FACTOR_RESET = "second_factor.reset"  # remove another user's (a lost phone)
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
     AUDIT_VERIFY = "audit.verify"
@@ -98,6 +100,8 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.TOKEN_CREATE: ADMINS,
     Action.TOKEN_LIST: ADMINS,
     Action.TOKEN_REVOKE: ADMINS,
+    Action.SECOND_FACTOR_POLICY: ADMINS,
+    Action.SECOND_FACTOR_RESET: ADMINS,
     Action.AUDIT_READ: ADMINS,
     Action.AUDIT_EXPORT: ADMINS,
     Action.AUDIT_VERIFY: ADMINS,
