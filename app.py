@@ -296,6 +296,22 @@ def _parser() -> argparse.ArgumentParser:
         dest="db_command", metavar="ACTION", required=True
     )
     database.add_parser("upgrade", parents=[common], help="apply database migrations")
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="write one archive of the database, data files and chain (audited; holds secrets)",
+    )
+    backup.add_argument("--out", type=Path, required=True, help="FILE.tar or FILE.tar.gz")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = commands.add_parser(
+        "restore",
+        parents=[common],
+        help="check a backup archive, then restore it into the new folder --data-dir NEW",
+        description="Every part is checked against the archive's manifest before anything is "
+        "written. SQLite backups restore their database into NEW; PostgreSQL backups into the "
+        "empty database named by MICROSPACEGEN_DATABASE_URL.",
+    )
+    restore.add_argument("archive", type=Path, metavar="FILE")
     return parser
 
 
@@ -451,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("huey").setLevel(logging.WARNING)  # a line per task drowns the rest
     args = _parser().parse_args(argv)
+    if args.command == "restore":
+        # Before load_settings, which would create the new data directory and a secret in it.
+        return _restore(args)
     try:
         # Absent options are absent attributes (SUPPRESS), so they may stand on either side.
         settings = load_settings(
@@ -467,10 +486,87 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _controller(settings, args.exit_with)
         if args.command == "call":
             return _call(args)
+        if args.command == "backup":
+            return _backup(args, settings)
         return _command(args, settings)
     except (ConfigError, SchemaTooNew) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+class _ConsoleProgress:
+    """A line on standard error every 5 % (or per step), for long backups and restores."""
+
+    def __init__(self) -> None:
+        self.last = (-1.0, "")
+
+    def __call__(self, fraction: float, message: str) -> None:
+        step = message.split(" ", 1)[0]
+        if fraction - self.last[0] >= 0.05 or step != self.last[1] or fraction >= 1.0:
+            self.last = (fraction, step)
+            print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
+
+
+def _service_errors(exc: ServiceError) -> None:
+    for field, message in (exc.errors or {"": exc.message}).items():
+        where = f"{field}: " if field and field not in message and field != "archive" else ""
+        print(f"error: {where}{message}", file=sys.stderr)
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.services import backup
+
+    db = Database(settings.database_url)  # not upgraded: back up what is there
+    try:
+        report = backup.create_backup(
+            db,
+            cli_actor(getpass.getuser()),
+            settings,
+            args.out,
+            force=args.force,
+            on_progress=_ConsoleProgress(),
+        )
+    except ServiceError as exc:
+        _service_errors(exc)
+        return 1
+    finally:
+        db.dispose()
+    print(
+        f"wrote {report.path}: {report.bytes:,} bytes, {report.parts} parts "
+        f"({report.dialect} database at revision {report.schema_revision}) in "
+        f"{report.seconds:.1f} s. It holds the secret key and every account: keep it private."
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from dashboard.config import configured_database_url
+    from dashboard.services import backup
+
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None:
+        print("error: give the new data directory: restore FILE --data-dir NEW", file=sys.stderr)
+        return 2
+    try:
+        report = backup.restore_backup(
+            args.archive,
+            Path(data_dir),
+            cli_actor(getpass.getuser()),
+            database_url=configured_database_url(),
+            on_progress=_ConsoleProgress(),
+        )
+    except ServiceError as exc:
+        _service_errors(exc)
+        print("nothing was restored", file=sys.stderr)
+        return 1
+    stopped = report.interrupted_jobs
+    jobs = f"; jobs marked interrupted: {stopped}" if stopped else ""
+    print(
+        f"restored the backup of {report.backup_created_at} into {report.data_dir} "
+        f"({report.parts} parts, {report.dialect} database {report.database}){jobs}. "
+        f"Start it with: python app.py --data-dir {report.data_dir}"
+    )
+    return 0
 
 
 def _call(args: argparse.Namespace) -> int:

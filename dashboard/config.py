@@ -42,6 +42,9 @@ class Settings:
     ledger_batch_size: int = 1000
     ledger_batch_wait_s: float = 2.0
     integrity_sweep_hours: float = 24.0
+    backup_hours: float = 0.0
+    backup_dir: Path | None = None
+    backup_keep: int = 7
     devices: str = "sim://chamber-1,sim://centrifuge-1,sim://dosimeter-1"
     sim_speed: float = 1.0
     telemetry_hz: float = 1.0
@@ -66,6 +69,11 @@ class Settings:
     def chain_dir(self) -> Path:
         """The embedded chain, and the contract deployments remembered per chain."""
         return self.data_dir / "chain"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where scheduled backups are written (``MICROSPACEGEN_BACKUP_DIR``)."""
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,6 +146,17 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "24",
         "How often every stored dataset file is re-hashed against its record; 0 turns it off.",
     ),
+    "BACKUP_HOURS": (
+        "0 (off)",
+        "How often a job worker writes a backup archive into `BACKUP_DIR` (see Backup and "
+        "restore); 0 turns scheduled backups off.",
+    ),
+    "BACKUP_DIR": (
+        "`<data dir>/backups`",
+        "Folder of the scheduled backups; put it on another disk. The archives hold the "
+        "secret key and the database: keep the folder as private as the data directory.",
+    ),
+    "BACKUP_KEEP": ("7", "How many scheduled backups to keep; older ones are removed."),
     "DEVICES": (
         "`sim://chamber-1,sim://centrifuge-1,sim://dosimeter-1`",
         "Culture hardware, comma separated `[id=]URL`: `sim://chamber-N`, `sim://centrifuge-N`, "
@@ -261,6 +280,12 @@ def load_or_create_secret(data_dir: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def configured_database_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """``MICROSPACEGEN_DATABASE_URL`` if set (a restore must not create a data directory,
+    which :func:`load_settings` does)."""
+    return _env(os.environ if environ is None else environ, "DATABASE_URL")
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
@@ -277,6 +302,7 @@ def load_settings(
     secret = _env(env, "SECRET_KEY") or load_or_create_secret(directory)
     chain_url = _chain_url(_env(env, "CHAIN_URL"))
     keyfile = _env(env, "CHAIN_KEYFILE")
+    backup_dir = _env(env, "BACKUP_DIR")
     raw_port = str(port) if port is not None else (_env(env, "PORT") or "8050")
     return Settings(
         data_dir=directory,
@@ -316,6 +342,11 @@ def load_settings(
         integrity_sweep_hours=_as_number(
             "INTEGRITY_SWEEP_HOURS", _env(env, "INTEGRITY_SWEEP_HOURS") or "24", float, 0.0, 8760.0
         ),
+        backup_hours=_as_number(
+            "BACKUP_HOURS", _env(env, "BACKUP_HOURS") or "0", float, 0.0, 8760.0
+        ),
+        backup_dir=Path(backup_dir).expanduser().resolve() if backup_dir else None,
+        backup_keep=_as_number("BACKUP_KEEP", _env(env, "BACKUP_KEEP") or "7", int, 1, 1000),
         devices=_devices(_env(env, "DEVICES")),
         sim_speed=_as_number("SIM_SPEED", _env(env, "SIM_SPEED") or "1", float, 0.01, 10_000.0),
         telemetry_hz=_as_number("TELEMETRY_HZ", _env(env, "TELEMETRY_HZ") or "1", float, 0.1, 10.0),

@@ -136,6 +136,7 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
     db = Database(settings.database_url)
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
     name = jobs.worker_name()
+    next_backup_check = [0.0]
 
     def tick() -> None:
         if _parent_is_gone(exit_with):
@@ -144,9 +145,18 @@ def run_worker(settings: Settings, processes: int, *, exit_with: int | None = No
             return
         jobs.beat(db, name, queue.backend, processes)
         jobs.reap(db, queue.enqueue, queue.files_root)
+        if settings.backup_hours > 0 and time.monotonic() >= next_backup_check[0]:
+            # Decided by the holder of the ledger lease, so one worker of many starts it.
+            next_backup_check[0] = time.monotonic() + backup.SCHEDULE_CHECK_S
+            backup.start_if_due(
+                db,
+                settings,
+                ledger_anchoring.holder_name(),
+                lambda: jobs.start(db, jobs.SYSTEM, queue.enqueue, backup.KIND),
+            )
 
     # Here, not at the top: web3 is slow to import and only workers anchor.
-    from dashboard.services import ledger_anchoring
+    from dashboard.services import backup, ledger_anchoring
     from dashboard.services.ledger_chain import chain_settings
 
     anchoring = ledger_anchoring.AnchoringLoop(

@@ -40,6 +40,17 @@ if ! command -v bcftools >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
+  echo "== installing Debian's postgresql-client (pg_dump/pg_restore: backups of PostgreSQL)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+  else
+    echo "error: pg_dump is missing; run: sudo apt-get install -y postgresql-client" >&2
+    exit 1
+  fi
+fi
+
 # axe-core for the accessibility tests, pinned in package.json / package-lock.json.
 if ! command -v npm >/dev/null 2>&1; then
   echo "== installing Debian's nodejs and npm for the accessibility tests"

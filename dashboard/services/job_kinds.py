@@ -383,6 +383,31 @@ PROVENANCE_SWEEP = JobKind(
 )
 
 
+def _backup(ctx: Context) -> JobResult:
+    from . import backup
+
+    settings = load_settings(data_dir=ctx.data_dir)
+    return backup.run_scheduled(ctx.db, ctx.actor, settings, on_progress=ctx.progress)
+
+
+def _backup_summary(result: JobResult) -> str:
+    removed = result.get("removed") or []
+    size = float(result.get("bytes") or 0) / 2**20  # type: ignore[arg-type]
+    text = f"Wrote {result.get('file')} ({size:,.1f} MiB, {result.get('parts')} parts)."
+    return f"{text} Removed {len(removed)} older backup(s)." if removed else text  # type: ignore[arg-type]
+
+
+BACKUP = JobKind(
+    "system.backup",
+    "Back up the database and data files",
+    _backup,
+    action=Action.SYSTEM_BACKUP,
+    # A retry writes a new archive beside nothing (a failed one leaves no file behind).
+    idempotent=True,
+    summarize=_backup_summary,
+)
+
+
 def _build_tree(ctx: Context) -> JobResult:
     from . import trees  # numba and the phylogenetics load only in workers that build trees
     from .explorer import DataFiles
@@ -465,5 +490,6 @@ KINDS: Mapping[str, JobKind] = {
         PROVENANCE_SWEEP,
         TREE_BUILD,
         MUTATION_CALL,
+        BACKUP,
     )
 }

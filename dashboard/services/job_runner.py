@@ -100,8 +100,9 @@ class Claim:
     attempt: int
 
 
-# Kinds the app itself starts on a schedule (no user behind them): the integrity sweep.
-SYSTEM_KINDS = frozenset({"provenance.sweep"})
+# Kinds the app itself starts on a schedule (no user behind them): the integrity sweep and
+# the scheduled backup.
+SYSTEM_KINDS = frozenset({"provenance.sweep", "system.backup"})
 
 
 def _is_system_job(job: Job) -> bool:

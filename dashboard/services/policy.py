@@ -48,6 +48,7 @@ class Action(StrEnum):
     JOB_LIST_ALL = "job.list_all"  # see everyone's jobs, not only one's own
     JOB_CANCEL_ANY = "job.cancel_any"
     SYSTEM_SELFTEST = "system.selftest"  # start the job system's self-test
+    SYSTEM_BACKUP = "system.backup"  # write a backup archive (it holds every secret and datum)
     PROVENANCE_VERIFY = "provenance.verify"  # re-check a dataset or a file against the ledger
     PROVENANCE_RETRACT = "provenance.retract"
     PROVENANCE_SWEEP = "provenance.sweep"  # re-hash every stored file against its record
@@ -113,6 +114,7 @@ ACTIONS: Mapping[Action, Grant] = {
     Action.JOB_LIST_ALL: ADMINS,
     Action.JOB_CANCEL_ANY: ADMINS,
     Action.SYSTEM_SELFTEST: ADMINS,
+    Action.SYSTEM_BACKUP: ADMINS,
     Action.PROVENANCE_VERIFY: _holders(Role.REVIEWER),
     Action.PROVENANCE_RETRACT: _holders(Role.REVIEWER),
     Action.PROVENANCE_SWEEP: _holders(Role.REVIEWER),

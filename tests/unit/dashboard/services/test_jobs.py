@@ -113,6 +113,8 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         jobs.start(db, admin, Recorder(), "audit.verify", {"x": 1})
     with pytest.raises(ValidationFailed, match="seconds"):
         jobs.start(db, admin, Recorder(), "system.selftest", {"seconds": -1})
+    with pytest.raises(ValidationFailed, match="this job takes: none"):
+        jobs.start(db, admin, Recorder(), "system.backup", {"out": "/etc/passwd"})
     with pytest.raises(ValidationFailed, match="ISO date"):
         jobs.start(db, admin, Recorder(), "audit.export", {"since": "yesterday"})
     with pytest.raises(ValidationFailed, match="dataset_id"):
@@ -134,6 +136,7 @@ def test_the_real_kinds_check_their_parameters(db: Database, admin: Actor) -> No
         "provenance.sweep",
         "tree.build",
         "mutations.call",
+        "system.backup",
     }
 
 
