@@ -29,19 +29,14 @@ from markupsafe import escape
 import dashboard.pages
 from dashboard import __version__
 from dashboard.access import page_patterns, unknown_page_status
-from dashboard.api import init_api
 from dashboard.auth import AppState, app_state, current_principal, init_auth, page_rules
 from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
 from dashboard.config import ConfigError, Settings, load_settings, make_private_dir
-from dashboard.controller_process import ControllerProcess, run_controller
 from dashboard.db import Database, SchemaTooNew
-from dashboard.job_queue import JobQueue, WorkerProcesses, run_worker
 from dashboard.security import init_security_headers
-from dashboard.services import ServiceError, accounts, datasets, explorer, samples
+from dashboard.services import ServiceError, accounts, datasets, samples
 from dashboard.services.accounts import Principal
 from dashboard.services.actor import ALL_ROLES, cli_actor
-from dashboard.services.explorer import DataFiles
-from dashboard.shell import serve_layout
 
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"
@@ -123,6 +118,13 @@ def html_tag(principal: Principal | None) -> str:
 
 def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Dash:
     """Build the Dash app on its Flask server: database, logins, pages, API, headers."""
+    # Imported here, not at the top: they pull in the science stack (seconds), which the
+    # command line's user, token and db commands do not need.
+    from dashboard.api import init_api
+    from dashboard.job_queue import JobQueue
+    from dashboard.services.explorer import DataFiles
+    from dashboard.shell import serve_layout
+
     settings = settings or load_settings()
     db = Database(settings.database_url)
     if upgrade:
@@ -327,6 +329,9 @@ def _read_password(from_stdin: bool) -> str:
 def _serve(settings: Settings) -> None:
     from waitress import serve
 
+    from dashboard.controller_process import ControllerProcess
+    from dashboard.job_queue import WorkerProcesses
+
     app = create_app(settings)
     _spool_in_data_dir(settings)
     db = app_state(app.server).db
@@ -422,6 +427,8 @@ def _queue_label(settings: Settings) -> str:
 
 
 def _worker(settings: Settings, processes: int | None, exit_with: int | None) -> int:
+    from dashboard.job_queue import run_worker
+
     count = processes if processes is not None else (settings.workers or 2)
     if not 1 <= count <= 64:
         print("error: --processes must be between 1 and 64", file=sys.stderr)
@@ -445,6 +452,8 @@ def _worker(settings: Settings, processes: int | None, exit_with: int | None) ->
 
 
 def _controller(settings: Settings, exit_with: int | None) -> int:
+    from dashboard.controller_process import run_controller
+
     db = Database(settings.database_url)
     try:
         if db.current_revision() != db.head_revision():
@@ -643,6 +652,9 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(db: Database, actor: Any, settings: Settings, args: argparse.Namespace) -> int:
+    from dashboard.services import explorer
+    from dashboard.services.explorer import DataFiles
+
     factors: dict[str, object] = {}
     for item in args.factor:
         key, sep, value = item.partition("=")
