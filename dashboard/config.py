@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "MICROSPACEGEN_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
@@ -49,6 +50,8 @@ class Settings:
     sim_speed: float = 1.0
     telemetry_hz: float = 1.0
     controller: bool = True
+    public_url: str | None = None
+    oidc: OidcSettings | None = None
 
     @property
     def cache_dir(self) -> Path:
@@ -79,6 +82,25 @@ class Settings:
     def is_sqlite(self) -> bool:
         """Whether the database is an embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on through one OpenID Connect provider (set when its issuer is)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    # The ID token claim whose values (a list of strings, or one string) name groups or roles,
+    # and which of those values give which of our roles.
+    roles_claim: str = "roles"
+    role_map: tuple[tuple[str, str], ...] = ()
+    name: str = "single sign-on"
+
+    @property
+    def discovery_url(self) -> str:
+        """Where the provider publishes its endpoints and keys."""
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
 # name -> (default shown in the README, description); the README table is tested against this.
@@ -175,6 +197,35 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Whether `serve` starts the hardware controller beside itself; 0 when "
         "`python app.py controller` runs elsewhere (one owner per device, by lease).",
     ),
+    "PUBLIC_URL": (
+        "none: taken from each request's host",
+        "The address users reach the app at, e.g. `https://msg.lab.example.org`; single "
+        "sign-on sends the provider back to `<PUBLIC_URL>/login/sso/callback`. Set it behind a "
+        "proxy that does not pass the original host.",
+    ),
+    "OIDC_ISSUER": (
+        "none: single sign-on off",
+        "Issuer URL of the OpenID Connect provider, exactly as its discovery document "
+        "(`<issuer>/.well-known/openid-configuration`) names it, e.g. "
+        "`https://login.example.org/realms/lab`. With the client id and secret below, the login "
+        "page offers single sign-on.",
+    ),
+    "OIDC_CLIENT_ID": ("none", "Client id of this app at the provider."),
+    "OIDC_CLIENT_SECRET": ("none", "Client secret of this app at the provider."),
+    "OIDC_ROLES_CLAIM": (
+        "roles",
+        "ID token claim listing the user's groups or roles (e.g. `groups`).",
+    ),
+    "OIDC_ROLE_MAP": (
+        "none (required with `OIDC_ISSUER`)",
+        "Which claim values give which roles, comma separated `value=role`, e.g. "
+        "`lab-admins=admin,lab-ops=operator,lab-staff=scientist`. A user none of whose values "
+        "is mapped is refused.",
+    ),
+    "OIDC_NAME": (
+        "single sign-on",
+        'Provider name on the login page\'s button ("Sign in with …").',
+    ),
 }
 
 
@@ -245,6 +296,86 @@ def _chain_contract(raw: str | None) -> str | None:
             f"{ENV_PREFIX}CHAIN_CONTRACT={raw!r} is not a contract address (0x and 40 hex digits)"
         )
     return raw
+
+
+def _public_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{ENV_PREFIX}PUBLIC_URL={raw!r}: give the app's address as http(s)://host[:port]"
+            "[/path], without a query"
+        )
+    return raw.rstrip("/")
+
+
+def _is_loopback(host: str | None) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+def _role_map(raw: str | None) -> tuple[tuple[str, str], ...]:
+    from dashboard.services.actor import ALL_ROLES
+
+    known = sorted(role.value for role in ALL_ROLES)
+    if raw is None:
+        raise ConfigError(
+            f"{ENV_PREFIX}OIDC_ROLE_MAP is required with {ENV_PREFIX}OIDC_ISSUER: map the "
+            f"provider's group values to roles, e.g. lab-admins=admin,lab-ops=operator "
+            f"(roles: {', '.join(known)})"
+        )
+    pairs: list[tuple[str, str]] = []
+    for entry in raw.split(","):
+        value, sep, role = (part.strip() for part in entry.partition("="))
+        if not entry.strip():
+            continue
+        if not sep or not value or role.lower() not in known:
+            raise ConfigError(
+                f"{ENV_PREFIX}OIDC_ROLE_MAP: {entry.strip()!r} is not value=role with a role "
+                f"from {', '.join(known)}"
+            )
+        pairs.append((value, role.lower()))
+    if not pairs:
+        raise ConfigError(f"{ENV_PREFIX}OIDC_ROLE_MAP maps no value to a role")
+    return tuple(pairs)
+
+
+def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
+    """Single sign-on settings: all of issuer, client id and secret, or none of them."""
+    names = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+    values = {name: _env(env, name) for name in names}
+    if not any(values.values()):
+        return None
+    missing = [ENV_PREFIX + name for name, value in values.items() if value is None]
+    if missing:
+        raise ConfigError(f"Single sign-on needs {' and '.join(missing)} too")
+    issuer, client_id, secret = (str(values[name]) for name in names)
+    parts = urlsplit(issuer)
+    # The provider's keys and tokens come over this address: plain HTTP only on loopback.
+    if not parts.netloc or not (
+        parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname))
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}OIDC_ISSUER={issuer!r}: give the provider's https:// issuer URL "
+            "(http:// only on localhost)"
+        )
+    if parts.query or parts.fragment or len(issuer) > 255:
+        raise ConfigError(
+            f"{ENV_PREFIX}OIDC_ISSUER={issuer!r}: an issuer URL has no query or fragment and "
+            "at most 255 characters"
+        )
+    claim = _env(env, "OIDC_ROLES_CLAIM") or "roles"
+    name = (_env(env, "OIDC_NAME") or "single sign-on").strip()
+    if len(name) > 60 or any(not ch.isprintable() for ch in name):
+        raise ConfigError(f"{ENV_PREFIX}OIDC_NAME: at most 60 printable characters")
+    return OidcSettings(
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        roles_claim=claim,
+        role_map=_role_map(_env(env, "OIDC_ROLE_MAP")),
+        name=name,
+    )
 
 
 def make_private_dir(path: Path) -> None:
@@ -351,6 +482,8 @@ def load_settings(
         sim_speed=_as_number("SIM_SPEED", _env(env, "SIM_SPEED") or "1", float, 0.01, 10_000.0),
         telemetry_hz=_as_number("TELEMETRY_HZ", _env(env, "TELEMETRY_HZ") or "1", float, 0.1, 10.0),
         controller=_as_bool("CONTROLLER", _env(env, "CONTROLLER") or "1"),
+        public_url=_public_url(_env(env, "PUBLIC_URL")),
+        oidc=_oidc(env),
     )
 
 

@@ -24,6 +24,7 @@ from .current import (
 )
 from .guard import PageRule, check_request, page_rules, refused_page_status
 from .probes import bp as probes_bp
+from .sso import init_sso
 from .views import bp
 
 __all__ = [
@@ -81,6 +82,7 @@ def init_auth(server: Flask, state: AppState, rules: list[PageRule]) -> None:
     manager.request_loader(_load_bearer_user)
     server.register_blueprint(bp)
     server.register_blueprint(probes_bp)  # open without a login, like the login page
+    init_sso(server, settings.oidc, settings.public_url)  # open too: it is a way to log in
 
     @server.before_request
     def _gate() -> BaseResponse | None:

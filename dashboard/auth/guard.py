@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = frozenset(
     {"auth.login_form", "auth.login_submit", "auth.logout", "probes.livez", "probes.readyz"}
     # The second step of a login: they check its signed pending note themselves.
     | {"auth.code_form", "auth.code_submit", "auth.enrol_form", "auth.enrol_submit"}
+    # Single sign-on: to the provider and back (dashboard.auth.sso).
+    | {"sso.start", "sso.callback"}
 )
 # The static files the login page needs, and no others: they hold no data and name no
 # versions (the Bootstrap banner keeps its copyright but not its version).

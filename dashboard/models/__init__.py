@@ -5,6 +5,7 @@ from .audit import AuditChainHead, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .datasets import Dataset, DatasetParent, DatasetRecord, Sample, Upload
 from .experiments import Experiment, ExperimentArm
+from .identities import UserIdentity
 from .jobs import Job, JobWorker
 from .ledger import LedgerBatch, LedgerLease, ProvenanceRecord
 from .mission import (
@@ -56,6 +57,7 @@ __all__ = [
     "UTCDateTime",
     "Upload",
     "User",
+    "UserIdentity",
     "UserSession",
     "user_roles",
     "utcnow",
