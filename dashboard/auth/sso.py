@@ -247,7 +247,9 @@ def _sign_on() -> SignOn | None:
 
 def _page(message: str, status: int) -> Response:
     """The login page with ``message``: the person can start again or use a password."""
-    html = render_template("login.html", error=message, username="", next="/")
+    # The page the login was for stays the target of the next attempt.
+    target = safe_next(session.get(NEXT_KEY) or request.args.get("next"))
+    html = render_template("login.html", error=message, username="", next=target)
     return Response(html, status=status, mimetype="text/html")
 
 

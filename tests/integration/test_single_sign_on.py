@@ -240,10 +240,11 @@ def test_no_mapped_role_is_refused_and_nothing_is_created(
     provider.user.groups = ["visitors"]
     client = sso.server.test_client()
 
-    status, _, page = sign_in(client)
+    status, _, page = sign_in(client, "/runs")
 
     assert status == 403
     assert "has no MicroSpaceGen role; ask your administrator" in page
+    assert 'href="/login/sso?next=/runs"' in page  # trying again keeps the target
     assert not is_logged_in(client)
     assert linked_user(sso.db, provider.issuer, "visitor") is None
     event = last_events(sso.db, "auth.login")[0]
