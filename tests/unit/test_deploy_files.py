@@ -40,6 +40,7 @@ COMPOSE_ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 K8S = ROOT / "deploy" / "k8s"
 SECRET_TEMPLATE = K8S / "secret.example.yaml"
 IMAGE = f"microspacegen:{__version__}"
+KUBERNETES_VERSION = "1.37.0"  # the newest API kubernetes-validate (requirements-dev.txt) knows
 RUNTIME_PACKAGES = ("analysis", "dashboard", "hardware", "ledger")
 
 # Facts about Debian releases the base image may be built on: its C library (wheels tagged
@@ -829,3 +830,12 @@ def test_dockerignore_keeps_the_app_and_leaves_out_data_tests_and_keys() -> None
         "dashboard/__pycache__/app.cpython-311.pyc",
     ):
         assert _ignored(path, patterns), f"{path} would go into the image"
+
+
+def test_manifests_are_valid_kubernetes_objects() -> None:
+    """Every field is one the Kubernetes API knows (the strict schemas refuse unknown ones)."""
+    import kubernetes_validate  # the API's own OpenAPI schemas, bundled (no cluster, no network)
+
+    docs = [*k8s_documents(), *yaml.safe_load_all(SECRET_TEMPLATE.read_text(encoding="utf-8"))]
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
