@@ -299,7 +299,7 @@ def _second_factor_card(status: second_factor.FactorStatus) -> dbc.Card:
                 [icon("qr-code", "me-1"), "Set up"],
                 id=SF_START,
                 color="primary",
-                className="d-block" + (" d-none" if status.is_enabled else ""),
+                className=_start_class(is_shown=not status.is_enabled),
             ),
             _enrol_panel(),
             _manage_panel(status.is_enabled),
@@ -483,6 +483,7 @@ def _second_factor_step(trigger: object, code: str | None, proof: str | None) ->
             "qr": qr_data_uri(started.uri),
             "qr_px": qr_size_px(started.uri),
             "secret": group_secret(started.secret),
+            "start_class": _start_class(is_shown=False),
             "codes": None,
             "code": "",
         }
@@ -532,7 +533,7 @@ def second_factor_action(
     """Set up, switch on, renew the recovery codes of, or turn off your second factor."""
     shown = dict.fromkeys(SF_OUTPUTS, no_update)
     try:
-        shown |= {"alert": None, **_second_factor_step(dash.ctx.triggered_id, code, proof)}
+        changed = _second_factor_step(dash.ctx.triggered_id, code, proof)
     except (InputError, TooManyAttempts) as exc:  # wrong codes and passwords are throttled
         is_beside_field = exc.field in SF_FIELDS
         return shown | {
@@ -542,12 +543,21 @@ def second_factor_action(
             **_field_errors(SF_FIELDS, exc),
         }
     status = second_factor.status(current_db(), current_actor(), current_actor().user_id or 0)
-    return shown | {
-        "state": factor_state(status),
-        "start_class": "d-block" + (" d-none" if status.is_enabled else ""),
-        "manage_hidden": not status.is_enabled,
-        **_field_errors(SF_FIELDS, None),
-    }
+    return (
+        shown
+        | {
+            "alert": None,
+            "state": factor_state(status),
+            "start_class": _start_class(is_shown=not status.is_enabled),
+            "manage_hidden": not status.is_enabled,
+            **_field_errors(SF_FIELDS, None),
+        }
+        | changed
+    )
+
+
+def _start_class(*, is_shown: bool) -> str:
+    return "d-block mb-3" if is_shown else "d-none"
 
 
 dash.register_page(

@@ -21,7 +21,7 @@ from dashboard.services import accounts, second_factor
 from dashboard.services.actor import cli_actor
 from tests.conftest import PASSWORD
 
-from .conftest import Site, find_callback
+from .conftest import Site, call_callback, find_callback
 
 ACCOUNT_CALLBACK = "account-2fa-alert.children"
 SECRET = re.compile(r'id="enrol-secret">([^<]+)<')
@@ -214,7 +214,9 @@ def test_a_role_that_requires_a_second_factor_forces_enrolment(
     done = fresh.post(step, data={"code": _totp(typed)})
     assert done.status_code == 200
     shown = done.get_data(as_text=True)
-    assert len(re.findall(r'<li class="col">', shown)) == second_factor.RECOVERY_CODE_COUNT
+    assert (
+        len(re.findall(r'<li class="col text-nowrap">', shown)) == second_factor.RECOVERY_CODE_COUNT
+    )
     assert 'href="/mission"' in shown
     assert fresh.get("/api/v1/me").get_json()["username"] == "tf-dan"
     # The admin resets it (a lost phone): the next login must enrol again.
@@ -233,3 +235,40 @@ def test_a_role_that_requires_a_second_factor_forces_enrolment(
             select(AuditEvent.result).where(AuditEvent.action == "second_factor.reset")
         )
         assert list(resets)[-2:] == ["denied", "ok"]
+
+
+def test_admins_choose_the_roles_and_reset_on_the_users_page(site: Site) -> None:
+    _user(site, "tf-eli", "reviewer")
+    reviewer = site.client("tf-eli")
+    _enrol_on_account_page(reviewer)
+    admin = site.client("boss")
+    try:
+        saved = call_callback(
+            admin, "users-2fa-roles-alert.children", {"users-2fa-roles.value": ["reviewer"]}
+        )
+        assert saved.status_code == 200
+        assert "reviewer must use a second factor" in saved.get_data(as_text=True)
+        assert second_factor.required_roles(site.db) == ["reviewer"]
+        # A reviewer cannot change it, even by calling the page's callback by hand.
+        refused = call_callback(
+            reviewer, "users-2fa-roles-alert.children", {"users-2fa-roles.value": []}
+        )
+        assert refused.status_code == 403
+        assert second_factor.required_roles(site.db) == ["reviewer"]
+    finally:
+        second_factor.set_required_roles(site.db, cli_actor("t"), [])
+    user_id = accounts.user_id_by_name(site.db, "tf-eli")
+    reset = call_callback(
+        admin, "users-edit-2fa-state.children@", {"users-edit-user.data": user_id}
+    )
+    assert reset.status_code == 200
+    assert "Second factor reset." in reset.get_data(as_text=True)
+    assert second_factor.login_step(site.db, user_id) == "none"
+    assert ("second_factor.reset", "ok") in [
+        (a, r) for a, r in _audit_all(site) if a == "second_factor.reset"
+    ]
+
+
+def _audit_all(site: Site) -> list[tuple[str, str]]:
+    with site.db.read() as s:
+        return [(e.action, e.result) for e in s.scalars(select(AuditEvent))]
