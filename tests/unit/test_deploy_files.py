@@ -194,15 +194,30 @@ def compose_argv(service: str) -> list[str]:
     return command or image_cmd()
 
 
-def example_variables() -> dict[str, str]:
-    """deploy/compose.env.example's names, each given a stand-in value as a user would."""
-    names = re.findall(r"^([A-Z_][A-Z0-9_]*)=", COMPOSE_ENV_EXAMPLE.read_text(), re.MULTILINE)
-    values = {
-        "MICROSPACEGEN_SECRET_KEY": "k" * 48,
-        "MICROSPACEGEN_ADMIN_PASSWORD": "",
-        "MICROSPACEGEN_SECURE_COOKIES": "0",
-    }
-    return {name: values.get(name, "stand-in") for name in names}
+# Values a user might put in .env for the optional settings (single sign-on on).
+OPTIONAL_VALUES = {
+    "MICROSPACEGEN_ADMIN_PASSWORD": "a-long-admin-passphrase",
+    "MICROSPACEGEN_SECURE_COOKIES": "1",
+    "MICROSPACEGEN_PUBLIC_URL": "https://msg.lab.example.org",
+    "MICROSPACEGEN_OIDC_ISSUER": "https://login.example.org/realms/lab",
+    "MICROSPACEGEN_OIDC_CLIENT_ID": "microspacegen",
+    "MICROSPACEGEN_OIDC_CLIENT_SECRET": "stand-in",
+    "MICROSPACEGEN_OIDC_ROLE_MAP": "lab-admins=admin,lab-staff=scientist",
+}
+
+
+def example_variables(*, everything: bool = False) -> dict[str, str]:
+    """deploy/compose.env.example's names with values as a user would fill them in: the
+    required ones only, or (``everything``) the optional ones too."""
+    text = COMPOSE_ENV_EXAMPLE.read_text()
+    given = dict(re.findall(r"^([A-Z_][A-Z0-9_]*)=(.*)$", text, re.MULTILINE))
+    required = {"POSTGRES_PASSWORD": "stand-in", "MICROSPACEGEN_SECRET_KEY": "k" * 48}
+    for name in given:
+        if name in required:
+            given[name] = required[name]
+        elif everything:
+            given[name] = OPTIONAL_VALUES[name]
+    return given
 
 
 # --- Kubernetes -------------------------------------------------------------------------------
@@ -251,17 +266,24 @@ def secret_template() -> dict[str, str]:
     return data
 
 
-def k8s_env(deployment: str) -> dict[str, str]:
+def k8s_env(deployment: str, *, everything: bool = False) -> dict[str, str]:
     """The environment Kubernetes gives the main container: the image's ENV, the ConfigMap
-    (envFrom), then ``env`` (secret references read from the template)."""
+    (envFrom), then ``env`` (secret references read from the template). Without
+    ``everything``, the Secret has only its required keys; with it, the optional keys too and
+    the ConfigMap's commented optional settings are in force."""
     container = main_container(deployment)
     env = dict(image_env())
     for source in container.get("envFrom", []):
-        env.update(k8s("ConfigMap")[source["configMapRef"]["name"]]["data"])
+        name = source["configMapRef"]["name"]
+        env.update(k8s("ConfigMap")[name]["data"])
+        if everything:
+            text = (K8S / "configmap.yaml").read_text()
+            pattern = rf"^\s*#\s*({ENV_PREFIX}[A-Z_]+): (\S+)$"
+            env.update(re.findall(pattern, text, re.MULTILINE))
     for item in container.get("env", []):
         if "value" in item:
             env[item["name"]] = str(item["value"])
-        else:
+        elif everything or not item["valueFrom"]["secretKeyRef"].get("optional"):
             ref = item["valueFrom"]["secretKeyRef"]
             env[item["name"]] = secret_template()[ref["key"]]
     return env
@@ -331,15 +353,16 @@ def settings_for(env: dict[str, str], argv: list[str], data_dir: Path) -> tuple[
     return settings, recorder.asked
 
 
-def app_containers(data_dir: Path) -> dict[str, tuple[dict[str, str], list[str]]]:
-    """Every container that runs app.py: (environment, argv), by a name saying where."""
-    variables = example_variables()
+def app_containers(*, everything: bool = False) -> dict[str, tuple[dict[str, str], list[str]]]:
+    """Every container that runs app.py: (environment, argv), by a name saying where; with
+    the optional settings filled in too when ``everything``."""
+    variables = example_variables(everything=everything)
     found = {
         f"compose:{s}": ({**image_env(), **compose_env(s, variables)}, compose_argv(s))
         for s, spec in compose()["services"].items()
         if spec.get("image") == IMAGE
     }
-    found |= {f"k8s:{d}": (k8s_env(d), k8s_argv(d)) for d in deployments()}
+    found |= {f"k8s:{d}": (k8s_env(d, everything=everything), k8s_argv(d)) for d in deployments()}
     assert {"compose:app", "compose:worker", "k8s:microspacegen-web"} <= found.keys()
     return found
 
@@ -416,9 +439,13 @@ def test_one_port_everywhere(tmp_path: Path) -> None:
         assert (parts.hostname, parts.port) == (service["metadata"]["name"], service_port["port"])
 
 
-def test_every_variable_the_files_set_is_one_the_app_reads(tmp_path: Path) -> None:
-    for where, (env, argv) in app_containers(tmp_path).items():
-        ours = {name for name in env if name.startswith(ENV_PREFIX)}
+@pytest.mark.parametrize("everything", [False, True], ids=["required", "optional-too"])
+def test_every_variable_the_files_set_is_one_the_app_reads(
+    tmp_path: Path, everything: bool
+) -> None:
+    for where, (env, argv) in app_containers(everything=everything).items():
+        # (compose passes an empty value for an optional one left out of .env: unset)
+        ours = {name for name, value in env.items() if name.startswith(ENV_PREFIX) and value}
         _, asked = settings_for(env, argv, tmp_path / where.replace(":", "-"))
         unread = ours - asked
         assert not unread, f"{where} sets {sorted(unread)}, which load_settings never reads"
@@ -426,7 +453,7 @@ def test_every_variable_the_files_set_is_one_the_app_reads(tmp_path: Path) -> No
 
 
 def test_the_settings_each_container_gets(tmp_path: Path) -> None:
-    containers = app_containers(tmp_path)
+    containers = app_containers()
     for where, (env, argv) in containers.items():
         settings, _ = settings_for(env, argv, tmp_path / where.replace(":", "-"))
         assert not settings.is_sqlite, where
@@ -448,6 +475,15 @@ def test_the_settings_each_container_gets(tmp_path: Path) -> None:
     assert db_url.username == postgres_env["POSTGRES_USER"]
     assert db_url.path == "/" + postgres_env["POSTGRES_DB"]
     assert urlsplit(app_env[ENV_PREFIX + "BROKER_URL"]).hostname == "redis"
+    # the optional settings, filled in, are valid and turn on what they are for
+    for where, (env, argv) in app_containers(everything=True).items():
+        settings, _ = settings_for(env, argv, tmp_path / "all")
+        if where in ("compose:app", "k8s:microspacegen-web"):
+            assert settings.oidc is not None, where
+            assert settings.public_url is not None, where
+        if where.startswith("k8s:"):
+            assert settings.chain_url is not None, where
+    assert settings_for(*containers["compose:app"], tmp_path / "app")[0].oidc is None
 
 
 def test_one_owner_of_the_hardware(tmp_path: Path) -> None:
@@ -456,9 +492,7 @@ def test_one_owner_of_the_hardware(tmp_path: Path) -> None:
         command = cli(argv).command
         return command == "controller" or (command in (None, "serve") and settings.controller)
 
-    owners = {
-        w for w, (env, argv) in app_containers(tmp_path).items() if runs_controller(env, argv)
-    }
+    owners = {w for w, (env, argv) in app_containers().items() if runs_controller(env, argv)}
     assert owners == {"compose:app", "k8s:microspacegen-controller"}
     controller = deployments()["microspacegen-controller"]["spec"]
     assert controller["replicas"] == 1
