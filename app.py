@@ -504,15 +504,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class _ConsoleProgress:
-    """A line on standard error every 5 % (or per step), for long backups and restores."""
+    """A line on standard error per step, and within one at most every 2 s and 5 %, for long
+    backups and restores."""
 
     def __init__(self) -> None:
-        self.last = (-1.0, "")
+        self.last = (-1.0, "", 0.0)
 
     def __call__(self, fraction: float, message: str) -> None:
-        step = message.split(" ", 1)[0]
-        if fraction - self.last[0] >= 0.05 or step != self.last[1] or fraction >= 1.0:
-            self.last = (fraction, step)
+        import time
+
+        step, now = message.split(" ", 1)[0], time.monotonic()
+        fraction_then, step_then, at = self.last
+        if (
+            step != step_then
+            or fraction >= 1.0
+            or (fraction - fraction_then >= 0.05 and now - at >= 2.0)
+        ):
+            self.last = (fraction, step, now)
             print(f"{fraction:6.1%}  {message}", file=sys.stderr, flush=True)
 
 
@@ -566,6 +574,10 @@ def _restore(args: argparse.Namespace) -> int:
         )
     except ServiceError as exc:
         _service_errors(exc)
+        print("nothing was restored", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a folder we may not write
+        print(f"error: {exc}", file=sys.stderr)
         print("nothing was restored", file=sys.stderr)
         return 1
     stopped = report.interrupted_jobs

@@ -392,8 +392,9 @@ def _backup(ctx: Context) -> JobResult:
 
 def _backup_summary(result: JobResult) -> str:
     removed = result.get("removed") or []
-    size = float(result.get("bytes") or 0) / 2**20  # type: ignore[arg-type]
-    text = f"Wrote {result.get('file')} ({size:,.1f} MiB, {result.get('parts')} parts)."
+    size = float(result.get("bytes") or 0)  # type: ignore[arg-type]
+    shown = f"{size / 2**20:,.1f} MiB" if size >= 2**20 else f"{size / 1024:,.0f} KiB"
+    text = f"Wrote {result.get('file')} ({shown}, {result.get('parts')} parts)."
     return f"{text} Removed {len(removed)} older backup(s)." if removed else text  # type: ignore[arg-type]
 
 

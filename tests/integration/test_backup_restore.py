@@ -209,6 +209,9 @@ def test_restore_gives_the_same_tables_files_and_chain(
     # Owner-only: the archive holds the secret key and every account.
     assert (source.archive.stat().st_mode & 0o777) == 0o600
     assert (target.stat().st_mode & 0o777) == 0o700
+    folders = [p for p in target.rglob("*") if p.is_dir()]
+    assert folders
+    assert {oct(p.stat().st_mode & 0o777) for p in folders} == {oct(0o700)}
     assert not [p for p in source.folder.iterdir() if p.name.startswith(".")]
 
 
@@ -436,6 +439,12 @@ def test_a_file_with_no_place_in_a_data_directory_is_refused(
 ) -> None:
     hostile = _repack(source.plain, tmp_path / "cache.tar", extra_parts={"files/cache/x.py": b"x"})
     assert "no place" in _refused(hostile, tmp_path / "new").message
+
+
+def test_a_part_inside_another_part_is_refused(source: Source, tmp_path: Path) -> None:
+    nested = {"files/jobs/1/a.csv": b"x", "files/jobs/1/a.csv/b.csv": b"y"}
+    hostile = _repack(source.plain, tmp_path / "nested.tar", extra_parts=nested)
+    assert "inside another part" in _refused(hostile, tmp_path / "new").message
 
 
 def test_a_backup_from_a_newer_schema_is_refused(source: Source, tmp_path: Path) -> None:

@@ -61,16 +61,20 @@ def _quiet(_fraction: float, _message: str) -> None:
 
 
 class _Counter:
-    """Turns bytes done into a fraction of the expected total for a progress callback."""
+    """Turns bytes done into a fraction of the expected total for a progress callback.
 
-    def __init__(self, total: int, report: Progress, verb: str) -> None:
+    ``absolute``: each call gives the bytes done so far, not the bytes of this step.
+    """
+
+    def __init__(self, total: int, report: Progress, verb: str, *, absolute: bool = False) -> None:
         self.total = max(1, total)
         self.done = 0
         self.report = report
         self.verb = verb
+        self.absolute = absolute
 
     def __call__(self, done: int, what: str) -> None:
-        self.done += done
+        self.done = done if self.absolute else self.done + done
         self.report(
             min(1.0, self.done / self.total),
             f"{self.verb} {self.done / 2**20:,.1f} of {self.total / 2**20:,.1f} MiB ({what})",
@@ -275,7 +279,7 @@ def verify_archive(archive: Path, on_progress: Progress = _quiet) -> Manifest:
     """Check every part of ``archive`` against its manifest; writes nothing."""
     if not archive.is_file():
         raise ValidationFailed(f"{archive} is not a file.", field="archive")
-    counter = _Counter(archive.stat().st_size, on_progress, "Checked")
+    counter = _Counter(archive.stat().st_size, on_progress, "Checked", absolute=True)
     return _archive.verify(archive, counter)
 
 
@@ -347,14 +351,7 @@ def restore_backup(
             f"this version of MicroSpaceGen ({__version__}) does not know; restore it with "
             f"the version that made it ({manifest.raw.get('app_version')}) or newer."
         )
-    for name in manifest.parts:
-        if name.startswith(f"{_archive.FILES_DIR}/") and not _files.may_restore(
-            name.removeprefix(f"{_archive.FILES_DIR}/")
-        ):
-            raise DamagedArchive(
-                f"The archive's part {name!r} has no place in a data directory; refused.",
-                part=name,
-            )
+    _check_places(manifest)
     scratch = target.parent / f".{target.name}.restore-{secrets.token_hex(6)}"
     scratch.mkdir(mode=0o700)
     loaded_postgres = False
@@ -408,6 +405,24 @@ def restore_backup(
 def _hidden_url(url: str) -> str:
     """The URL with its password masked, for messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _check_places(manifest: Manifest) -> None:
+    """Every file part has a place in a data directory, and none is another's folder."""
+    names = set(manifest.parts)
+    for name in names:
+        relative = name.removeprefix(f"{_archive.FILES_DIR}/")
+        if name.startswith(f"{_archive.FILES_DIR}/") and not _files.may_restore(relative):
+            raise DamagedArchive(
+                f"The archive's part {name!r} has no place in a data directory; refused.",
+                part=name,
+            )
+        parts = name.split("/")
+        for end in range(1, len(parts)):
+            if "/".join(parts[:end]) in names:
+                raise DamagedArchive(
+                    f"The archive's part {name!r} lies inside another part; refused.", part=name
+                )
 
 
 def _read_only_blobs(root: Path) -> None:

@@ -211,6 +211,17 @@ class ArchiveWriter:
         self.tmp.unlink(missing_ok=True)
 
 
+def _private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parents owner-only (``mkdir(parents=True)`` gives
+    the parents the umask's mode)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -247,9 +258,16 @@ class Manifest:
 
 
 @contextmanager
-def _members(path: Path) -> Iterator[tuple[tarfile.TarFile, IO[bytes] | gzip.GzipFile]]:
-    """The archive's tar stream (decompressed when gzip), read front to back once."""
+def _members(
+    path: Path, position: list[BinaryIO] | None = None
+) -> Iterator[tuple[tarfile.TarFile, IO[bytes] | gzip.GzipFile]]:
+    """The archive's tar stream (decompressed when gzip), read front to back once.
+
+    ``position`` receives the raw file, whose ``tell()`` says how far reading has come.
+    """
     with path.open("rb") as raw:
+        if position is not None:
+            position.append(raw)
         head = raw.read(len(GZIP_HEADER))
         raw.seek(0)
         stream: IO[bytes] | gzip.GzipFile = raw
@@ -307,13 +325,13 @@ def _member_name(member: tarfile.TarInfo) -> str:
     return name
 
 
-def _hash_stream(handle: IO[bytes], progress: Progress, what: str) -> tuple[str, int]:
+def _hash_stream(handle: IO[bytes], progress: Callable[[str], None], what: str) -> tuple[str, int]:
     sha = hashlib.sha256()
     size = 0
     while chunk := handle.read(CHUNK_BYTES):
         sha.update(chunk)
         size += len(chunk)
-        progress(len(chunk), what)
+        progress(what)
     return sha.hexdigest(), size
 
 
@@ -374,11 +392,19 @@ def _manifest_parts(raw: dict[str, Any]) -> dict[str, Part]:
 
 
 def verify(path: Path, progress: Progress = _quiet) -> Manifest:
-    """Read the whole archive once and check it; writes nothing. Raises :class:`DamagedArchive`."""
+    """Read the whole archive once and check it; writes nothing. Raises :class:`DamagedArchive`.
+
+    ``progress`` is told how many bytes of the archive file have been read so far.
+    """
     seen: dict[str, tuple[str, int]] = {}
     manifest_text: bytes | None = None
     digest_line: bytes | None = None
-    with _members(path) as (tar, stream):
+    archive_file: list[BinaryIO] = []
+
+    def read_so_far(what: str) -> None:
+        progress(archive_file[0].tell(), what)
+
+    with _members(path, archive_file) as (tar, stream):
         for member in tar:
             name = _member_name(member)
             if name in seen or (name == MANIFEST and manifest_text is not None):
@@ -393,7 +419,7 @@ def verify(path: Path, progress: Progress = _quiet) -> Manifest:
             elif name == MANIFEST_DIGEST:
                 digest_line = handle.read(200)
             else:
-                seen[name] = _hash_stream(handle, progress, name)
+                seen[name] = _hash_stream(handle, read_so_far, name)
         _drain(stream)
     raw = _parse_manifest(manifest_text, digest_line)
     parts = _manifest_parts(raw)
@@ -436,7 +462,7 @@ def extract(
                 raise DamagedArchive(f"The archive changed while it was read ({name!r}).")
             if target is None:
                 continue
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _private_dirs(target.parent)
             sha = hashlib.sha256()
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -36,6 +37,8 @@ CHAIN_LOCK_TIMEOUT_S = 120.0
 # Where each kept top-level name may be restored (the restore refuses anything else).
 TOP_LEVEL = frozenset({*STORES, JOBS, CHAIN, SECRET_KEY_FILE})
 READ_ONLY_TOP = frozenset(STORES)  # stored blobs are read-only, as BlobStore leaves them
+_STORED = re.compile(r"(?:datasets|trees|mutations)/([0-9a-f]{2})/\1[0-9a-f]{62}")
+_JOB_FILE = re.compile(r"jobs/[0-9]+(?:/[A-Za-z0-9._-]+)+")
 
 
 @dataclass(frozen=True)
@@ -153,4 +156,6 @@ def may_restore(relative: str) -> bool:
         return relative == SECRET_KEY_FILE
     if top == CHAIN:
         return relative in {f"{CHAIN}/{CHAIN_DB}", *(f"{CHAIN}/{n}" for n in CHAIN_FILES)}
-    return "/" in relative
+    if top == JOBS:
+        return _JOB_FILE.fullmatch(relative) is not None
+    return _STORED.fullmatch(relative) is not None

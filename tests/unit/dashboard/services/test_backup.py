@@ -47,6 +47,10 @@ def test_place_keeps_parts_inside_the_root(tmp_path: Path) -> None:
     [
         ("datasets/ab/" + "ab" * 32, True),
         ("jobs/3/export.csv", True),
+        ("jobs/x/export.csv", False),
+        ("jobs/3", False),
+        ("datasets/ab/" + "cd" * 32, False),  # not in its shard
+        ("datasets/ab/short", False),
         ("secret_key", True),
         ("chain/chain.sqlite3", True),
         ("chain/dev-key.json", True),
