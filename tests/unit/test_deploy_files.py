@@ -675,6 +675,17 @@ def test_the_programs_the_code_runs_are_in_the_image() -> None:
         assert major <= _debian()["postgresql"], f"{postgres} is newer than the image's pg_dump"
 
 
+def test_the_image_stops_its_processes_with_a_signal_they_handle() -> None:
+    """The command is PID 1 in its container, and PID 1 gets only signals it handles: `serve`
+    handles SIGINT (KeyboardInterrupt, then its children are stopped) but not SIGTERM."""
+    assert [i.args for i in final("STOPSIGNAL")] == ["SIGINT"]
+    services = compose()["services"]
+    for service in ("app", "worker"):
+        assert "stop_signal" not in services[service], service
+    for name in deployments():
+        assert "lifecycle" not in main_container(name), f"{name}: keep the image's STOPSIGNAL"
+
+
 def test_the_image_runs_as_a_fixed_non_root_user() -> None:
     uid = image_uid()
     assert uid != 0
