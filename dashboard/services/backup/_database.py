@@ -69,19 +69,14 @@ def check_sqlite(path: Path) -> None:
 
 
 def _libpq(url: str) -> tuple[list[str], dict[str, str]]:
-    """Connection options for the client tools; the password goes in the environment."""
+    """Connection options for the client tools: the URL (its query, e.g. ``sslmode``, kept)
+    without its password, which goes in the environment (never on a command line)."""
     parsed = make_url(url)
-    args = ["--dbname", parsed.database or ""]
-    if parsed.host:
-        args += ["--host", parsed.host]
-    if parsed.port:
-        args += ["--port", str(parsed.port)]
-    if parsed.username:
-        args += ["--username", parsed.username]
+    bare = parsed.set(drivername="postgresql", password=None)
     env = {**os.environ}
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    return args, env
+    return ["--dbname", bare.render_as_string(hide_password=False)], env
 
 
 def plain_url(url: str) -> str:
