@@ -42,6 +42,7 @@ from dashboard.config import OidcSettings
 from dashboard.services import accounts, single_sign_on
 from dashboard.services.single_sign_on import NoRole, SignOnRefused
 
+from . import second_step
 from .current import WebUser, client_ip, current_db, current_principal
 from .views import safe_next
 
@@ -297,5 +298,11 @@ def callback() -> BaseResponse:
     target = safe_next(session.get(NEXT_KEY))
     # A fresh cookie for the new session, as after a password login.
     session.clear()
+    if not identity.is_multi_factor:
+        # The provider checked one factor: a role that must use a second factor (or a user
+        # who set one up here) gets this app's code step, as after a password.
+        step = second_step.begin(principal, target)
+        if step is not None:
+            return step
     login_user(WebUser(accounts.start_session(db, principal, ip)))
     return redirect(target)

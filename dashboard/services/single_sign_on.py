@@ -57,6 +57,28 @@ class NoRole(PermissionDenied):
     """The provider vouches for the person, but none of their groups gives a role here."""
 
 
+# The authentication method values of RFC 8176 that are factors in their own right.
+FACTOR_METHODS = frozenset(
+    {
+        "face",
+        "fpt",
+        "geo",
+        "hwk",
+        "iris",
+        "kba",
+        "otp",
+        "pin",
+        "pwd",
+        "retina",
+        "sc",
+        "sms",
+        "swk",
+        "tel",
+        "vbm",
+    }
+)
+
+
 @dataclass(frozen=True)
 class VerifiedIdentity:
     """What a checked ID token says about the person signing in."""
@@ -70,6 +92,18 @@ class VerifiedIdentity:
     claim_values: tuple[str, ...]
     # How the provider authenticated the person (the "amr" claim, e.g. pwd, otp, mfa), audited.
     auth_methods: tuple[str, ...] = ()
+
+    @property
+    def is_multi_factor(self) -> bool:
+        """Whether the provider says it checked more than one factor (RFC 8176: ``mfa``, or
+        two of its methods such as ``pwd`` and ``otp``).
+
+        >>> VerifiedIdentity("i", "s", None, None, None, (), ("pwd", "otp")).is_multi_factor
+        True
+        >>> VerifiedIdentity("i", "s", None, None, None, (), ("pwd",)).is_multi_factor
+        False
+        """
+        return "mfa" in self.auth_methods or len(FACTOR_METHODS.intersection(self.auth_methods)) > 1
 
 
 def claim_values(raw: object) -> tuple[str, ...]:

@@ -391,3 +391,30 @@ def test_the_callback_needs_no_login_but_nothing_else_opens(sso: SsoSite) -> Non
         assert response.status_code in (302, 401), path
         if response.status_code == 302:
             assert response.headers["Location"].startswith("/login?next="), path
+
+
+def test_a_role_that_must_use_a_second_factor_gets_the_code_step_after_one_factor(
+    sso: SsoSite, provider: OidcProvider
+) -> None:
+    from dashboard.auth.second_step import ENROL_PATH
+    from dashboard.services import second_factor
+
+    second_factor.set_required_roles(sso.db, cli_actor("test"), ["operator"])
+    try:
+        provider.user.sub = "one-factor-operator"
+        provider.user.preferred_username = "otto"
+        provider.user.groups = ["lab-ops"]
+        provider.user.amr = ["pwd"]
+        client = sso.server.test_client()
+        status, location, _ = sign_in(client, "/runs")
+        assert (status, urlsplit(location).path) == (302, ENROL_PATH)
+        assert not is_logged_in(client)  # only the enrolment step is open
+
+        # The provider vouches for two factors (RFC 8176 "mfa"): no second code here.
+        provider.user.amr = ["mfa"]
+        client = sso.server.test_client()
+        status, location, _ = sign_in(client, "/runs")
+        assert (status, location) == (302, "/runs")
+        assert is_logged_in(client)
+    finally:
+        second_factor.set_required_roles(sso.db, cli_actor("test"), [])
