@@ -33,6 +33,8 @@ from dashboard.auth import AppState, app_state, current_principal, init_auth, pa
 from dashboard.components.theme import SCHEME_COOKIE, SCHEMES, scheme_or_light
 from dashboard.config import ConfigError, Settings, load_settings, make_private_dir
 from dashboard.db import Database, SchemaTooNew
+from dashboard.observability import logs as obs_logs
+from dashboard.observability import metrics as obs_metrics
 from dashboard.security import init_security_headers
 from dashboard.services import ServiceError, accounts, datasets, samples
 from dashboard.services.accounts import Principal
@@ -157,6 +159,9 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Das
         AppState(settings, db, JobQueue(settings), DataFiles.in_data_dir(settings.data_dir)),
         page_rules(dash.page_registry.values()),
     )
+    from dashboard.observability.web import init_observability
+
+    init_observability(server)  # after init_auth: its hooks go around the gate's
     # Unknown paths still get the frame with "Page not found", but with the status 404.
     server.after_request(unknown_page_status(page_patterns(dash.page_registry.values())))
     init_security_headers(server, app.csp_hashes)
@@ -332,6 +337,7 @@ def _serve(settings: Settings) -> None:
     from dashboard.controller_process import ControllerProcess
     from dashboard.job_queue import WorkerProcesses
 
+    obs_metrics.use_multiprocess_dir(settings.metrics_dir, fresh=True)  # before any child starts
     app = create_app(settings)
     _spool_in_data_dir(settings)
     db = app_state(app.server).db
@@ -365,6 +371,10 @@ def _serve(settings: Settings) -> None:
         workers.start()
         print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
     _warm_kernels()
+    if settings.metrics_port is not None:
+        from dashboard.observability.exposition import MetricsPort
+
+        MetricsPort(db, settings.metrics_host, settings.metrics_port).start()
     try:
         serve(
             app.server,
@@ -447,7 +457,10 @@ def _worker(settings: Settings, processes: int | None, exit_with: int | None) ->
         )
         return 2
     print(f"MicroSpaceGen {__version__} worker: {count} processes on the {_queue_label(settings)}")
-    run_worker(settings, count, exit_with=exit_with)
+    try:
+        run_worker(settings, count, exit_with=exit_with)
+    finally:
+        obs_metrics.mark_process_dead()
     return 0
 
 
@@ -466,15 +479,14 @@ def _controller(settings: Settings, exit_with: int | None) -> int:
         print(f"MicroSpaceGen {__version__} controller: {settings.devices}", flush=True)
         run_controller(settings, db, exit_with=exit_with)
     finally:
+        obs_metrics.mark_process_dead()
         db.dispose()
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("huey").setLevel(logging.WARNING)  # a line per task drowns the rest
+    obs_logs.configure_logging()  # console on a terminal, else JSON; the setting may change it
     args = _parser().parse_args(argv)
     if args.command == "restore":
         # Before load_settings, which would create the new data directory and a secret in it.
@@ -486,6 +498,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
             data_dir=getattr(args, "data_dir", None),
         )
+        obs_logs.configure_logging(settings.log_format)
+        if args.command in ("worker", "controller"):
+            obs_metrics.use_multiprocess_dir(settings.metrics_dir, fresh=False)
         if args.command in (None, "serve"):
             _serve(settings)
             return 0

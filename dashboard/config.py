@@ -50,6 +50,9 @@ class Settings:
     sim_speed: float = 1.0
     telemetry_hz: float = 1.0
     controller: bool = True
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    log_format: str | None = None  # json, console, or None: console on a terminal, else json
     public_url: str | None = None
     oidc: OidcSettings | None = None
 
@@ -77,6 +80,11 @@ class Settings:
     def backups_dir(self) -> Path:
         """Where scheduled backups are written (``MICROSPACEGEN_BACKUP_DIR``)."""
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """Where the processes `serve` starts keep their metrics (emptied when it starts)."""
+        return self.data_dir / "metrics"
 
     @property
     def is_sqlite(self) -> bool:
@@ -196,6 +204,19 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "1",
         "Whether `serve` starts the hardware controller beside itself; 0 when "
         "`python app.py controller` runs elsewhere (one owner per device, by lease).",
+    ),
+    "METRICS_PORT": (
+        "none: off",
+        "A port of its own serving Prometheus's `GET /metrics` without a login (the main "
+        "port serves it to a metrics user's bearer token).",
+    ),
+    "METRICS_HOST": (
+        "127.0.0.1",
+        "Interface of `METRICS_PORT`; anyone who reaches it reads the metrics.",
+    ),
+    "LOG_FORMAT": (
+        "console on a terminal, else json",
+        "`json` (one object per line) or `console` (readable lines) on standard error.",
     ),
     "PUBLIC_URL": (
         "none: taken from each request's host",
@@ -482,9 +503,22 @@ def load_settings(
         sim_speed=_as_number("SIM_SPEED", _env(env, "SIM_SPEED") or "1", float, 0.01, 10_000.0),
         telemetry_hz=_as_number("TELEMETRY_HZ", _env(env, "TELEMETRY_HZ") or "1", float, 0.1, 10.0),
         controller=_as_bool("CONTROLLER", _env(env, "CONTROLLER") or "1"),
+        metrics_port=_optional_port("METRICS_PORT", _env(env, "METRICS_PORT")),
+        metrics_host=_env(env, "METRICS_HOST") or "127.0.0.1",
+        log_format=_log_format(_env(env, "LOG_FORMAT")),
         public_url=_public_url(_env(env, "PUBLIC_URL")),
         oidc=_oidc(env),
     )
+
+
+def _optional_port(name: str, raw: str | None) -> int | None:
+    return None if raw is None else _as_number(name, raw, int, 1, 65535)
+
+
+def _log_format(raw: str | None) -> str | None:
+    if raw is None or raw in ("json", "console"):
+        return raw
+    raise ConfigError(f"{ENV_PREFIX}LOG_FORMAT={raw!r}: use json or console")
 
 
 def _devices(raw: str | None) -> str:

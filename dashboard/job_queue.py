@@ -25,6 +25,7 @@ from huey.consumer import Consumer
 
 from dashboard.config import Settings
 from dashboard.db import Database
+from dashboard.observability.request_id import current_request_id, job_context
 from dashboard.services import job_runner, jobs
 
 TASK_NAME = "microspacegen.run_job"
@@ -59,7 +60,7 @@ class JobQueue:
 
     def enqueue(self, job_id: int) -> None:
         """Put job ``job_id`` on the queue."""
-        self._task(job_id)
+        self._task(job_id, current_request_id())  # the worker logs under the request's id
 
     def _db(self) -> Database:
         # One engine per process: connections must not cross a fork.
@@ -68,7 +69,11 @@ class JobQueue:
             self._databases[pid] = Database(self.settings.database_url)
         return self._databases[pid]
 
-    def _run(self, job_id: int) -> None:
+    def _run(self, job_id: int, request_id: str | None = None) -> None:
+        with job_context(int(job_id), request_id):
+            self._execute(int(job_id))
+
+    def _execute(self, job_id: int) -> None:
         job_runner.execute(
             self._db(),
             int(job_id),

@@ -20,6 +20,7 @@ from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # ships no type hints
 from dashboard.db import Database
 from dashboard.models import ApiToken, AuthAttempt, User, UserSession, utcnow
 from dashboard.models import Role as RoleRow
+from dashboard.observability import metrics
 
 from . import audit
 from .actor import ALL_ROLES, Actor, Role
@@ -628,6 +629,7 @@ def authenticate(
         audit.record(
             db, who, "auth.login", "denied", detail={"username": name, "reason": "throttled"}
         )
+        metrics.LOGIN_REFUSALS.labels("throttled").inc()
         raise refusal
     with db.read() as s:
         user = _find_user(s, name) if name else None
@@ -654,6 +656,7 @@ def authenticate(
                 target_id=user.id,
             )
             return principal
+    metrics.LOGIN_REFUSALS.labels("failed").inc()
     raise failure
 
 

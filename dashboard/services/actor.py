@@ -13,6 +13,8 @@ class Role(StrEnum):
     SCIENTIST = "scientist"
     OPERATOR = "operator"
     REVIEWER = "reviewer"
+    # A machine account (Prometheus): reads /metrics and nothing else (policy.py).
+    METRICS = "metrics"
 
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.db import Database
 from dashboard.models import Alarm, Run, RunLimit, utcnow
+from dashboard.observability import metrics
 from hardware.parameters import CHAMBER_PARAMETERS
 
 from . import audit, policy
@@ -147,9 +148,11 @@ def raise_alarm(
         )
         s.add(alarm)
         s.flush()
+        metrics.ALARMS_RAISED.labels(kind, severity).inc()
         return alarm, True
     changed = SEVERITY_RANK[severity] > SEVERITY_RANK[alarm.severity]
     if changed:
+        metrics.ALARMS_RAISED.labels(kind, severity).inc()
         # A worse condition needs a new acknowledgement.
         alarm.severity = severity
         alarm.acked_at = None

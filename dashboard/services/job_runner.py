@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from dashboard.db import Database
 from dashboard.models import Job, User, utcnow
+from dashboard.observability import metrics
 
 from . import audit, policy
 from .actor import Actor
@@ -295,6 +296,7 @@ def execute(
     heartbeat.start()
     result: JobResult | None = None
     error: str | None = None
+    started_s = time.monotonic()
     try:
         result = kind.run(running)
         state = SUCCEEDED
@@ -331,6 +333,9 @@ def execute(
         fraction=fraction,
         kind=kind.name,
     )
+    duration_s = time.monotonic() - started_s
+    metrics.job_finished(kind.name, state if kept else "superseded", duration_s)
+    log.info("job %d (%s) %s in %.2f s", job_id, kind.name, state, duration_s)
     if not kept and state == SUCCEEDED:
         # The job was settled elsewhere meanwhile (reaped as dead): its files are not valid.
         shutil.rmtree(files_root / str(job_id), ignore_errors=True)

@@ -1,7 +1,8 @@
 """Who may do what: the one place that maps roles to pages and actions.
 
 The Flask gate, the navbar, the pages and the services all ask this module; nothing else
-names a role to decide access. Admins may open every page and do every action.
+names a role to decide access. Admins may open every page and do every action. A machine
+account (the metrics role alone) may do nothing here: it reads ``/metrics`` only.
 
 >>> may(frozenset({Role.SCIENTIST}), Action.EXPERIMENT_CREATE)
 True
@@ -71,8 +72,10 @@ class Grant:
     any_user: bool = False
 
     def allows(self, held: Iterable[str]) -> bool:
-        """Whether a user holding the roles ``held`` may."""
+        """Whether a user holding the roles ``held`` may (a machine account never may)."""
         held = frozenset(held)
+        if is_machine_only(held):
+            return False
         return self.any_user or Role.ADMIN in held or bool(held & self.roles)
 
     def describe(self) -> str:
@@ -159,6 +162,33 @@ PAGES: Mapping[str, Grant] = {
 # Audited names of refusals that are not service actions.
 PAGE_OPEN = "page.open"
 CROSS_SITE = "request.cross_site"
+MACHINE_ONLY = "request.machine_only"  # a metrics-only account tried to change something
+
+# Roles of machine accounts: a user holding only these opens no page and calls no API.
+MACHINE_ROLES: frozenset[str] = frozenset({Role.METRICS})
+METRICS_ROLE = Role.METRICS.value
+
+
+def is_machine_only(roles: Iterable[str]) -> bool:
+    """Whether ``roles`` are a machine account's alone (none of a person's).
+
+    >>> is_machine_only({"metrics"}), is_machine_only({"metrics", "admin"}), is_machine_only(())
+    (True, False, False)
+    """
+    held = frozenset(roles)
+    return bool(held) and held <= MACHINE_ROLES
+
+
+def may_read_metrics(roles: Iterable[str]) -> bool:
+    """Whether a bearer token of a user holding ``roles`` may read ``/metrics``.
+
+    Only the metrics role may, admins included: a scraper's token is a machine account's,
+    and an admin's token in a scraper's configuration would open everything else too.
+
+    >>> may_read_metrics({"metrics"}), may_read_metrics({"admin"})
+    (True, False)
+    """
+    return Role.METRICS in frozenset(roles)
 
 
 def grant(action: Action) -> Grant:

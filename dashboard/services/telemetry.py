@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from analysis.downsample import downsample
 from dashboard.db import Database
 from dashboard.models import Run, RunDevice, TelemetryChunk
+from dashboard.observability import metrics
 
 from .devices import Catalog
 from .errors import NotFound, ValidationFailed
@@ -137,6 +138,7 @@ class TelemetryWriter:
             s.flush()
             for chunk, row in created:
                 chunk.row_id = row.id
+        metrics.TELEMETRY_SAMPLES.labels(device_id).inc(len(updates) + len(created))
         return len(updates) + len(created)
 
     def forget(self, run_id: int) -> None:

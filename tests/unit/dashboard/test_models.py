@@ -28,7 +28,7 @@ def test_migrations_match_models(db: Database) -> None:
 def test_roles_are_seeded(db: Database) -> None:
     with db.read() as s:
         names = set(s.scalars(select(Role.name)))
-    assert names == {"admin", "scientist", "operator", "reviewer"}
+    assert names == {"admin", "scientist", "operator", "reviewer", "metrics"}
 
 
 def test_upgrade_is_idempotent_and_downgrade_works(db: Database) -> None:
