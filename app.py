@@ -12,6 +12,7 @@ import getpass
 import importlib
 import logging
 import pkgutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -371,6 +372,9 @@ def _serve(settings: Settings) -> None:
         workers.start()
         print(f"Job workers: {settings.workers} processes on the {_queue_label(settings)}")
     _warm_kernels()
+    # SIGTERM (docker stop, kubectl, systemd) ends the server as Ctrl-C does, so the finally
+    # below stops the job workers and the controller; by default it would leave them running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if settings.metrics_port is not None:
         from dashboard.observability.exposition import MetricsPort
 
@@ -389,6 +393,8 @@ def _serve(settings: Settings) -> None:
             # datasets in 8 MiB chunks; MICROSPACEGEN_MAX_REQUEST_MB raises it for big POSTs.
             max_request_body_size=settings.max_request_bytes,
         )
+    except KeyboardInterrupt:
+        print("MicroSpaceGen stopping", flush=True)
     except OSError as exc:
         raise SystemExit(
             f"error: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "

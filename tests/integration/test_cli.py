@@ -189,9 +189,35 @@ def test_server_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
                 time.sleep(0.3)
         assert health["status"] == "ok"
         assert health["database"]["backend"] == "postgresql"
-    finally:
+        children = _helper_processes(server.pid)
+        assert children, "serve started no job workers or controller"
+        # SIGTERM (docker stop, kubectl) ends it cleanly, with its workers and controller.
         server.terminate()
-        server.wait(timeout=20)
+        assert server.wait(timeout=60) == 0
+        assert not [pid for pid in children if _is_running(pid)]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=20)
+
+
+def _helper_processes(pid: int) -> list[int]:
+    """The job worker and controller processes ``pid`` started (not its warm-up runs)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    found = []
+    for child in map(int, children):
+        command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if b"worker" in command or b"controller" in command:
+            found.append(child)
+    return found
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_database_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
