@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dashboard.db import Database
+from dashboard.observability.logs import JsonFormatter
 from dashboard.services import accounts
 from dashboard.services.actor import Actor, Role, cli_actor
 
@@ -144,3 +148,97 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     # A worker's basetemp is <the run's basetemp>/popen-gwN: the parent is the run's own.
     with _turn(Path(basetemp).parent, alone=item.get_closest_marker("alone") is not None):
         return (yield)
+
+
+# --- no secret in any log -----------------------------------------------------------------
+#
+# Every process of the run logs to files under the run's basetemp: the in-process app as
+# JSON to app-log-<worker>.jsonl (below), the live servers and workers the tests start to
+# their own *.log. The secrets the fixtures make (the shared password, the live servers'
+# passwords, every API token created in a test process) are remembered in
+# known-secrets-<worker>.txt beside them; when the whole run has ended (under xdist: in the
+# controller, after every worker), every log file is searched for them and for anything
+# shaped like an API token, and the run fails if one is found.
+
+SECRETS_FILE = "known-secrets-{worker}.txt"
+LOG_PATTERNS = ("*.log", "*.jsonl")
+TOKEN_SHAPE = re.compile(re.escape(accounts.TOKEN_PREFIX) + r"[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+_secret_files: list[Path] = []
+
+
+def _worker_name() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def remember_secret(value: str) -> None:
+    """Have the end-of-run log check look for ``value`` (a password or token a test made)."""
+    if _secret_files and value:
+        with _secret_files[0].open("a", encoding="utf-8") as handle:
+            handle.write(value.replace("\n", " ") + "\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_and_secrets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Log the in-process app as JSON into the run's basetemp; remember tokens made here."""
+    base = tmp_path_factory.getbasetemp()
+    _secret_files[:] = [base / SECRETS_FILE.format(worker=_worker_name())]
+    remember_secret(PASSWORD)
+    handler = logging.FileHandler(base / f"app-log-{_worker_name()}.jsonl", encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    app_logger = logging.getLogger("microspacegen")
+    level = app_logger.level
+    app_logger.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    original = accounts.create_token
+
+    def create_token(*args: Any, **kwargs: Any) -> Any:
+        row, secret = original(*args, **kwargs)
+        remember_secret(secret)
+        return row, secret
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "create_token", create_token)
+    try:
+        yield
+    finally:
+        patch.undo()
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        app_logger.setLevel(level)
+
+
+def leaked_secrets(base: Path) -> list[str]:
+    """Where a remembered secret, or an API token, stands in a log file under ``base``."""
+    secrets = {
+        line
+        for path in base.rglob(SECRETS_FILE.format(worker="*"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if len(line) >= 8
+    }
+    found = []
+    for pattern in LOG_PATTERNS:
+        for path in sorted(base.rglob(pattern)):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for secret in secrets:
+                if secret in text:
+                    found.append(f"{path}: a secret the tests made ({secret[:4]}…)")
+            for match in TOKEN_SHAPE.finditer(text):
+                found.append(f"{path}: an API token ({match.group()[:8]}…)")
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a log holds a secret (once, where the whole run's logs are)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    found = leaked_secrets(factory.getbasetemp())
+    if found:
+        writer = session.config.get_terminal_writer()
+        writer.line("")
+        writer.sep("=", "secrets in the logs", red=True, bold=True)
+        for line in found[:50]:
+            writer.line(line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

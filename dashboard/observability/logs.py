@@ -135,6 +135,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": redact(record.getMessage()),
+            "pid": record.process,
         }
         entry.update(_context(record))
         for key, value in record.__dict__.items():

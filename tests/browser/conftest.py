@@ -38,6 +38,8 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.conftest import remember_secret
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -241,6 +243,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     log_path = data_dir / "server.log"
     admin_password = "admin-" + secrets.token_urlsafe(12)
     sci_password = "sci-" + secrets.token_urlsafe(12)
+    remember_secret(admin_password)  # the end-of-run check looks for them in the logs
+    remember_secret(sci_password)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {

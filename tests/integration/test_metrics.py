@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -238,3 +240,34 @@ def test_a_metrics_token_opens_nothing_else(
 def test_a_metrics_session_sees_no_page(site: Site) -> None:
     page = site.client("prom").get("/experiments")
     assert page.status_code == 403
+
+
+GRAFANA = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "microspacegen.json"
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+
+
+def test_the_grafana_board_asks_only_for_metrics_the_app_exposes(
+    site: Site, metrics_token: str
+) -> None:
+    board = json.loads(GRAFANA.read_text())
+    panels = [p for p in board["panels"] if p["type"] != "row"]
+    assert len({p["id"] for p in board["panels"]}) == len(board["panels"])
+    expressions = [t["expr"] for p in panels for t in p["targets"]]
+    assert all(p["targets"] for p in panels)
+    asked = {name for e in expressions for name in re.findall(r"\bmicrospacegen_[a-z0-9_]+", e)}
+
+    body = (
+        site.server.test_client()
+        .get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        .get_data(as_text=True)
+    )
+    exposed = {
+        family.name + suffix
+        for family in text_string_to_metric_families(body)
+        for suffix in SUFFIXES[family.type]
+    }
+    assert asked <= exposed, sorted(asked - exposed)
+    # Every family the app exposes is on the board somewhere.
+    families = {f.name for f in text_string_to_metric_families(body)}
+    shown = {f for f in families if any(f in name for name in asked)}
+    assert shown == families, sorted(families - shown)
