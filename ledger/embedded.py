@@ -98,7 +98,7 @@ class EmbeddedChain:
         same process waits for itself and times out.
         """
         self._make_directory()
-        with _exclusive_lock(self._lock_path, timeout_s):
+        with exclusive_lock(self._lock_path, timeout_s):
             store = SqliteStore(self._db_path)
             try:
                 tester = _Tester(_PersistentBackend(self._open(store)), self._dev_address())
@@ -369,8 +369,11 @@ def _write_private(path: Path, data: dict[str, Any]) -> None:
 
 
 @contextmanager
-def _exclusive_lock(path: Path, timeout_s: float) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path``; ``ChainUnavailable`` after ``timeout_s``."""
+def exclusive_lock(path: Path, timeout_s: float) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``; ``ChainUnavailable`` after ``timeout_s``.
+
+    Every user of the embedded chain holds it on ``chain.lock``; so does a backup, to copy
+    one consistent state of the chain's files."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + timeout_s

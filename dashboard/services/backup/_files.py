@@ -9,18 +9,17 @@ scratch folders, the embedded job queue and lock files; the database travels sep
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import sqlite3
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard.config import SECRET_KEY_FILE
+from ledger.errors import ChainUnavailable
 
 from ..blobs import SHA256_HEX
 from ..errors import Conflict
@@ -86,23 +85,17 @@ def kept_files(data_dir: Path) -> list[DataFile]:
 @contextmanager
 def _flock(path: Path, timeout_s: float) -> Iterator[None]:
     """Hold the exclusive ``flock`` the embedded chain's users take (ledger/embedded.py)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Conflict(
-                        f"The embedded chain in {path.parent} stayed busy for {timeout_s:g} s; "
-                        "try the backup again."
-                    ) from None
-                time.sleep(0.05)
+    from ledger.embedded import exclusive_lock  # py-evm: only when there is a chain to copy
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(path, timeout_s))
+        except ChainUnavailable:
+            raise Conflict(
+                f"The embedded chain in {path.parent} stayed busy for {timeout_s:g} s; "
+                "try the backup again."
+            ) from None
         yield
-    finally:
-        os.close(fd)
 
 
 def chain_copy(data_dir: Path, scratch: Path) -> list[DataFile]:

@@ -167,3 +167,22 @@ def test_archive_names_sort_by_time() -> None:
     name = backup.archive_name(datetime(2026, 11, 27, 16, 5, 9, tzinfo=UTC))
     assert name == "microspacegen-20261127T160509Z.tar.gz"
     assert backup.ARCHIVE_PATTERN.fullmatch(name)
+
+
+def test_a_chain_held_by_another_user_past_the_wait_is_a_conflict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboard.services.errors import Conflict
+    from ledger.embedded import exclusive_lock
+
+    chain = tmp_path / _files.CHAIN
+    chain.mkdir()
+    monkeypatch.setattr(_files, "CHAIN_LOCK_TIMEOUT_S", 0.2)
+    (tmp_path / "scratch-busy").mkdir()
+    with (
+        exclusive_lock(chain / _files.CHAIN_LOCK, 1.0),  # the anchoring worker, say
+        pytest.raises(Conflict, match=r"stayed busy for 0\.2 s"),
+    ):
+        _files.chain_copy(tmp_path, tmp_path / "scratch-busy")
+    (tmp_path / "scratch-free").mkdir()
+    assert _files.chain_copy(tmp_path, tmp_path / "scratch-free") == []  # free again: copied
