@@ -112,7 +112,7 @@ class BlobStore:
             return False
         finally:
             incoming.unlink(missing_ok=True)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return True
 
     def stored(self) -> list[Path]:
@@ -157,7 +157,8 @@ def hash_file(path: Path, on_progress: Callable[[int, int], None] | None = None)
     return digest.hexdigest(), done
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or a new file in ``directory`` durable (fsync of the directory)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

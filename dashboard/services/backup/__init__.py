@@ -28,6 +28,7 @@ from dashboard.models import Job, LedgerLease, utcnow
 
 from .. import audit, provenance
 from ..actor import Actor
+from ..blobs import fsync_dir
 from ..errors import Conflict, ServiceError, ValidationFailed
 from ..policy import Action, authorize
 from . import _archive, _database, _files
@@ -383,7 +384,7 @@ def restore_backup(
             db.dispose()
         scratch.chmod(0o700)
         scratch.rename(target)  # replaces an empty target folder; atomic on one file system
-        _archive._fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         if loaded_postgres:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, BinaryIO
 
+from ..blobs import fsync_dir
 from ..errors import Conflict, ValidationFailed
 
 FORMAT = "microspacegen-backup"
@@ -198,7 +199,7 @@ class ArchiveWriter:
                 ) from None
             finally:
                 self.tmp.unlink(missing_ok=True)
-        _fsync_dir(self.out.parent)
+        fsync_dir(self.out.parent)
 
     def abandon(self) -> None:
         """Leave nothing behind after a failure."""
@@ -220,14 +221,6 @@ def _private_dirs(folder: Path) -> None:
         folder = folder.parent
     for path in reversed(missing):
         path.mkdir(mode=0o700)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- reading --------------------------------------------------------------------------------
