@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 ENV_PREFIX = "MICROSPACEGEN_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+MIN_SECRET_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -411,8 +412,10 @@ def load_or_create_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         value = path.read_text(encoding="ascii").strip()
-        if len(value) < 32:
-            raise ConfigError(f"{path} holds a secret shorter than 32 characters; delete it")
+        if len(value) < MIN_SECRET_CHARS:
+            raise ConfigError(
+                f"{path} holds a secret shorter than {MIN_SECRET_CHARS} characters; delete it"
+            )
         return value
     make_private_dir(data_dir)
     value = secrets.token_urlsafe(48)
@@ -452,6 +455,12 @@ def load_settings(
     if database_url.startswith("sqlite"):
         make_private_dir(directory)
     secret = _env(env, "SECRET_KEY") or load_or_create_secret(directory)
+    if len(secret) < MIN_SECRET_CHARS:  # a placeholder left in a Secret would sign sessions
+        raise ConfigError(
+            f"{ENV_PREFIX}SECRET_KEY is {len(secret)} characters; it needs at least "
+            f"{MIN_SECRET_CHARS} random ones, e.g. from: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'"
+        )
     chain_url = _chain_url(_env(env, "CHAIN_URL"))
     keyfile = _env(env, "CHAIN_KEYFILE")
     backup_dir = _env(env, "BACKUP_DIR")

@@ -285,7 +285,8 @@ def k8s_env(deployment: str, *, everything: bool = False) -> dict[str, str]:
             env[item["name"]] = str(item["value"])
         elif everything or not item["valueFrom"]["secretKeyRef"].get("optional"):
             ref = item["valueFrom"]["secretKeyRef"]
-            env[item["name"]] = secret_template()[ref["key"]]
+            # Filled in as an operator would; the placeholder itself is refused (test below).
+            env[item["name"]] = secret_template()[ref["key"]].replace("REPLACE_ME", "s" * 48)
     return env
 
 
@@ -884,3 +885,10 @@ def test_manifests_are_valid_kubernetes_objects() -> None:
     docs = [*k8s_documents(), *yaml.safe_load_all(SECRET_TEMPLATE.read_text(encoding="utf-8"))]
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_secret_templates_placeholder_key_is_refused_by_the_app(tmp_path: Path) -> None:
+    placeholder = secret_template()["secret-key"]
+    assert "REPLACE_ME" in placeholder
+    with pytest.raises(ConfigError, match="SECRET_KEY is"):
+        load_settings({"MICROSPACEGEN_SECRET_KEY": placeholder}, data_dir=tmp_path)

@@ -53,3 +53,9 @@ def test_readme_documents_every_variable() -> None:
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     for name in VARIABLES:
         assert f"MICROSPACEGEN_{name}" in readme
+
+
+@pytest.mark.parametrize("value", ["change-me", "REPLACE_ME", "x" * 31])
+def test_a_short_secret_key_in_the_environment_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"SECRET_KEY is {len(value)} characters"):
+        load_settings({"MICROSPACEGEN_SECRET_KEY": value}, data_dir=tmp_path)
