@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +85,13 @@ class Settings:
 
     @property
     def metrics_dir(self) -> Path:
-        """Where the processes `serve` starts keep their metrics (emptied when it starts)."""
-        return self.data_dir / "metrics"
+        """Where the processes `serve` starts keep their metrics (emptied when it starts).
+
+        One folder per host: machines or containers sharing the data directory must not
+        share metric files (their process ids may collide) or empty each other's.
+        """
+        host = "".join(c if c.isalnum() or c in "._-" else "_" for c in socket.gethostname())
+        return self.data_dir / "metrics" / (host[:64] or "host")
 
     @property
     def is_sqlite(self) -> bool:

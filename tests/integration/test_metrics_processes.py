@@ -198,7 +198,7 @@ def test_a_job_counted_in_the_worker_shows_on_the_metrics_port(served: Served) -
     ]
     assert worker_ages, "no live worker reported"
     # The job was counted by another process than the server's: its file names its pid.
-    files = {p.name for p in (served.data_dir / "metrics").glob("histogram_*.db")}
+    files = {p.name for p in (served.data_dir / "metrics").rglob("histogram_*.db")}
     assert files - {f"histogram_{served.pid}.db"}, files
 
     # Anything else on that port is 404, and the main port wants a metrics user's token.
