@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard.auth import current_principal
 from dashboard.auth.current import client_ip
-from dashboard.auth.guard import PUBLIC_ENDPOINTS
+from dashboard.auth.guard import PUBLIC_ASSETS, PUBLIC_ENDPOINTS
 from dashboard.db import Database
 from dashboard.services import audit, policy
 
@@ -70,10 +70,10 @@ def _metrics_credentials() -> BaseResponse | None:
 
 def _confine_machine_accounts() -> BaseResponse | None:
     """A metrics-only account reaches ``/metrics`` and nothing else: no page, no API."""
+    if request.endpoint in MACHINE_ENDPOINTS or request.path in PUBLIC_ASSETS:
+        return None  # open to anyone; asked first, so no user is loaded for them
     principal = current_principal()
     if principal is None or not policy.is_machine_only(principal.roles):
-        return None
-    if request.endpoint in MACHINE_ENDPOINTS:
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         channel = "api" if request.path.startswith("/api/") else "web"
