@@ -447,6 +447,55 @@ def test_a_part_inside_another_part_is_refused(source: Source, tmp_path: Path) -
     assert "inside another part" in _refused(hostile, tmp_path / "new").message
 
 
+def _with_member(source: Path, out: Path, info: tarfile.TarInfo, data: bytes, read: bytes) -> Path:
+    """A copy of ``source`` with one more part (``read``: what a reader of ``info`` gets)."""
+
+    def listed(manifest: dict[str, Any]) -> None:
+        sha256 = hashlib.sha256(read).hexdigest()
+        manifest["parts"].append({"path": info.name, "size": len(read), "sha256": sha256})
+
+    def add(tar: tarfile.TarFile) -> None:
+        tar.addfile(info, io.BytesIO(data))
+
+    return _repack(source, out, edit=listed, extra=add)
+
+
+def test_an_oversized_extended_header_is_refused_unread(source: Source, tmp_path: Path) -> None:
+    # tarfile reads a pax header whole into memory (and Python < 3.11.10 parses it in
+    # quadratic time): 2 MiB of header with 3 bytes of data is refused before it is read.
+    info = tarfile.TarInfo("files/jobs/1/note.txt")
+    info.size = 3
+    info.pax_headers = {"comment": "x" * (2 * 2**20)}
+    hostile = _with_member(source.plain, tmp_path / "pax.tar", info, b"abc", b"abc")
+    error = _refused(hostile, tmp_path / "new")
+    assert error.part == "tar structure"
+    assert "extended tar header" in error.message
+
+
+def test_a_sparse_member_is_refused(source: Source, tmp_path: Path) -> None:
+    # Five stored bytes that a reader expands to 10 MiB (no gzip needed): never written.
+    info = tarfile.TarInfo("files/jobs/1/sparse.bin")
+    info.size = 5
+    info.pax_headers = {"GNU.sparse.map": "0,5", "GNU.sparse.size": str(10 * 2**20)}
+    expanded = b"hello".ljust(10 * 2**20, b"\0")
+    hostile = _with_member(source.plain, tmp_path / "sparse.tar", info, b"hello", expanded)
+    assert "sparse" in _refused(hostile, tmp_path / "new").message
+
+
+def test_a_restore_larger_than_the_free_space_is_refused(
+    source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A few MB of gzip can stand for many GB of zeros: the parts' total (checked against the
+    # archive's own bytes) must fit before anything is written.
+    small = backup.shutil.disk_usage(tmp_path)._replace(free=1024 * 1024)
+    monkeypatch.setattr(backup.shutil, "disk_usage", lambda _path: small)
+    target = tmp_path / "new"
+    with pytest.raises(Conflict, match="free"):
+        backup.restore_backup(source.archive, target, CLI)
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".new")]
+
+
 def test_a_backup_from_a_newer_schema_is_refused(source: Source, tmp_path: Path) -> None:
     def newer(manifest: dict[str, Any]) -> None:
         manifest["schema_revision"] = "9999_from_the_future"

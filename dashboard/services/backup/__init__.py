@@ -52,6 +52,8 @@ log = logging.getLogger("microspacegen.backup")
 KIND = "system.backup"
 ARCHIVE_PATTERN = re.compile(r"^microspacegen-\d{8}T\d{6}Z\.tar\.gz$")
 SCHEDULE_CHECK_S = 60.0
+# Free space a restore leaves beyond its parts (the SQLite journal, the app's first writes).
+RESTORE_HEADROOM_BYTES = 64 * 1024 * 1024
 
 # (fraction 0-1, message)
 Progress = Callable[[float, str], None]
@@ -353,6 +355,7 @@ def restore_backup(
             f"the version that made it ({manifest.raw.get('app_version')}) or newer."
         )
     _check_places(manifest)
+    _check_free_space(target.parent, manifest)
     scratch = target.parent / f".{target.name}.restore-{secrets.token_hex(6)}"
     scratch.mkdir(mode=0o700)
     loaded_postgres = False
@@ -401,6 +404,18 @@ def restore_backup(
         str(manifest.raw.get("created_at")),
         interrupted,
     )
+
+
+def _check_free_space(folder: Path, manifest: Manifest) -> None:
+    """Refuse before writing when the parts would not fit: a few MB of gzip can stand for
+    GB of zeros (the sizes were checked against the archive's own bytes by the verify)."""
+    needed = sum(p.size for p in manifest.parts.values()) + RESTORE_HEADROOM_BYTES
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise Conflict(
+            f"The backup's parts need {needed / 2**20:,.0f} MiB but {folder} has only "
+            f"{free / 2**20:,.0f} MiB free; nothing was written."
+        )
 
 
 def _hidden_url(url: str) -> str:

@@ -40,6 +40,11 @@ DATABASE_DIR = "database"
 FILES_DIR = "files"
 CHUNK_BYTES = 1024 * 1024
 MANIFEST_MAX_BYTES = 256 * 1024 * 1024
+# tarfile reads a pax extended header or a GNU long name whole into memory before anything
+# can look at it (and the Python before 3.11.10 here parses pax headers in quadratic time,
+# CVE-2024-6232: a 2 MB archive kept a restore busy for more than 13 minutes). Ours hold a
+# name of at most 1,024 characters, so anything much larger is refused unread.
+EXTENDED_HEADER_MAX_BYTES = 64 * 1024
 GZIP_LEVEL = 1  # fast: most of the bytes are sequence files, often already gzip-compressed
 # What gzip.GzipFile(mtime=0, filename="", compresslevel=1) writes: magic, deflate, no flags,
 # mtime 0, "fastest" (4), OS unknown (255). The reader insists on it: gzip's CRC does not
@@ -226,6 +231,27 @@ def _private_dirs(folder: Path) -> None:
 # --- reading --------------------------------------------------------------------------------
 
 
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header whose extended headers are checked for size before tarfile reads them."""
+
+    def _proc_pax(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _check_extended_header(self)
+        return super()._proc_pax(tarfile)  # type: ignore[misc, no-any-return]
+
+    def _proc_gnulong(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo:
+        _check_extended_header(self)
+        return super()._proc_gnulong(tarfile)  # type: ignore[misc, no-any-return]
+
+
+def _check_extended_header(header: tarfile.TarInfo) -> None:
+    if header.size > EXTENDED_HEADER_MAX_BYTES:
+        raise DamagedArchive(
+            f"The archive has an extended tar header of {header.size:,} bytes (a MicroSpaceGen "
+            f"backup's are below {EXTENDED_HEADER_MAX_BYTES:,}); refused unread.",
+            part="tar structure",
+        )
+
+
 @dataclass(frozen=True)
 class Manifest:
     """A checked manifest: what the archive holds and where it came from."""
@@ -273,7 +299,9 @@ def _members(
                 )
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
         try:
-            with tarfile.open(fileobj=stream, mode="r|", format=tarfile.PAX_FORMAT) as tar:
+            with tarfile.open(
+                fileobj=stream, mode="r|", format=tarfile.PAX_FORMAT, tarinfo=_BoundedTarInfo
+            ) as tar:
                 yield tar, stream
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise DamagedArchive(
@@ -301,6 +329,11 @@ def _drain(stream: IO[bytes] | gzip.GzipFile) -> None:
 
 def _member_name(member: tarfile.TarInfo) -> str:
     name = check_name(member.name)
+    if member.issparse():  # its holes read as zeros: a few bytes could stand for terabytes
+        raise DamagedArchive(
+            f"The archive's entry {name!r} is a sparse file; a backup holds plain files only.",
+            part=name,
+        )
     if not member.isreg():
         kind = (
             "a symbolic link"
