@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.access import guard_layout
-from dashboard.auth import current_actor, current_db
+from dashboard.auth import current_actor, current_db, current_principal
 from dashboard.auth.second_step import sealing_key
 from dashboard.components.feedback import error_alert, icon, success_alert
 from dashboard.components.frame import card, page_header
@@ -488,14 +488,20 @@ def _second_factor_step(trigger: object, code: str | None, proof: str | None) ->
             "code": "",
         }
     if trigger == SF_CONFIRM:
-        codes = second_factor.confirm_enrolment(db, actor, key, code)
+        principal = current_principal()
+        codes = second_factor.confirm_enrolment(
+            db, actor, key, code, keep_session=principal.session if principal else None
+        )
         return {
             "enrol_hidden": True,
             "qr": None,
             "secret": "",
             "code": "",
             "codes": recovery_codes(codes, SF_CODE_LIST),
-            "alert": success_alert("Second factor on: your next login asks for a code."),
+            "alert": success_alert(
+                "Second factor on: your next login asks for a code. Your other sessions "
+                "were logged out."
+            ),
         }
     if trigger == SF_REGENERATE:
         codes = second_factor.regenerate_recovery_codes(db, actor, key, proof)

@@ -33,7 +33,14 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from dashboard.db import Database
-from dashboard.models import RecoveryCode, SecondFactor, SecondFactorRole, User, utcnow
+from dashboard.models import (
+    RecoveryCode,
+    SecondFactor,
+    SecondFactorRole,
+    User,
+    UserSession,
+    utcnow,
+)
 from dashboard.models import Role as RoleRow
 
 from . import audit
@@ -47,6 +54,7 @@ from .accounts import (
     _finish_attempt,
     normalize_roles,
 )
+from .accounts import _digest as _session_digest
 from .actor import Actor
 from .errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from .policy import Action, authorize
@@ -466,10 +474,21 @@ def begin_enrolment(
 
 
 def confirm_enrolment(
-    db: Database, actor: Actor, key: SealingKey, code: object, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    key: SealingKey,
+    code: object,
+    now: datetime | None = None,
+    *,
+    keep_session: str | None = None,
 ) -> list[str]:
     """Switch the started enrolment on with a current code; return ten recovery codes
-    (shown once, stored hashed)."""
+    (shown once, stored hashed).
+
+    The user's other login sessions end: they were opened with the password alone, and
+    one in the wrong hands would otherwise keep its access (and could turn the factor off
+    again with that password). ``keep_session`` is the secret of the session enrolling.
+    """
     moment = _now(now)
     typed = normalize_code(code)
     if not is_totp_code(typed):
@@ -484,15 +503,31 @@ def confirm_enrolment(
             raise Conflict("The enrolment changed meanwhile; start again.", field="code")
         factor.enabled_at = moment
         codes = _store_recovery_codes(s, user_id, moment)
+        ended = _end_other_sessions(s, user_id, keep_session, moment)
         audit.add(
             s,
             actor,
             "second_factor.enrol",
             target_type="user",
             target_id=user_id,
-            detail={"username": actor.username, "recovery_codes": len(codes)},
+            detail={
+                "username": actor.username,
+                "recovery_codes": len(codes),
+                "sessions_ended": ended,
+            },
         )
     return codes
+
+
+def _end_other_sessions(s: Session, user_id: int, keep: str | None, now: datetime) -> int:
+    """End the user's open login sessions but ``keep``; return how many ended."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+    )
+    if keep:
+        query = query.where(UserSession.secret_sha256 != _session_digest(keep))
+    done = s.execute(query.values(ended_at=now))
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def regenerate_recovery_codes(

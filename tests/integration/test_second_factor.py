@@ -157,6 +157,26 @@ def test_enrol_on_the_account_page_then_log_in_with_password_and_code(site: Site
     assert _password_step(site, "tf-ana")[1] == "/"
 
 
+def test_turning_the_factor_on_logs_out_the_other_sessions(site: Site) -> None:
+    _user(site, "tf-eve", "scientist")
+    # A session opened with the password alone (a stolen password, before the owner enrols).
+    earlier = site.client("tf-eve")
+    owner = site.client("tf-eve")
+    _enrol_on_account_page(owner)
+    assert owner.get("/api/v1/me").status_code == 200
+    assert earlier.get("/api/v1/me").status_code == 401
+    # So it can no longer turn the factor off with that password either.
+    refused = earlier.post("/_dash-update-component", data="{}", content_type="application/json")
+    assert refused.status_code == 401
+    with site.db.read() as s:
+        enrolled = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.username == "tf-eve", AuditEvent.action == "second_factor.enrol"
+            )
+        ).one()
+        assert enrolled.detail["sessions_ended"] == 1
+
+
 def test_a_pending_login_expires_and_cannot_be_forged(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
