@@ -87,14 +87,15 @@ _children_lock = threading.Lock()
 
 def observe_request(route: str, method: str, status: int, duration_s: float) -> None:
     """Count one answered request (the label children are cached: one dict look-up)."""
-    key = (route, method, status)
+    # The method is folded first: a client may send any method name, and each new key
+    # would stay in this cache for the life of the process.
+    key = (route, method if method in _METHODS else "other", status)
     children = _request_children.get(key)
     if children is None:
-        method_label = method if method in _METHODS else "other"
         with _children_lock:
             children = (
-                HTTP_REQUESTS.labels(route, method_label, str(status)),
-                HTTP_SECONDS.labels(route, method_label, str(status)),
+                HTTP_REQUESTS.labels(key[0], key[1], str(status)),
+                HTTP_SECONDS.labels(key[0], key[1], str(status)),
             )
             _request_children[key] = children
     children[0].inc()
