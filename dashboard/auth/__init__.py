@@ -47,8 +47,14 @@ def _load_session_user(user_key: str) -> WebUser | None:
     user_id, version, session_secret = [*user_key.split(".", 2), "", ""][:3]
     if not (user_id.isdecimal() and version.isdecimal() and session_secret) or len(user_id) > 12:
         return None
+    # The cookie is renewed on every request; the session itself ends SESSION_HOURS after
+    # the login, so a rule that applies "from the next login" is not put off for ever.
     principal = accounts.load_principal(
-        current_db(), int(user_id), int(version[:12]), session_secret
+        current_db(),
+        int(user_id),
+        int(version[:12]),
+        session_secret,
+        max_age=timedelta(hours=app_state().settings.session_hours),
     )
     return WebUser(principal) if principal else None
 

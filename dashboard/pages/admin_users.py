@@ -457,7 +457,9 @@ def save_second_factor_roles(_clicks: int | None, roles: list[str] | None) -> tu
     except InputError as exc:
         return error_alert(exc), no_update
     named = ", ".join(saved) or "no role"
-    return success_alert(f"Saved: {named} must use a second factor from the next login."), saved
+    return success_alert(
+        f"Saved: {named} must use a second factor; holders without one log in again and set one up."
+    ), saved
 
 
 dash.register_page(

@@ -698,18 +698,27 @@ def end_session(db: Database, actor: Actor, session: str) -> None:
         audit.add(s, actor, "auth.logout", target_type="session", target_id=row and row.id)
 
 
-def load_principal(db: Database, user_id: int, auth_version: int, session: str) -> Principal | None:
-    """The active user of a session cookie, or None when the user or session no longer holds."""
+def load_principal(
+    db: Database,
+    user_id: int,
+    auth_version: int,
+    session: str,
+    max_age: timedelta | None = None,
+) -> Principal | None:
+    """The active user of a session cookie, or None when the user or session no longer holds
+    (ended, or begun longer than ``max_age`` ago however busy it has been since)."""
     with db.read() as s:
         row = s.execute(
-            select(User, UserSession.ended_at)
+            select(User, UserSession.ended_at, UserSession.created_at)
             .join(UserSession, UserSession.user_id == User.id)
             .where(User.id == user_id, UserSession.secret_sha256 == _digest(session))
         ).first()
         if row is None:
             return None
-        user, ended_at = row
+        user, ended_at, created_at = row
         if ended_at is not None or not user.is_active or user.auth_version != auth_version:
+            return None
+        if max_age is not None and utcnow() - created_at > max_age:
             return None
         return _principal(user, session)
 

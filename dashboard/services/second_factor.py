@@ -39,6 +39,7 @@ from dashboard.models import (
     SecondFactorRole,
     User,
     UserSession,
+    user_roles,
     utcnow,
 )
 from dashboard.models import Role as RoleRow
@@ -658,8 +659,8 @@ def required_roles(db: Database) -> list[str]:
 
 
 def set_required_roles(db: Database, actor: Actor, roles: Iterable[object] | None) -> list[str]:
-    """Choose the roles that must use a second factor (admins only); applies from each
-    holder's next login."""
+    """Choose the roles that must use a second factor (admins only). Holders of a newly
+    required role who have none are logged out: they set one up at their next login."""
     authorize(db, actor, Action.SECOND_FACTOR_POLICY)
     names = normalize_roles(roles)
     now = utcnow()
@@ -674,15 +675,32 @@ def set_required_roles(db: Database, actor: Actor, roles: Iterable[object] | Non
             s.add(SecondFactorRole(role_name=name, required_since=now))
         s.flush()
         after = _required_roles(s)
+        # A session opened with the password alone would otherwise outlive the rule.
+        ended = 0
+        for user_id in _holders_without_a_factor(s, set(after) - set(before)):
+            ended += _end_other_sessions(s, user_id, None, now)
         audit.add(
             s,
             actor,
             "second_factor.policy",
             target_type="policy",
             target_id="second_factor_roles",
-            detail={"before": before, "after": after},
+            detail={"before": before, "after": after, "sessions_ended": ended},
         )
         return after
+
+
+def _holders_without_a_factor(s: Session, roles: set[str]) -> list[int]:
+    if not roles:
+        return []
+    enabled = select(SecondFactor.user_id).where(SecondFactor.enabled_at.is_not(None))
+    return list(
+        s.scalars(
+            select(user_roles.c.user_id)
+            .where(user_roles.c.role_name.in_(roles), user_roles.c.user_id.not_in(enabled))
+            .distinct()
+        )
+    )
 
 
 def reset(db: Database, actor: Actor, user_id: int) -> None:
@@ -695,13 +713,20 @@ def reset(db: Database, actor: Actor, user_id: int) -> None:
         if factor is None:
             raise Conflict(f"{user.username} has no second factor to reset.", field="user")
         _remove(s, user_id)
+        # Every session of theirs ends (the phone may have gone with the laptop): they log
+        # in again, and set up a factor then if their role requires one.
+        ended = _end_other_sessions(s, user_id, None, utcnow())
         audit.add(
             s,
             actor,
             "second_factor.reset",
             target_type="user",
             target_id=user_id,
-            detail={"username": user.username, "was_enabled": factor.enabled_at is not None},
+            detail={
+                "username": user.username,
+                "was_enabled": factor.enabled_at is not None,
+                "sessions_ended": ended,
+            },
         )
 
 

@@ -235,3 +235,21 @@ def test_control_characters_never_reach_the_database(db: Database, admin: Actor)
         accounts.create_user(db, admin, "nul-user", PASSWORD, [], "evil\x00name")
     failures = audit.search(db, admin, audit.AuditFilter(action="auth.login", result="failed"))
     assert failures.rows[0].detail["username"] == "root-admin\\x00"
+
+
+def test_a_session_ends_its_maximum_age_after_the_login_however_busy(db: Database) -> None:
+    from datetime import timedelta
+
+    from dashboard.models import UserSession, utcnow
+
+    user = make_user(db, "busy-bea", Role.SCIENTIST)
+    principal = accounts.start_session(
+        db, accounts.authenticate(db, "busy-bea", PASSWORD, "10.0.0.9"), "10.0.0.9"
+    )
+    uid, version, session = user.user_id or 0, principal.auth_version, principal.session or ""
+    twelve_hours = timedelta(hours=12)
+    assert accounts.load_principal(db, uid, version, session, max_age=twelve_hours)
+    with db.begin() as s:  # the login was 12 h and a minute ago
+        row = s.scalars(select(UserSession).where(UserSession.user_id == uid)).one()
+        row.created_at = utcnow() - twelve_hours - timedelta(minutes=1)
+    assert accounts.load_principal(db, uid, version, session, max_age=twelve_hours) is None

@@ -200,7 +200,7 @@ def test_roles_can_require_a_second_factor(db: Database, admin: Actor) -> None:
     assert sf.login_step(db, oper.user_id or 0) == "none"
     policy = _events(db, "second_factor.policy")
     assert [r for r, _ in policy] == ["denied", "ok", "ok"]
-    assert policy[1][1] == {"before": [], "after": ["admin", "operator"]}
+    assert policy[1][1] == {"before": [], "after": ["admin", "operator"], "sessions_ended": 0}
     assert [r for r, _ in _events(db, "second_factor.reset")] == ["denied", "ok"]
     assert [r for r, _ in _events(db, "second_factor.disable")] == ["denied"]
 
@@ -238,3 +238,36 @@ def test_a_secret_the_key_cannot_open_is_refused_and_audited(sqlite_db: Database
         "error",
         {"username": "gust", "reason": "secret unreadable"},
     )
+
+
+def _open_session(db: Database, name: str) -> tuple[int, int, str]:
+    principal = accounts.start_session(
+        db, accounts.authenticate(db, name, PASSWORD, "10.1.1.1"), "10.1.1.1"
+    )
+    return principal.id, principal.auth_version, principal.session or ""
+
+
+def test_a_new_rule_and_a_reset_end_the_sessions_opened_without_a_factor(
+    sqlite_db: Database,
+) -> None:
+    db = sqlite_db
+    admin = make_user(db, "rule-admin", Role.ADMIN)
+    make_user(db, "lax-operator", Role.OPERATOR)
+    careful = make_user(db, "careful-operator", Role.OPERATOR)
+    make_user(db, "other-scientist", Role.SCIENTIST)
+    _enrol(db, careful)
+    lax_session = _open_session(db, "lax-operator")
+    careful_session = _open_session(db, "careful-operator")
+    other_session = _open_session(db, "other-scientist")
+
+    sf.set_required_roles(db, admin, ["operator"])
+    # The operator without a factor must log in again (and enrol); the others carry on.
+    assert accounts.load_principal(db, *lax_session) is None
+    assert accounts.load_principal(db, *careful_session) is not None
+    assert accounts.load_principal(db, *other_session) is not None
+    assert _events(db, "second_factor.policy")[-1][1]["sessions_ended"] == 1
+
+    # A reset (a lost phone) ends every session of that user.
+    sf.reset(db, admin, careful.user_id or 0)
+    assert accounts.load_principal(db, *careful_session) is None
+    assert _events(db, "second_factor.reset")[-1][1]["sessions_ended"] == 1
