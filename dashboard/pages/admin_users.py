@@ -21,6 +21,7 @@ from dashboard.components.view_state import GridView, Sort, merge_search, parse_
 from dashboard.services import accounts, second_factor
 from dashboard.services.actor import ALL_ROLES, Role
 from dashboard.services.errors import InputError
+from dashboard.services.policy import MACHINE_ROLES
 
 from ._token_actions import revoke_pressed
 
@@ -60,9 +61,12 @@ USER_ID_MAX = 2**63 - 1
 
 DEFAULT_ROLES = [Role.SCIENTIST.value]
 ROLE_OPTIONS = [{"label": f" {r.value}", "value": r.value} for r in ALL_ROLES]
+# Only people log in with a password; a metrics account uses its token alone.
+PERSON_ROLE_OPTIONS = [o for o in ROLE_OPTIONS if o["value"] not in MACHINE_ROLES]
 ROLES_TEXT = (
     "Roles: scientist explores and analyses, operator runs mission control, "
-    "reviewer checks provenance, admin manages everything."
+    "reviewer checks provenance, admin manages everything; metrics is for a Prometheus "
+    "account that reads /metrics with a token and nothing else."
 )
 
 
@@ -164,11 +168,15 @@ def _second_factor_policy(required: list[str]) -> dbc.Card:
             html.Div(id=SF_ROLES_ALERT),
             dbc.Label("Roles that must use a second factor", html_for=SF_ROLES),
             dbc.Checklist(
-                id=SF_ROLES, options=ROLE_OPTIONS, value=required, inline=True, className="mb-1"
+                id=SF_ROLES,
+                options=PERSON_ROLE_OPTIONS,
+                value=required,
+                inline=True,
+                className="mb-1",
             ),
             html.Div(
-                "Holders without one are made to set it up at their next login, before "
-                "anything else. API tokens are not affected.",
+                "Holders without one are logged out, and set one up at their next login "
+                "before anything else. API tokens are not affected.",
                 className="form-text mb-2",
             ),
             dbc.Button([icon("save", "me-1"), "Save"], id=SF_ROLES_SAVE, color="primary"),
