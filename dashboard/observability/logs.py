@@ -178,10 +178,23 @@ def resolve_format(choice: str | None, stream: TextIO | None = None) -> LogForma
     return "console" if stream.isatty() else "json"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is written, not when it was made
+    (as logging's own last-resort handler does): a stream swapped or closed since (by a test
+    runner's capture, say) does not lose the lines or raise on them."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+
 def configure_logging(choice: str | None = None, level: int = logging.INFO) -> LogFormat:
     """Send every log line to standard error in the chosen (or detected) format."""
     chosen = resolve_format(choice)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if chosen == "json" else ConsoleFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -156,3 +156,19 @@ def test_configure_logging_replaces_its_own_handler_only() -> None:
     finally:
         root.handlers[:] = original
         root.setLevel(level)
+
+
+def test_lines_go_to_the_standard_error_of_the_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = logging.getLogger()
+    original, level = list(root.handlers), root.level
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr("sys.stderr", first)
+        logs.configure_logging("json")
+        first.close()  # a test runner's capture, ended
+        monkeypatch.setattr("sys.stderr", second)
+        logging.getLogger("microspacegen.test").info("after the swap")
+        assert json.loads(second.getvalue())["event"] == "after the swap"
+    finally:
+        root.handlers[:] = original
+        root.setLevel(level)
